@@ -83,6 +83,20 @@ public class TokenRingTests(ITestOutputHelper output)
         }
     }
 
+    // One token each, so the smallest and largest tokens always belong to different nodes.
+    [Fact]
+    public void Hashes_past_the_last_token_wrap_around_to_the_first()
+    {
+        var ring = new TokenRing(["a:1", "b:2"], tokensPerNode: 1);
+        ulong a = StableHash.OfToken("a:1", 0);
+        ulong b = StableHash.OfToken("b:2", 0);
+        string first = a < b ? "a:1" : "b:2";
+
+        Assert.Equal(first, ring.OwnerOfHash(Math.Max(a, b) + 1));
+        Assert.Equal(first, ring.OwnerOfHash(ulong.MaxValue));
+        Assert.Equal(first, ring.OwnerOfHash(0));
+    }
+
     [Fact]
     public void A_single_node_owns_every_key()
     {
