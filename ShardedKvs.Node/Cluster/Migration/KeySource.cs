@@ -27,15 +27,16 @@ public sealed partial class KeySource(
 
     public async Task<MigrateResult> MigrateAsync(long epoch, CancellationToken cancellationToken)
     {
-        ClusterSnapshot snapshot = state.Snapshot;
-        if (snapshot.Pending is not { } pending || pending.Epoch != epoch)
+        if (!state.BeginHandoff(epoch))
         {
-            throw new InvalidOperationException($"No pending view with epoch {epoch} on {snapshot.Self}");
+            throw new InvalidOperationException($"No pending view with epoch {epoch} on {state.Snapshot.Self}");
         }
 
-        // Every write that began before the pending view was published has finished after this,
-        // and every later one sees it and goes through the hand-off.
+        // Every write that began before the hand-off was published has finished after this, and
+        // every later one sees it and goes through the hand-off.
         locks.Barrier();
+        ClusterSnapshot snapshot = state.Snapshot;
+        ClusterView pending = snapshot.Pending!;
 
         int self = snapshot.PendingSelfIndex;
         int batchSize = Math.Max(1, _options.MigrationBatchSize);
