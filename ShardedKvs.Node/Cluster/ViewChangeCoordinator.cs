@@ -31,7 +31,7 @@ public sealed partial class ViewChangeCoordinator(
         }
 
         long started = time.GetTimestamp();
-        using Activity? activity = NodeTelemetry.Source.StartActivity("view-change");
+        using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.view_change");
         try
         {
             ViewChangeResult result = await RunAsync(nodes, activity, cancellationToken);
@@ -102,7 +102,7 @@ public sealed partial class ViewChangeCoordinator(
 
     private async Task<ViewChangeResult?> PrepareAsync(ClusterView from, ClusterView to, ChangeRef change, CancellationToken cancellationToken)
     {
-        using Activity? activity = NodeTelemetry.Source.StartActivity("prepare");
+        using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.view_change.prepare");
         var request = new PrepareRequest(from.Epoch, from.Text, to.Epoch, to.Text);
         string[] participants = Participants(from, to);
 
@@ -140,7 +140,7 @@ public sealed partial class ViewChangeCoordinator(
 
     private async Task<ViewChangeResult?> MigrateAsync(ClusterView from, ChangeRef change, CancellationToken cancellationToken)
     {
-        using Activity? activity = NodeTelemetry.Source.StartActivity("migrate");
+        using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.view_change.migrate");
         PeerCallResult[] results = await Task.WhenAll(from.Nodes.Select(n => CallAsync(n, "/internal/view-change/migrate", change, cancellationToken)));
         PeerCallResult? failed = results.FirstOrDefault(r => !r.Succeeded);
         if (failed is null)
@@ -158,7 +158,7 @@ public sealed partial class ViewChangeCoordinator(
 
     private async Task<ViewChangeResult?> CommitAsync(ClusterView from, ClusterView to, ChangeRef change, CancellationToken cancellationToken)
     {
-        using Activity? activity = NodeTelemetry.Source.StartActivity("commit");
+        using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.view_change.commit");
         IEnumerable<string> remaining = Participants(from, to);
         PeerCallResult[] results = [];
         for (int attempt = 1; attempt <= CommitAttempts; attempt++)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.Options;
 using ShardedKvs.Node.Ring;
@@ -104,12 +105,20 @@ public sealed partial class KeySource(
         }
 
         var batch = new MigrationBatch(pending.Epoch, state.Snapshot.Self, Interlocked.Increment(ref _lastBatchId), entries);
+        using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.migration.batch", ActivityKind.Client);
+        activity?.SetTag("kvs.source", batch.Source);
+        activity?.SetTag("kvs.target", target);
+        activity?.SetTag("kvs.epoch", batch.Epoch);
+        activity?.SetTag("kvs.keys_moved", entries.Length);
+        activity?.SetTag("kvs.bytes_moved", begun.Sum(b => (long)b.Value.Length));
         try
         {
             await DeliverAsync(target, batch, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+            activity?.SetTag("kvs.keys_moved", 0);
             await TryDiscardAsync(target, batch);
             EndHandoffs(begun, deleteHere: false);
             throw e as MigrationFailedException ?? new MigrationFailedException(target, e.Message);
