@@ -46,6 +46,22 @@ public sealed class NodeOptions
     /// <summary>How far a signed internal call's timestamp may be from this node's clock.</summary>
     public TimeSpan SignatureSkew { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a client may take to send its request headers (Kestrel's default is 30 s;
+    /// a key-value request's headers arrive in one packet).</summary>
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long an idle kept-alive connection stays open.</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Slowest accepted request body, in bytes per second after a 5 s grace period.</summary>
+    public double MinRequestBodyBytesPerSecond { get; set; } = 240;
+
+    /// <summary>Open connections a node accepts at once; further ones are refused.</summary>
+    public long MaxConnections { get; set; } = 10_000;
+
+    /// <summary>Largest internal request body (a migration batch).</summary>
+    public long MaxInternalBodyBytes { get; set; } = 64L * 1024 * 1024;
+
     /// <summary>How often formation and restart discovery ask peers.</summary>
     public TimeSpan DiscoveryInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 }
