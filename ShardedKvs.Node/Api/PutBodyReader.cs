@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace ShardedKvs.Node.Api;
 
@@ -8,6 +9,7 @@ namespace ShardedKvs.Node.Api;
 public static class PutBodyReader
 {
     public const string ValueMissing = "Value is missing";
+    public const string ValueNotUnicode = "Value is not valid Unicode text";
 
     public static async ValueTask<PutBody> ReadAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
     {
@@ -40,6 +42,12 @@ public static class PutBodyReader
 
     public static PutBody Parse(ReadOnlySequence<byte> json)
     {
+        // No body at all is the reference's "value missing", not malformed JSON.
+        if (json.IsEmpty)
+        {
+            return PutBody.Invalid(ValueMissing);
+        }
+
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 64 });
         try
         {
@@ -60,7 +68,7 @@ public static class PutBodyReader
                     {
                         (value, error) = reader.TokenType switch
                         {
-                            JsonTokenType.String => ((byte[]?, string?))(CopyUtf8(ref reader), null),
+                            JsonTokenType.String => ReadString(ref reader),
                             JsonTokenType.Null => (null, null),
                             _ => (null, "Value must be a string"),
                         };
@@ -91,8 +99,16 @@ public static class PutBodyReader
         catch (InvalidOperationException)
         {
             // A string escape that is not valid Unicode (a lone surrogate).
-            return PutBody.Invalid("Value is not valid Unicode text");
+            return PutBody.Invalid(ValueNotUnicode);
         }
+    }
+
+    private static (byte[]? Value, string? Error) ReadString(ref Utf8JsonReader reader)
+    {
+        // The reader does not validate UTF-8 inside strings. Bytes that are not UTF-8 would be
+        // acknowledged and then come back altered (as U+FFFD), so they are refused here.
+        byte[] value = CopyUtf8(ref reader);
+        return Utf8.IsValid(value) ? (value, null) : (null, ValueNotUnicode);
     }
 
     private static byte[] CopyUtf8(ref Utf8JsonReader reader)
