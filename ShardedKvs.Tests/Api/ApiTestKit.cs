@@ -192,21 +192,22 @@ internal static class RawHttp
 }
 
 /// <summary>
-/// {"value":"aaaa..."} of any size, written in 64 KB pieces so a test can send tens of megabytes
-/// without holding them. With <c>announceLength</c> false it goes out chunked, with no Content-Length.
+/// {"value":"aaaa..."} (or another field, filled with another byte) of any size, written in 64 KB
+/// pieces so a test can send tens of megabytes without holding them. With <c>announceLength</c>
+/// false it goes out chunked, with no Content-Length.
 /// </summary>
-internal sealed class LargeValueContent(long valueBytes, bool announceLength) : HttpContent
+internal sealed class LargeValueContent(long valueBytes, bool announceLength, string field = "value", byte fill = (byte)'a') : HttpContent
 {
-    private static readonly byte[] Prefix = "{\"value\":\""u8.ToArray();
     private static readonly byte[] Suffix = "\"}"u8.ToArray();
+    private readonly byte[] _prefix = Encoding.UTF8.GetBytes($"{{\"{field}\":\"");
 
-    public long TotalBytes => Prefix.Length + valueBytes + Suffix.Length;
+    public long TotalBytes => _prefix.Length + valueBytes + Suffix.Length;
 
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
     {
         byte[] piece = new byte[64 * 1024];
-        Array.Fill(piece, (byte)'a');
-        await stream.WriteAsync(Prefix);
+        Array.Fill(piece, fill);
+        await stream.WriteAsync(_prefix);
         for (long left = valueBytes; left > 0; left -= piece.Length)
         {
             await stream.WriteAsync(piece.AsMemory(0, (int)Math.Min(piece.Length, left)));
