@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.IO.Pipelines;
 using System.Text.Json;
 using System.Text.Unicode;
 
@@ -11,34 +10,8 @@ public static class PutBodyReader
     public const string ValueMissing = "Value is missing";
     public const string ValueNotUnicode = "Value is not valid Unicode text";
 
-    public static async ValueTask<PutBody> ReadAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
-    {
-        if (request.ContentLength > maxBytes)
-        {
-            return TooLarge(maxBytes);
-        }
-
-        PipeReader reader = request.BodyReader;
-        while (true)
-        {
-            ReadResult read = await reader.ReadAsync(cancellationToken);
-            ReadOnlySequence<byte> buffer = read.Buffer;
-            if (buffer.Length > maxBytes)
-            {
-                reader.AdvanceTo(buffer.Start, buffer.End);
-                return TooLarge(maxBytes);
-            }
-
-            if (read.IsCompleted || read.IsCanceled)
-            {
-                PutBody body = Parse(buffer);
-                reader.AdvanceTo(buffer.End);
-                return body;
-            }
-
-            reader.AdvanceTo(buffer.Start, buffer.End);
-        }
-    }
+    public static ValueTask<PutBody> ReadAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken) =>
+        BoundedBody.ReadAsync(request, maxBytes, Parse, TooLarge, cancellationToken);
 
     public static PutBody Parse(ReadOnlySequence<byte> json)
     {
@@ -132,5 +105,5 @@ public static class PutBodyReader
     }
 
     private static PutBody TooLarge(int maxBytes) =>
-        PutBody.Invalid($"Request body is larger than {maxBytes} bytes", StatusCodes.Status413PayloadTooLarge);
+        PutBody.Invalid(BoundedBody.TooLargeError(maxBytes), StatusCodes.Status413PayloadTooLarge);
 }
