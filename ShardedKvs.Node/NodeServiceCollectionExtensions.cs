@@ -53,6 +53,7 @@ public static class NodeServiceCollectionExtensions
         telemetry.ObserveState(() => store.Count, () => state.Snapshot.Current.Epoch);
 
         app.UseJsonErrors();
+        app.UseClusterKey();
         app.MapKeyApi();
         app.MapViewApi();
         app.MapInternalApi();

@@ -12,7 +12,7 @@ public static class InternalApi
 
     public static IEndpointRouteBuilder MapInternalApi(this IEndpointRouteBuilder endpoints)
     {
-        RouteGroupBuilder group = endpoints.MapGroup("/internal").AddEndpointFilter<ClusterKeyFilter>();
+        RouteGroupBuilder group = endpoints.MapGroup("/internal").WithMetadata(new ClusterKeyRequired());
 
         group.MapGet("/view", (ViewChangeParticipant participant) =>
             TypedResults.Json(participant.DescribeView(), NodeJson.Context.ViewState)).WithMetadata(new OpenToAnyClusterMember());
