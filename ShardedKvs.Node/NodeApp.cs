@@ -9,6 +9,9 @@ public static class NodeApp
         {
             Args = args,
             ApplicationName = typeof(NodeApp).Assembly.GetName().Name,
+
+            // appsettings.json sits beside the assembly, wherever the node is started from.
+            ContentRootPath = AppContext.BaseDirectory,
         });
         configure?.Invoke(builder);
         builder.ListenOnAddressPortWhenBare();

@@ -1,9 +1,11 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace ShardedKvs.Node.Api;
 
 /// <summary>Unknown paths, wrong methods, bad requests and unexpected failures all answer in the
-/// API's JSON error shape rather than an empty body or an HTML page.</summary>
+/// API's JSON error shape rather than an empty body or an HTML page. The middleware added here runs
+/// after routing (WebApplication routes first), so it sees which endpoint, if any, matched.</summary>
 public static class JsonErrorsMiddleware
 {
     public static WebApplication UseJsonErrors(this WebApplication app)
@@ -22,7 +24,22 @@ public static class JsonErrorsMiddleware
                 ? Task.CompletedTask
                 : ApiErrors.WriteAsync(http, http.Response.StatusCode, Describe(http.Response.StatusCode), ApiErrors.MessageFor(http.Request));
         });
+
+        // "/kvs/keys/.." is normalized to "/kvs/" before routing, so no key endpoint sees it: answer
+        // what the key endpoints answer for such a key, not "No such endpoint".
+        app.Use((context, next) => context.GetEndpoint() is null && IsDotSegmentKey(context, out string? error)
+            ? ApiErrors.WriteAsync(context, StatusCodes.Status400BadRequest, error, ApiErrors.MessageFor(context.Request))
+            : next(context));
         return app;
+    }
+
+    private static bool IsDotSegmentKey(HttpContext context, [NotNullWhen(true)] out string? error)
+    {
+        string method = context.Request.Method;
+        error = null;
+        return (HttpMethods.IsGet(method) || HttpMethods.IsPut(method) || HttpMethods.IsDelete(method))
+            && !KeyPath.TryGetKey(context, KeyApi.KeysPrefix, out _, out error)
+            && error == KeyPath.DotSegment;
     }
 
     private static string Describe(int statusCode) => statusCode switch

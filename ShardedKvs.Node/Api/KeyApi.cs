@@ -25,9 +25,9 @@ public static class KeyApi
 
     private static async Task HandleAsync(HttpContext context, KeyOperation operation, KeyOperations operations, ClusterState state, int maxKeyLength, int maxBodyBytes)
     {
-        if (!KeyPath.TryGetKey(context, KeysPrefix, out string key))
+        if (!KeyPath.TryGetKey(context, KeysPrefix, out string key, out string? keyError))
         {
-            await ApiErrors.WriteAsync(context, StatusCodes.Status400BadRequest, "Key is not a valid percent-encoded UTF-8 string", ErrorMessage(operation));
+            await ApiErrors.WriteAsync(context, StatusCodes.Status400BadRequest, keyError, ErrorMessage(operation));
             return;
         }
 

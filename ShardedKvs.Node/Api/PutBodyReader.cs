@@ -1,6 +1,6 @@
 using System.Buffers;
-using System.IO.Pipelines;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace ShardedKvs.Node.Api;
 
@@ -8,38 +8,19 @@ namespace ShardedKvs.Node.Api;
 public static class PutBodyReader
 {
     public const string ValueMissing = "Value is missing";
+    public const string ValueNotUnicode = "Value is not valid Unicode text";
 
-    public static async ValueTask<PutBody> ReadAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
-    {
-        if (request.ContentLength > maxBytes)
-        {
-            return TooLarge(maxBytes);
-        }
-
-        PipeReader reader = request.BodyReader;
-        while (true)
-        {
-            ReadResult read = await reader.ReadAsync(cancellationToken);
-            ReadOnlySequence<byte> buffer = read.Buffer;
-            if (buffer.Length > maxBytes)
-            {
-                reader.AdvanceTo(buffer.Start, buffer.End);
-                return TooLarge(maxBytes);
-            }
-
-            if (read.IsCompleted || read.IsCanceled)
-            {
-                PutBody body = Parse(buffer);
-                reader.AdvanceTo(buffer.End);
-                return body;
-            }
-
-            reader.AdvanceTo(buffer.Start, buffer.End);
-        }
-    }
+    public static ValueTask<PutBody> ReadAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken) =>
+        BoundedBody.ReadAsync(request, maxBytes, Parse, TooLarge, cancellationToken);
 
     public static PutBody Parse(ReadOnlySequence<byte> json)
     {
+        // No body at all is the reference's "value missing", not malformed JSON.
+        if (json.IsEmpty)
+        {
+            return PutBody.Invalid(ValueMissing);
+        }
+
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 64 });
         try
         {
@@ -60,7 +41,7 @@ public static class PutBodyReader
                     {
                         (value, error) = reader.TokenType switch
                         {
-                            JsonTokenType.String => ((byte[]?, string?))(CopyUtf8(ref reader), null),
+                            JsonTokenType.String => ReadString(ref reader),
                             JsonTokenType.Null => (null, null),
                             _ => (null, "Value must be a string"),
                         };
@@ -91,8 +72,16 @@ public static class PutBodyReader
         catch (InvalidOperationException)
         {
             // A string escape that is not valid Unicode (a lone surrogate).
-            return PutBody.Invalid("Value is not valid Unicode text");
+            return PutBody.Invalid(ValueNotUnicode);
         }
+    }
+
+    private static (byte[]? Value, string? Error) ReadString(ref Utf8JsonReader reader)
+    {
+        // The reader does not validate UTF-8 inside strings. Bytes that are not UTF-8 would be
+        // acknowledged and then come back altered (as U+FFFD), so they are refused here.
+        byte[] value = CopyUtf8(ref reader);
+        return Utf8.IsValid(value) ? (value, null) : (null, ValueNotUnicode);
     }
 
     private static byte[] CopyUtf8(ref Utf8JsonReader reader)
@@ -116,5 +105,5 @@ public static class PutBodyReader
     }
 
     private static PutBody TooLarge(int maxBytes) =>
-        PutBody.Invalid($"Request body is larger than {maxBytes} bytes", StatusCodes.Status413PayloadTooLarge);
+        PutBody.Invalid(BoundedBody.TooLargeError(maxBytes), StatusCodes.Status413PayloadTooLarge);
 }

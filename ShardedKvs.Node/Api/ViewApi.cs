@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Collections.Immutable;
 using System.Text.Json;
+using Microsoft.Extensions.Options;
 using ShardedKvs.Node.Cluster;
 using ShardedKvs.Node.Ring;
 
@@ -8,6 +10,8 @@ namespace ShardedKvs.Node.Api;
 /// <summary>Changing and reading the view.</summary>
 public static class ViewApi
 {
+    public const string ViewMissing = "View is missing";
+
     public static IEndpointRouteBuilder MapViewApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapPut("/kvs/view-change", ChangeViewAsync).AddEndpointFilter<AdminKeyFilter>();
@@ -15,27 +19,16 @@ public static class ViewApi
         return endpoints;
     }
 
-    private static async Task<IResult> ChangeViewAsync(HttpContext context, ViewChangeCoordinator coordinator)
+    private static async Task<IResult> ChangeViewAsync(HttpContext context, ViewChangeCoordinator coordinator, IOptions<NodeOptions> options)
     {
-        ViewChangeRequest? request;
-        try
+        // Read like a PUT's body: bounded, whatever the Content-Type, and no body means no view.
+        ViewBody body = await BoundedBody.ReadAsync(context.Request, options.Value.MaxRequestBodyBytes, ParseBody, TooLarge, context.RequestAborted);
+        if (body.Error is not null)
         {
-            request = await context.Request.ReadFromJsonAsync(NodeJson.Context.ViewChangeRequest, context.RequestAborted);
-        }
-        catch (JsonException)
-        {
-            return ApiErrors.Create(StatusCodes.Status400BadRequest, "Invalid JSON body", "Error in PUT");
-        }
-        catch (InvalidOperationException)
-        {
-            return ApiErrors.Create(StatusCodes.Status400BadRequest, "Invalid JSON body", "Error in PUT");
+            return ApiErrors.Create(body.StatusCode, body.Error, "Error in PUT");
         }
 
-        if (request?.View is null)
-        {
-            return ApiErrors.Create(StatusCodes.Status400BadRequest, "View is missing", "Error in PUT");
-        }
-
+        ViewChangeRequest request = body.Request!;
         if (!ViewParser.TryParse(request.View, out ImmutableArray<string> nodes, out string? error))
         {
             return ApiErrors.Create(StatusCodes.Status400BadRequest, error, "Error in PUT");
@@ -45,6 +38,35 @@ public static class ViewApi
         return result.Error is null
             ? TypedResults.Json(new ViewChangeResponse("View change successful", result.Shards) { LostNodes = result.LostNodes }, NodeJson.Context.ViewChangeResponse)
             : ApiErrors.Create(result.StatusCode, result.Error, "Error in PUT", address: result.Address);
+    }
+
+    private static ViewBody ParseBody(ReadOnlySequence<byte> json)
+    {
+        if (json.IsEmpty)
+        {
+            return ViewBody.Invalid(ViewMissing);
+        }
+
+        try
+        {
+            ViewChangeRequest? request = json.IsSingleSegment
+                ? JsonSerializer.Deserialize(json.FirstSpan, NodeJson.Context.ViewChangeRequest)
+                : JsonSerializer.Deserialize(json.ToArray(), NodeJson.Context.ViewChangeRequest);
+            return request?.View is null ? ViewBody.Invalid(ViewMissing) : new ViewBody(request, StatusCodes.Status200OK, null);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            // InvalidOperationException: text that is not UTF-8.
+            return ViewBody.Invalid("Invalid JSON body");
+        }
+    }
+
+    private static ViewBody TooLarge(int maxBytes) =>
+        ViewBody.Invalid(BoundedBody.TooLargeError(maxBytes), StatusCodes.Status413PayloadTooLarge);
+
+    private readonly record struct ViewBody(ViewChangeRequest? Request, int StatusCode, string? Error)
+    {
+        public static ViewBody Invalid(string error, int statusCode = StatusCodes.Status400BadRequest) => new(null, statusCode, error);
     }
 
     private static Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<ViewResponse> GetView(ClusterState state)

@@ -235,7 +235,7 @@ public sealed partial class ViewChangeCoordinator(
         catch (HttpRequestException e)
         {
             bool refused = e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused };
-            return new PeerCallResult(node, null, refused ? "unreachable (connection refused)" : "unreachable", refused);
+            return new PeerCallResult(node, null, refused ? "connection refused" : "unreachable", refused);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

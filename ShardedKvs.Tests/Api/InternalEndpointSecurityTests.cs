@@ -1,0 +1,119 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using ShardedKvs.Node.Cluster;
+using ShardedKvs.Tests.Infrastructure;
+
+namespace ShardedKvs.Tests.Api;
+
+/// <summary>
+/// /internal/* answers only calls signed with the cluster key, and (except for the few calls a node outside
+/// the view needs) only nodes of a view it knows. A refused call changes nothing: no key appears,
+/// no view is adopted, no epoch moves.
+/// </summary>
+public sealed class InternalEndpointSecurityTests(ThreeNodeFixture fixture) : IClassFixture<ThreeNodeFixture>
+{
+    private const string Outsider = "127.0.0.9:9";
+
+    private TestCluster Cluster => fixture.Cluster;
+
+    /// <summary>Every internal endpoint, with a body that would change something if it were accepted.</summary>
+    public static TheoryData<string, string, string?> Endpoints => new()
+    {
+        { "GET", "/internal/view", null },
+        { "GET", "/internal/key-count", null },
+        { "POST", "/internal/formation/join", """{"address":"127.0.0.9:9"}""" },
+        { "POST", "/internal/view-change/prepare", """{"fromEpoch":1,"fromView":"VIEW","toEpoch":2,"toView":"127.0.0.9:9"}""" },
+        { "POST", "/internal/view-change/migrate", """{"epoch":2,"view":"127.0.0.9:9"}""" },
+        { "POST", "/internal/view-change/commit", """{"epoch":2,"view":"127.0.0.9:9"}""" },
+        { "POST", "/internal/view-change/abort", """{"epoch":1,"view":"VIEW"}""" },
+        { "POST", "/internal/migration/batch", """{"epoch":2,"source":"127.0.0.9:9","batchId":1,"entries":[{"key":"KEY","value":"planted"}]}""" },
+        { "POST", "/internal/migration/discard", """{"epoch":2,"source":"127.0.0.9:9","batchId":1,"entries":[{"key":"KEY","value":"planted"}]}""" },
+        { "PUT", "/internal/keys?key=KEY", "planted" },
+        { "GET", "/internal/keys?key=KEY", null },
+        { "DELETE", "/internal/keys?key=KEY", null },
+    };
+
+    [Theory]
+    [MemberData(nameof(Endpoints))]
+    public async Task An_unsigned_call_is_401_and_changes_nothing(string method, string path, string? body)
+    {
+        await AssertRefusedAsync(method, path, body, HttpStatusCode.Unauthorized, "Missing cluster signature", _ => [(PeerHeaders.Sender, Cluster[1].Address), (PeerHeaders.Epoch, "1")]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Endpoints))]
+    public async Task A_call_signed_with_a_wrong_key_is_401_and_changes_nothing(string method, string path, string? body)
+    {
+        foreach (string wrong in new[] { "wrong-key-0123456789", TestCluster.ClusterKey[..^1], TestCluster.ClusterKey + "x", TestCluster.ClusterKey.ToUpperInvariant() })
+        {
+            await AssertRefusedAsync(method, path, body, HttpStatusCode.Unauthorized, "Invalid cluster signature", call => Signatures.Headers(method, call.Target, call.Body, Cluster[1].Address, wrong));
+        }
+    }
+
+    [Theory]
+    [InlineData("POST", "/internal/formation/join", """{"address":"127.0.0.9:9"}""")]
+    [InlineData("GET", "/internal/key-count", null)]
+    [InlineData("POST", "/internal/view-change/migrate", """{"epoch":2,"view":"127.0.0.9:9"}""")]
+    [InlineData("POST", "/internal/view-change/abort", """{"epoch":1,"view":"VIEW"}""")]
+    [InlineData("POST", "/internal/migration/batch", """{"epoch":2,"source":"127.0.0.9:9","batchId":1,"entries":[{"key":"KEY","value":"planted"}]}""")]
+    [InlineData("PUT", "/internal/keys?key=KEY", "planted")]
+    [InlineData("GET", "/internal/keys?key=KEY", null)]
+    [InlineData("DELETE", "/internal/keys?key=KEY", null)]
+    public async Task Right_key_from_a_sender_outside_every_view_is_403_and_changes_nothing(string method, string path, string? body)
+    {
+        await AssertRefusedAsync(method, path, body, HttpStatusCode.Forbidden, $"Sender '{Outsider}' is not a member of a view this node knows", call => Signatures.Headers(method, call.Target, call.Body, Outsider, TestCluster.ClusterKey));
+    }
+
+    [Theory]
+    [InlineData("POST", "/internal/view-change/commit", "")]
+    [InlineData("POST", "/internal/view-change/commit", "{not json")]
+    [InlineData("POST", "/internal/migration/batch", """{"epoch":"two"}""")]
+    [InlineData("POST", "/internal/formation/join", "[]")]
+    public async Task The_signature_is_checked_before_the_body_is_parsed(string method, string path, string body)
+    {
+        // An unauthenticated caller learns nothing about what the body should be, and the node does
+        // no parsing work for it.
+        await AssertRefusedAsync(method, path, body, HttpStatusCode.Unauthorized, "Missing cluster signature", _ => [(PeerHeaders.Sender, Cluster[1].Address)]);
+        await AssertRefusedAsync(method, path, body, HttpStatusCode.Unauthorized, "Invalid cluster signature", call => Signatures.Headers(method, call.Target, "{}", Cluster[1].Address, TestCluster.ClusterKey));
+    }
+
+    [Fact]
+    public async Task Right_key_and_a_member_sender_is_served()
+    {
+        // The control case: the same request the refusals above are about does work when it is allowed.
+        string key = Keys.OwnedBy(Cluster[0], "internal-ok");
+        using var client = new HttpClient { BaseAddress = Cluster[0].Client.BaseAddress };
+        string target = $"/internal/keys?key={key}";
+        using var request = new HttpRequestMessage(HttpMethod.Put, target) { Content = new StringContent("direct") };
+        foreach ((string name, string value) in Signatures.Headers("PUT", target, "direct", Cluster[1].Address, TestCluster.ClusterKey))
+        {
+            request.Headers.Add(name, value);
+        }
+
+        // A forwarded PUT's answer is lean: the status says what happened.
+        using HttpResponseMessage put = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        await ApiAssert.HasValueAsync(Cluster[2].Client, key, "direct");
+    }
+
+    private async Task AssertRefusedAsync(string method, string path, string? body, HttpStatusCode status, string error, Func<(string Target, string? Body), (string Name, string Value)[]> headersFor)
+    {
+        string key = Keys.OwnedBy(Cluster[0], "planted");
+        string resolvedPath = path.Replace("KEY", key, StringComparison.Ordinal);
+        string? resolvedBody = body?.Replace("KEY", key, StringComparison.Ordinal).Replace("VIEW", Cluster.InitialView, StringComparison.Ordinal);
+        string before = await ClusterProbe.DescribeAsync(Cluster);
+
+        KvsResponse response = await HeaderRequests.SendAsync(
+            Cluster[0],
+            new HttpMethod(method),
+            resolvedPath,
+            resolvedBody is null ? null : new StringContent(resolvedBody, Encoding.UTF8, "application/json"),
+            headersFor((resolvedPath, resolvedBody)));
+
+        ApiAssert.Is(response, status, new JsonObject { ["error"] = error });
+        Assert.Equal(before, await ClusterProbe.DescribeAsync(Cluster));
+        await ApiAssert.IsMissingAsync(Cluster[1].Client, key);
+    }
+}
