@@ -35,7 +35,7 @@ public sealed class NodeOptions
     public TimeSpan ForwardTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How long one control call (prepare, commit, one batch attempt) may take.</summary>
-    public TimeSpan ControlTimeout { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan ControlTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>How long a source keeps retrying one batch before the migration fails.</summary>
     public TimeSpan BatchDeadline { get; set; } = TimeSpan.FromSeconds(20);
