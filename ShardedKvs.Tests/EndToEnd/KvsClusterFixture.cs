@@ -36,11 +36,11 @@ public abstract class KvsClusterFixture(int basePort) : IAsyncLifetime, IDisposa
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ShardedKvs_AppHost>(
             [$"--Kvs:BasePort={basePort}", $"--Kvs:Nodes={NodeCount}", $"--Kvs:InitialViewSize={ViewSize}"], ct);
         _app = await builder.BuildAsync(ct);
-        CopyNodeLogs();
 
         try
         {
             await App.StartAsync(ct);
+            CopyNodeLogs(); // after start: a resource's log stream is known by its DCP instance name
             for (var node = 1; node <= ViewSize; node++)
             {
                 await App.ResourceNotifications.WaitForResourceHealthyAsync(NodeName(node), ct);
@@ -54,10 +54,11 @@ public abstract class KvsClusterFixture(int basePort) : IAsyncLifetime, IDisposa
                     token => client.GetViewAsync(token), answer => answer.Status != 0);
             }
         }
-        catch (OperationCanceledException e) when (timeout.IsCancellationRequested)
+        catch (Exception e)
         {
             await DisposeAsync();
-            throw new TimeoutException($"The cluster on port {basePort} did not start within {StartTimeout}; node logs in {LogDirectory}", e);
+            throw new InvalidOperationException(
+                $"The cluster on port {basePort} was not ready within {StartTimeout}; node logs in {LogDirectory}", e);
         }
     }
 
@@ -106,14 +107,15 @@ public abstract class KvsClusterFixture(int basePort) : IAsyncLifetime, IDisposa
     {
         Directory.CreateDirectory(LogDirectory);
         var logs = App.Services.GetRequiredService<ResourceLoggerService>();
+        var model = App.Services.GetRequiredService<DistributedApplicationModel>();
         for (var node = 1; node <= NodeCount; node++)
         {
             var path = Path.Combine(LogDirectory, $"{NodeName(node)}.log");
-            var name = NodeName(node);
+            var resource = model.Resources.Single(r => r.Name == NodeName(node));
             _logCopies.Add(Task.Run(async () =>
             {
                 await using var file = new StreamWriter(path, append: false) { AutoFlush = true };
-                await foreach (var batch in logs.WatchAsync(name).WithCancellation(_stopping.Token))
+                await foreach (var batch in logs.WatchAsync(resource).WithCancellation(_stopping.Token))
                 {
                     foreach (var line in batch)
                     {
