@@ -55,7 +55,7 @@ public static class KvsClusterExtensions
     private static IResourceBuilder<ProjectResource> WithTokensPerNode(
         this IResourceBuilder<ProjectResource> node, int? tokensPerNode) =>
         tokensPerNode is { } tokens
-            ? node.WithEnvironment("TOKENS_PER_NODE", tokens.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            ? node.WithEnvironment("Kvs__TokensPerNode", tokens.ToString(System.Globalization.CultureInfo.InvariantCulture))
             : node;
 
     private static ReferenceExpression JoinView(IEnumerable<ReferenceExpression> addresses)

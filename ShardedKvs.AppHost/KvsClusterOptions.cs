@@ -20,7 +20,7 @@ public sealed class KvsClusterOptions
     /// <summary>Port of node-1; node-i listens on BasePort + i - 1.</summary>
     public int BasePort { get; set; } = 13801;
 
-    /// <summary>Ring tokens per node, passed to every node as TOKENS_PER_NODE; unset means the node's default.</summary>
+    /// <summary>Ring tokens per node, passed to every node as Kvs__TokensPerNode; unset means the node's default.</summary>
     public int? TokensPerNode { get; set; }
 
     /// <summary>The port node-<paramref name="nodeNumber"/> listens on (numbers start at 1).</summary>
