@@ -5,15 +5,27 @@ using System.Text.Json;
 namespace ShardedKvs.AppHost;
 
 /// <summary>
-/// The AppHost's HTTP client for the nodes' admin API (typed HttpClient, registered by
-/// <see cref="KvsClusterExtensions.AddKvsCluster"/>). It never retries: a view change is not something
-/// to send twice behind the user's back.
+/// The AppHost's client for the nodes' admin API, a singleton registered by
+/// <see cref="KvsClusterExtensions.AddKvsCluster"/>. It owns its HttpClient rather than taking one
+/// from IHttpClientFactory, so no host-wide HttpClient defaults reach it (Aspire's testing builder
+/// adds a retrying resilience handler to every factory client): a view change must never be sent
+/// twice behind the user's back.
 /// </summary>
-public sealed class KvsAdminClient(HttpClient http)
+public sealed class KvsAdminClient : IDisposable
 {
     private static readonly TimeSpan ViewTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ViewChangeTimeout = TimeSpan.FromMinutes(5);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private readonly HttpClient _http = new(new SocketsHttpHandler
+    {
+        ConnectTimeout = TimeSpan.FromSeconds(2),
+        PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+        UseProxy = false,
+    })
+    {
+        Timeout = Timeout.InfiniteTimeSpan,
+    };
 
     /// <summary>GET /kvs/view on one node; null when it does not answer or answers with an error.</summary>
     public async Task<NodeViewResponse?> TryGetViewAsync(string address, CancellationToken cancellationToken)
@@ -22,7 +34,7 @@ public sealed class KvsAdminClient(HttpClient http)
         timeout.CancelAfter(ViewTimeout);
         try
         {
-            using var response = await http.GetAsync(UriOf(address, "/kvs/view"), timeout.Token);
+            using var response = await _http.GetAsync(UriOf(address, "/kvs/view"), timeout.Token);
             return response.IsSuccessStatusCode
                 ? await response.Content.ReadFromJsonAsync<NodeViewResponse>(Json, timeout.Token)
                 : null;
@@ -50,7 +62,7 @@ public sealed class KvsAdminClient(HttpClient http)
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", adminKey);
 
-        using var response = await http.SendAsync(request, timeout.Token);
+        using var response = await _http.SendAsync(request, timeout.Token);
         var raw = await response.Content.ReadAsStringAsync(timeout.Token);
         ViewChangeResponse? body;
         try
@@ -64,6 +76,9 @@ public sealed class KvsAdminClient(HttpClient http)
 
         return ((int)response.StatusCode, body, raw);
     }
+
+    /// <inheritdoc />
+    public void Dispose() => _http.Dispose();
 
     private static Uri UriOf(string address, string path) => new($"http://{address}{path}");
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace ShardedKvs.AppHost;
 
@@ -23,7 +24,7 @@ public static class KvsClusterExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
 
-        builder.Services.AddHttpClient<KvsAdminClient>(http => http.Timeout = Timeout.InfiniteTimeSpan);
+        builder.Services.TryAddSingleton<KvsAdminClient>();
 
         var nodes = Enumerable.Range(1, options.Nodes)
             .Select(i => builder.AddProject<Projects.ShardedKvs_Node>($"node-{i}", launchProfileName: null)

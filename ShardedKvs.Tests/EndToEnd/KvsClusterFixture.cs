@@ -34,7 +34,12 @@ public abstract class KvsClusterFixture(int basePort) : IAsyncLifetime, IDisposa
         var ct = timeout.Token;
 
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.ShardedKvs_AppHost>(
-            [$"--Kvs:BasePort={basePort}", $"--Kvs:Nodes={NodeCount}", $"--Kvs:InitialViewSize={ViewSize}"], ct);
+            [
+                $"--Kvs:BasePort={basePort}", $"--Kvs:Nodes={NodeCount}", $"--Kvs:InitialViewSize={ViewSize}",
+                // Plain HttpClients: the testing builder's default resilience handler would retry
+                // PUTs and 503s and hide what the nodes really answer.
+                "--ASPIRE_TESTING_DISABLE_HTTP_CLIENT=true",
+            ], ct);
         _app = await builder.BuildAsync(ct);
 
         try
