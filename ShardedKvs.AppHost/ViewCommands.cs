@@ -94,7 +94,7 @@ public static partial class ViewCommands
             return CommandResults.Failure($"{self} is the only node of the view; a view needs at least one node.");
         }
 
-        // A node of both views coordinates: it knows the keys that stay and receives the ones that move.
+        // A node of both the old and the new view coordinates, so the coordinator outlives the change.
         var coordinator = next.Members.First(current.Contains);
         var adminKey = await target.AdminKey.GetValueAsync(cancellationToken) ?? "";
         LogViewChange(context.Logger, current.Text, next.Text, coordinator);
@@ -114,6 +114,10 @@ public static partial class ViewCommands
         catch (HttpRequestException e)
         {
             return CommandResults.Failure($"Could not reach {coordinator}: {e.Message}");
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return CommandResults.Failure($"{coordinator} did not answer in time; GET /kvs/view shows whether the change went through.");
         }
     }
 
