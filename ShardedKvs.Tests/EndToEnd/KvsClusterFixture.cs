@@ -2,6 +2,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace ShardedKvs.Tests.EndToEnd;
 
@@ -40,6 +41,13 @@ public abstract class KvsClusterFixture(int basePort) : IAsyncLifetime, IDisposa
                 // PUTs and 503s and hide what the nodes really answer.
                 "--ASPIRE_TESTING_DISABLE_HTTP_CLIENT=true",
             ], ct);
+
+        // Node output goes to the log files; the test run's console keeps only what went wrong.
+        // (Failed health probes are normal while the nodes start.)
+        builder.Services.AddLogging(logging => logging
+            .AddFilter("ShardedKvs.AppHost.Resources", LogLevel.Warning)
+            .AddFilter("System.Net.Http.HttpClient", LogLevel.Warning)
+            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Critical));
         _app = await builder.BuildAsync(ct);
 
         try
