@@ -17,7 +17,12 @@ public sealed record ViewChangeRequest([property: JsonPropertyName("view")] stri
 
 public sealed record ViewChangeResponse(
     [property: JsonPropertyName("message")] string Message,
-    [property: JsonPropertyName("shards")] IReadOnlyList<ShardInfo> Shards);
+    [property: JsonPropertyName("shards")] IReadOnlyList<ShardInfo> Shards)
+{
+    /// <summary>Removed nodes that were down for good: their keys are lost (there is no replication).</summary>
+    [JsonPropertyName("lostNodes")]
+    public IReadOnlyList<string>? LostNodes { get; init; }
+}
 
 public sealed record ViewResponse(
     [property: JsonPropertyName("message")] string Message,

@@ -43,7 +43,7 @@ public static class ViewApi
 
         ViewChangeResult result = await coordinator.ChangeAsync(nodes, context.RequestAborted);
         return result.Error is null
-            ? TypedResults.Json(new ViewChangeResponse("View change successful", result.Shards), NodeJson.Context.ViewChangeResponse)
+            ? TypedResults.Json(new ViewChangeResponse("View change successful", result.Shards) { LostNodes = result.LostNodes }, NodeJson.Context.ViewChangeResponse)
             : ApiErrors.Create(result.StatusCode, result.Error, "Error in PUT", address: result.Address);
     }
 

@@ -3,9 +3,8 @@ using System.Net;
 namespace ShardedKvs.Node.Cluster;
 
 /// <summary>How one control call to one node went. <see cref="Status"/> is null when it was not reached.</summary>
-public sealed record PeerCallResult(string Node, HttpStatusCode? Status, string? Error)
+/// <param name="Refused">The node's port refused the connection: nothing listens there (the process is gone).</param>
+public sealed record PeerCallResult(string Node, HttpStatusCode? Status, string? Error, bool Refused = false)
 {
     public bool Succeeded => Status is { } s && (int)s is >= 200 and < 300;
-
-    public bool Unreachable => Status is null;
 }

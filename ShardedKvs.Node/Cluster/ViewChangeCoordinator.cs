@@ -84,23 +84,22 @@ public sealed partial class ViewChangeCoordinator(
         LogStarting(logger, from.Epoch, to.Epoch, diff.Added.Length, diff.Removed.Length);
         var change = new ChangeRef(to.Epoch, to.Text);
 
-        ViewChangeResult? failure = await PrepareAsync(from, to, change, cancellationToken);
+        var lost = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        ViewChangeResult? failure = await PrepareAsync(from, to, change, lost, cancellationToken)
+            ?? await MigrateAsync(from, to, change, lost, cancellationToken)
+            ?? await CommitAsync(from, to, change, lost, cancellationToken);
         if (failure is not null)
         {
             return failure;
         }
 
-        failure = await MigrateAsync(from, change, cancellationToken);
-        if (failure is not null)
-        {
-            return failure;
-        }
-
-        failure = await CommitAsync(from, to, change, cancellationToken);
-        return failure ?? await CountKeysAsync(to, cancellationToken);
+        ViewChangeResult counts = await CountKeysAsync(to, cancellationToken);
+        return lost.Count == 0 ? counts : counts with { LostNodes = [.. lost.Order(StringComparer.Ordinal)] };
     }
 
-    private async Task<ViewChangeResult?> PrepareAsync(ClusterView from, ClusterView to, ChangeRef change, CancellationToken cancellationToken)
+    private static bool IsGone(PeerCallResult result, ClusterView to) => result.Refused && !to.Contains(result.Node);
+
+    private async Task<ViewChangeResult?> PrepareAsync(ClusterView from, ClusterView to, ChangeRef change, HashSet<string> lost, CancellationToken cancellationToken)
     {
         using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.view_change.prepare");
         var request = new PrepareRequest(from.Epoch, from.Text, to.Epoch, to.Text);
@@ -115,7 +114,7 @@ public sealed partial class ViewChangeCoordinator(
         var results = new List<PeerCallResult> { await CallAsync(members[0], "/internal/view-change/prepare", request, cancellationToken) };
         foreach (string[] wave in new[] { members[1..], joiners })
         {
-            if (results.Any(r => !r.Succeeded))
+            if (results.Any(r => !r.Succeeded && !IsGone(r, to)))
             {
                 break;
             }
@@ -123,10 +122,17 @@ public sealed partial class ViewChangeCoordinator(
             results.AddRange(await Task.WhenAll(wave.Select(n => CallAsync(n, "/internal/view-change/prepare", request, cancellationToken))));
         }
 
-        PeerCallResult? failed = results.FirstOrDefault(r => !r.Succeeded);
+        // A node that leaves the view and whose port refuses connections is down for good: the change
+        // goes on without it, and its keys are reported lost. Any other failure stops the change.
+        foreach (PeerCallResult r in results.Where(r => IsGone(r, to)))
+        {
+            lost.Add(r.Node);
+        }
+
+        PeerCallResult? failed = results.FirstOrDefault(r => !r.Succeeded && !lost.Contains(r.Node));
         if (failed is null)
         {
-            LogPrepared(logger, to.Epoch, results.Count);
+            LogPrepared(logger, to.Epoch, results.Count - lost.Count);
             return null;
         }
 
@@ -138,13 +144,19 @@ public sealed partial class ViewChangeCoordinator(
             : ViewChangeResult.Failure(StatusCodes.Status503ServiceUnavailable, $"Node {failed.Node} could not be prepared ({failed.Error}); nothing was moved", failed.Node);
     }
 
-    private async Task<ViewChangeResult?> MigrateAsync(ClusterView from, ChangeRef change, CancellationToken cancellationToken)
+    private async Task<ViewChangeResult?> MigrateAsync(ClusterView from, ClusterView to, ChangeRef change, HashSet<string> lost, CancellationToken cancellationToken)
     {
         using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.view_change.migrate");
-        PeerCallResult[] results = await Task.WhenAll(from.Nodes.Select(n => CallAsync(n, "/internal/view-change/migrate", change, cancellationToken)));
-        PeerCallResult? failed = results.FirstOrDefault(r => !r.Succeeded);
+        PeerCallResult[] results = await Task.WhenAll(from.Nodes.Where(n => !lost.Contains(n)).Select(n => CallAsync(n, "/internal/view-change/migrate", change, cancellationToken)));
+        foreach (PeerCallResult r in results.Where(r => IsGone(r, to)))
+        {
+            lost.Add(r.Node);
+        }
+
+        PeerCallResult? failed = results.FirstOrDefault(r => !r.Succeeded && !lost.Contains(r.Node));
         if (failed is null)
         {
+            LogMigrated(logger, change.Epoch, results.Length - lost.Count);
             return null;
         }
 
@@ -156,10 +168,10 @@ public sealed partial class ViewChangeCoordinator(
             failed.Node);
     }
 
-    private async Task<ViewChangeResult?> CommitAsync(ClusterView from, ClusterView to, ChangeRef change, CancellationToken cancellationToken)
+    private async Task<ViewChangeResult?> CommitAsync(ClusterView from, ClusterView to, ChangeRef change, HashSet<string> lost, CancellationToken cancellationToken)
     {
         using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.view_change.commit");
-        IEnumerable<string> remaining = Participants(from, to);
+        IEnumerable<string> remaining = Participants(from, to).Where(n => !lost.Contains(n));
         PeerCallResult[] results = [];
         for (int attempt = 1; attempt <= CommitAttempts; attempt++)
         {
@@ -220,9 +232,14 @@ public sealed partial class ViewChangeCoordinator(
             PeerError? error = await PeerClient.TryReadErrorAsync(response, cancellationToken);
             return new PeerCallResult(node, response.StatusCode, error?.Error ?? $"answered {(int)response.StatusCode}");
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (HttpRequestException e)
         {
-            return new PeerCallResult(node, null, "unreachable");
+            bool refused = e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused };
+            return new PeerCallResult(node, null, refused ? "unreachable (connection refused)" : "unreachable", refused);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new PeerCallResult(node, null, "did not answer in time");
         }
     }
 
@@ -242,6 +259,9 @@ public sealed partial class ViewChangeCoordinator(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "View change to epoch {Epoch}: migration from {Node} failed: {Reason}")]
     private static partial void LogMigrationFailed(ILogger logger, long epoch, string node, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "View change to epoch {Epoch}: {Sources} sources finished moving keys")]
+    private static partial void LogMigrated(ILogger logger, long epoch, int sources);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "View change committed epoch {Epoch}: {View}")]
     private static partial void LogCommitted(ILogger logger, long epoch, string view);

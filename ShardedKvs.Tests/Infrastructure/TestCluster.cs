@@ -11,13 +11,19 @@ public sealed class TestCluster : IAsyncDisposable
 {
     public const string ClusterKey = "test-cluster-key-0123456789";
 
-    private TestCluster(List<TestNode> nodes, string initialView)
+    private readonly List<TestNode> _nodes;
+    private readonly IDictionary<string, string?>? _settings;
+    private readonly Action<int, WebApplicationBuilder>? _configure;
+
+    private TestCluster(List<TestNode> nodes, string initialView, IDictionary<string, string?>? settings, Action<int, WebApplicationBuilder>? configure)
     {
-        Nodes = nodes;
+        _nodes = nodes;
         InitialView = initialView;
+        _settings = settings;
+        _configure = configure;
     }
 
-    public IReadOnlyList<TestNode> Nodes { get; }
+    public IReadOnlyList<TestNode> Nodes => _nodes;
 
     public string InitialView { get; }
 
@@ -35,7 +41,7 @@ public sealed class TestCluster : IAsyncDisposable
             .Select((address, i) => new TestNode(address, view, ClusterKey, settings, configure is null ? null : b => configure(i, b)))
             .ToList();
         await Task.WhenAll(started.Select(n => n.StartAsync()));
-        var cluster = new TestCluster(started, view);
+        var cluster = new TestCluster(started, view, settings, configure);
         await cluster.WaitUntilServingAsync(initialViewSize ?? nodes);
         return cluster;
     }
@@ -44,6 +50,18 @@ public sealed class TestCluster : IAsyncDisposable
         () => Task.FromResult(Nodes.Take(members).All(n => n.Snapshot.Status == NodeStatus.Serving)),
         TimeSpan.FromSeconds(30),
         "the initial view to form");
+
+    /// <summary>Stops node <paramref name="index"/> and starts a fresh process-alike in its place: same
+    /// address and configured VIEW, empty store.</summary>
+    public async Task<TestNode> RestartAsync(int index)
+    {
+        TestNode old = _nodes[index];
+        await old.DisposeAsync();
+        var fresh = new TestNode(old.Address, InitialView, ClusterKey, _settings, _configure is null ? null : b => _configure(index, b));
+        _nodes[index] = fresh;
+        await fresh.StartAsync();
+        return fresh;
+    }
 
     public string ViewOf(params int[] indexes) => string.Join(',', indexes.Select(i => Nodes[i].Address));
 
