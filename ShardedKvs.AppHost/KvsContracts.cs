@@ -18,8 +18,12 @@ public sealed record NodeViewResponse(
 /// <summary>Body of PUT /kvs/view-change.</summary>
 public sealed record ViewChangeRequest(string View);
 
-/// <summary>A node's answer to PUT /kvs/view-change, success and error alike.</summary>
-public sealed record ViewChangeResponse(string? Message, string? Error, IReadOnlyList<ShardKeyCount>? Shards);
+/// <summary>
+/// A node's answer to PUT /kvs/view-change, success and error alike. LostNodes lists nodes removed
+/// while unreachable: their keys are gone (there is no replication).
+/// </summary>
+public sealed record ViewChangeResponse(
+    string? Message, string? Error, IReadOnlyList<ShardKeyCount>? Shards, IReadOnlyList<string>? LostNodes);
 
 /// <summary>One node of the new view and how many keys it holds.</summary>
 public sealed record ShardKeyCount(string Address, [property: JsonPropertyName("key-count")] long KeyCount);

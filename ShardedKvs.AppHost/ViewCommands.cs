@@ -104,7 +104,8 @@ public static partial class ViewCommands
             var (status, body, raw) = await client.ChangeViewAsync(coordinator, next.Text, adminKey, cancellationToken);
             if (status == 200 && body?.Shards is { } shards)
             {
-                return CommandResults.Success($"View change successful: {next.Text}", DescribeShards(shards), CommandResultFormat.Text);
+                var lost = body.LostNodes is { Count: > 0 } nodes ? $" (lost, with their keys: {string.Join(", ", nodes)})" : "";
+                return CommandResults.Success($"View change successful: {next.Text}{lost}", DescribeShards(shards), CommandResultFormat.Text);
             }
 
             var reason = body?.Error ?? body?.Message ?? raw;
