@@ -6,7 +6,7 @@ namespace ShardedKvs.Node.Telemetry;
 /// <summary>The node's one ActivitySource and one Meter, both named "ShardedKvs.Node".</summary>
 public sealed class NodeTelemetry : IDisposable
 {
-    public const string Name = "ShardedKvs.Node";
+    public const string Name = ShardedKvs.ServiceDefaults.ShardedKvsTelemetry.Name;
 
     public static readonly ActivitySource Source = new(Name);
 
