@@ -33,6 +33,12 @@ public static class ViewParser
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (string part in parts)
         {
+            if (part.Length > MaxAddressLength)
+            {
+                error = $"Address longer than {MaxAddressLength} characters in view: '{Truncate(part)}'";
+                return false;
+            }
+
             if (!IsValidAddress(part))
             {
                 error = $"Invalid address in view: '{Truncate(part)}' (expected host:port)";

@@ -1,0 +1,64 @@
+using Microsoft.Extensions.Options;
+using ShardedKvs.Node.Cluster;
+using ShardedKvs.Node.Storage;
+
+namespace ShardedKvs.Node.Api;
+
+/// <summary>The public key endpoints, compatible with the reference project.</summary>
+public static class KeyApi
+{
+    public const string KeysPrefix = "/kvs/keys/";
+
+    public static IEndpointRouteBuilder MapKeyApi(this IEndpointRouteBuilder endpoints)
+    {
+        // A catch-all, so a key may contain '/' (raw or as %2F): KeyPath reads it from the raw target.
+        endpoints.MapGet("/kvs/keys/{**key}", (HttpContext context, KeyOperations operations, ClusterState state) =>
+            HandleAsync(context, KeyOperation.Get, operations, state, maxKeyLength: int.MaxValue, maxBodyBytes: 0));
+        endpoints.MapDelete("/kvs/keys/{**key}", (HttpContext context, KeyOperations operations, ClusterState state) =>
+            HandleAsync(context, KeyOperation.Delete, operations, state, maxKeyLength: int.MaxValue, maxBodyBytes: 0));
+        endpoints.MapPut("/kvs/keys/{**key}", (HttpContext context, KeyOperations operations, ClusterState state, IOptions<NodeOptions> options) =>
+            HandleAsync(context, KeyOperation.Put, operations, state, options.Value.MaxKeyLength, options.Value.MaxRequestBodyBytes));
+        endpoints.MapGet("/kvs/key-count", (KeyValueStore store) =>
+            TypedResults.Json(new KeyCountResponse("Key count retrieved successfully", store.Count), NodeJson.Context.KeyCountResponse));
+        return endpoints;
+    }
+
+    private static async Task HandleAsync(HttpContext context, KeyOperation operation, KeyOperations operations, ClusterState state, int maxKeyLength, int maxBodyBytes)
+    {
+        if (!KeyPath.TryGetKey(context, KeysPrefix, out string key))
+        {
+            await ApiErrors.WriteAsync(context, StatusCodes.Status400BadRequest, "Key is not a valid percent-encoded UTF-8 string", ErrorMessage(operation));
+            return;
+        }
+
+        byte[]? value = null;
+        if (operation == KeyOperation.Put)
+        {
+            // The reference checks for a missing value before a long key; so do we.
+            PutBody body = await PutBodyReader.ReadAsync(context.Request, maxBodyBytes, context.RequestAborted);
+            if (body.Error is not null)
+            {
+                await ApiErrors.WriteAsync(context, body.StatusCode, body.Error, "Error in PUT");
+                return;
+            }
+
+            if (key.Length > maxKeyLength)
+            {
+                await ApiErrors.WriteAsync(context, StatusCodes.Status400BadRequest, "Key is too long", "Error in PUT");
+                return;
+            }
+
+            value = body.Value;
+        }
+
+        KeyOutcome outcome = await operations.ExecuteAsync(operation, key, value, senderEpoch: null, context.RequestAborted);
+        await KeyResponseWriter.WriteAsync(context.Response, operation, outcome, state.Snapshot);
+    }
+
+    private static string ErrorMessage(KeyOperation operation) => operation switch
+    {
+        KeyOperation.Get => "Error in GET",
+        KeyOperation.Put => "Error in PUT",
+        _ => "Error in DELETE",
+    };
+}

@@ -1,0 +1,41 @@
+using System.Text.Json.Serialization;
+
+namespace ShardedKvs.Node.Api;
+
+// JSON bodies of the public API that are not on the per-key hot path (those are written by
+// KeyResponseWriter). Field names are the reference project's, byte for byte.
+
+public sealed record KeyCountResponse(
+    [property: JsonPropertyName("message")] string Message,
+    [property: JsonPropertyName("key-count")] int KeyCount);
+
+public sealed record ShardInfo(
+    [property: JsonPropertyName("address")] string Address,
+    [property: JsonPropertyName("key-count")] int KeyCount);
+
+public sealed record ViewChangeRequest([property: JsonPropertyName("view")] string? View);
+
+public sealed record ViewChangeResponse(
+    [property: JsonPropertyName("message")] string Message,
+    [property: JsonPropertyName("shards")] IReadOnlyList<ShardInfo> Shards);
+
+public sealed record ViewResponse(
+    [property: JsonPropertyName("message")] string Message,
+    [property: JsonPropertyName("address")] string Address,
+    [property: JsonPropertyName("state")] string State,
+    [property: JsonPropertyName("epoch")] long Epoch,
+    [property: JsonPropertyName("view")] string View,
+    [property: JsonPropertyName("pendingEpoch")] long? PendingEpoch,
+    [property: JsonPropertyName("pendingView")] string? PendingView);
+
+/// <summary>Every error: the reference's {"error","message"} shape, plus where to go instead when known.</summary>
+public sealed record ErrorResponse(
+    [property: JsonPropertyName("error")] string Error,
+    [property: JsonPropertyName("message")] string Message)
+{
+    [JsonPropertyName("address")]
+    public string? Address { get; init; }
+
+    [JsonPropertyName("view")]
+    public string? View { get; init; }
+}

@@ -1,0 +1,8 @@
+namespace ShardedKvs.Node.Cluster;
+
+public enum KeyOperation
+{
+    Get,
+    Put,
+    Delete,
+}

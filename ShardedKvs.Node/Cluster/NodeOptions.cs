@@ -1,0 +1,49 @@
+namespace ShardedKvs.Node.Cluster;
+
+/// <summary>
+/// Node settings. ADDRESS, VIEW, CLUSTER_KEY and ADMIN_KEY come from top-level configuration
+/// (environment variables, as for the reference project); the rest from the "Kvs" section.
+/// </summary>
+public sealed class NodeOptions
+{
+    public const string Section = "Kvs";
+    public const int MinClusterKeyLength = 16;
+
+    /// <summary>This node's host:port as its peers reach it.</summary>
+    public string Address { get; set; } = "";
+
+    /// <summary>The initial view, the same comma-separated list on every node.</summary>
+    public string View { get; set; } = "";
+
+    /// <summary>Shared secret that internal (node-to-node) calls must present.</summary>
+    public string ClusterKey { get; set; } = "";
+
+    /// <summary>When set, administrative endpoints require it as a bearer token.</summary>
+    public string? AdminKey { get; set; }
+
+    /// <summary>Ring tokens per node; must be the same on every node.</summary>
+    public int TokensPerNode { get; set; } = Ring.TokenRing.DefaultTokensPerNode;
+
+    public int MaxKeyLength { get; set; } = 50;
+
+    /// <summary>Largest public request body (a PUT's JSON); larger gets 413.</summary>
+    public int MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Keys per migration batch: bounds the memory a transfer holds at once.</summary>
+    public int MigrationBatchSize { get; set; } = 1000;
+
+    /// <summary>How long one forwarded request may take before it answers 503.</summary>
+    public TimeSpan ForwardTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long one control call (prepare, commit, one batch attempt) may take.</summary>
+    public TimeSpan ControlTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a source keeps retrying one batch before the migration fails.</summary>
+    public TimeSpan BatchDeadline { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long a request waits for its key's batch to be handed over.</summary>
+    public TimeSpan HandoffWait { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often formation and restart discovery ask peers.</summary>
+    public TimeSpan DiscoveryInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+}

@@ -1,0 +1,102 @@
+using System.Collections.Immutable;
+using Microsoft.Extensions.Options;
+using ShardedKvs.Node.Api;
+using ShardedKvs.Node.Cluster;
+using ShardedKvs.Node.Cluster.Migration;
+using ShardedKvs.Node.Ring;
+using ShardedKvs.Node.Storage;
+using ShardedKvs.Node.Telemetry;
+
+namespace ShardedKvs.Node;
+
+public static class NodeServiceCollectionExtensions
+{
+    /// <summary>Everything a node is made of, configured from ADDRESS, VIEW, CLUSTER_KEY, ADMIN_KEY and the "Kvs" section.</summary>
+    public static IHostApplicationBuilder AddShardedKvsNode(this IHostApplicationBuilder builder)
+    {
+        IConfiguration config = builder.Configuration;
+        NodeOptions options = config.GetSection(NodeOptions.Section).Get<NodeOptions>() ?? new NodeOptions();
+        options.Address = config["ADDRESS"] ?? options.Address;
+        options.View = config["VIEW"] ?? options.View;
+        options.ClusterKey = config["CLUSTER_KEY"] ?? options.ClusterKey;
+        options.AdminKey = config["ADMIN_KEY"] ?? options.AdminKey;
+        ImmutableArray<string> initialView = Validate(options);
+
+        IServiceCollection services = builder.Services;
+        services.AddSingleton(Options.Create(options));
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(new ClusterState(options.Address, initialView, options.TokensPerNode));
+        services.AddSingleton<KeyValueStore>();
+        services.AddSingleton<KeyLocks>();
+        services.AddSingleton<KeyHandoffs>();
+        services.AddSingleton<KeyOperations>();
+        services.AddSingleton<KeySource>();
+        services.AddSingleton<KeyTarget>();
+        services.AddSingleton<FormationRegistry>();
+        services.AddSingleton<ViewChangeParticipant>();
+        services.AddSingleton<ViewChangeCoordinator>();
+        services.AddSingleton<NodeTelemetry>();
+        services.AddSingleton<AdminKeyFilter>();
+        services.AddSingleton<ClusterKeyFilter>();
+        services.AddHostedService<FormationService>();
+        services.AddPeerClient();
+        services.AddHealthChecks().AddCheck<NodeHealthCheck>("cluster");
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, NodeJsonContext.Default));
+        return builder;
+    }
+
+    public static WebApplication MapShardedKvsNode(this WebApplication app)
+    {
+        NodeTelemetry telemetry = app.Services.GetRequiredService<NodeTelemetry>();
+        ClusterState state = app.Services.GetRequiredService<ClusterState>();
+        KeyValueStore store = app.Services.GetRequiredService<KeyValueStore>();
+        telemetry.ObserveState(() => store.Count, () => state.Snapshot.Current.Epoch);
+
+        app.UseJsonErrors();
+        app.MapKeyApi();
+        app.MapViewApi();
+        app.MapInternalApi();
+        return app;
+    }
+
+    private static IServiceCollection AddPeerClient(this IServiceCollection services)
+    {
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers: see the comment below.
+        services.AddHttpClient<PeerClient>(PeerClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                // One pool of kept-alive connections per peer, reused by every forward.
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+                MaxConnectionsPerServer = int.MaxValue,
+                ConnectTimeout = TimeSpan.FromSeconds(2),
+                AllowAutoRedirect = false,
+                UseProxy = false,
+                UseCookies = false,
+            })
+            // Retries are decided per request by PeerClient: a blanket retry of forwarded writes is unsafe.
+            .RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
+        return services;
+    }
+
+    private static ImmutableArray<string> Validate(NodeOptions options)
+    {
+        if (!ViewParser.IsValidAddress(options.Address))
+        {
+            throw new InvalidOperationException($"ADDRESS must be this node's host:port as its peers reach it (got '{options.Address}').");
+        }
+
+        if (!ViewParser.TryParse(options.View, out ImmutableArray<string> view, out string? error))
+        {
+            throw new InvalidOperationException($"VIEW must list the initial nodes as host:port,host:port: {error}.");
+        }
+
+        if (options.ClusterKey.Length < NodeOptions.MinClusterKeyLength)
+        {
+            throw new InvalidOperationException($"CLUSTER_KEY must be set to a shared secret of at least {NodeOptions.MinClusterKeyLength} characters (the same on every node).");
+        }
+
+        return view;
+    }
+}

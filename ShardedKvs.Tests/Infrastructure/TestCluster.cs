@@ -1,0 +1,57 @@
+using Microsoft.AspNetCore.Builder;
+using ShardedKvs.Node.Cluster;
+
+namespace ShardedKvs.Tests.Infrastructure;
+
+/// <summary>
+/// A cluster of real nodes in this process, each on its own loopback port. The first
+/// <c>initialViewSize</c> nodes form the initial view; the rest start idle, ready to be added.
+/// </summary>
+public sealed class TestCluster : IAsyncDisposable
+{
+    public const string ClusterKey = "test-cluster-key-0123456789";
+
+    private TestCluster(List<TestNode> nodes, string initialView)
+    {
+        Nodes = nodes;
+        InitialView = initialView;
+    }
+
+    public IReadOnlyList<TestNode> Nodes { get; }
+
+    public string InitialView { get; }
+
+    public TestNode this[int index] => Nodes[index];
+
+    public static async Task<TestCluster> StartAsync(
+        int nodes,
+        int? initialViewSize = null,
+        IDictionary<string, string?>? settings = null,
+        Action<int, WebApplicationBuilder>? configure = null)
+    {
+        string[] addresses = FreePorts.Take(nodes).Select(p => $"127.0.0.1:{p}").ToArray();
+        string view = string.Join(',', addresses.Take(initialViewSize ?? nodes));
+        var started = addresses
+            .Select((address, i) => new TestNode(address, view, ClusterKey, settings, configure is null ? null : b => configure(i, b)))
+            .ToList();
+        await Task.WhenAll(started.Select(n => n.StartAsync()));
+        var cluster = new TestCluster(started, view);
+        await cluster.WaitUntilServingAsync(initialViewSize ?? nodes);
+        return cluster;
+    }
+
+    public Task WaitUntilServingAsync(int members) => Eventually.WaitUntilAsync(
+        () => Task.FromResult(Nodes.Take(members).All(n => n.Snapshot.Status == NodeStatus.Serving)),
+        TimeSpan.FromSeconds(30),
+        "the initial view to form");
+
+    public string ViewOf(params int[] indexes) => string.Join(',', indexes.Select(i => Nodes[i].Address));
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (TestNode node in Nodes)
+        {
+            await node.DisposeAsync();
+        }
+    }
+}
