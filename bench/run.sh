@@ -26,6 +26,7 @@ DURATION=${DURATION:-15s}; RUNS=${RUNS:-3}; MEM_KEYS=${MEM_KEYS:-1000000}
 DURATION_S=${DURATION%s}
 WARMUP=$([[ "${QUICK:-0}" == "1" ]] && echo 1s || echo 3s)
 THREADS=2
+LOG_CAP=5000000
 CONNS=(16 64)
 PRELOAD=10000
 CLUSTER_KEY=${CLUSTER_KEY:-bench-cluster-key-0123456789abcdef0123456789}
@@ -121,10 +122,13 @@ loader() { dotnet "$BIN/loader/Loader.dll" "$@"; }
 LAST_PID=
 start_dll() {
   local name=$1 dll=$2 port=$3; shift 3
+  local log=$RUN_DIR/$name.log
+  # Console output is kept up to LOG_CAP bytes (a server that logs every request writes gigabytes in a
+  # full run); the rest is counted and dropped, and the total is reported.
   (cd "$(dirname "$dll")" && exec env -u ASPNETCORE_URLS -u OTEL_EXPORTER_OTLP_ENDPOINT \
-      -u ASPNETCORE_ENVIRONMENT -u DOTNET_ENVIRONMENT -u ASPNETCORE_HTTP_PORTS \
-      ADDRESS="$HOST:$port" PORT="$port" "$@" dotnet "$(basename "$dll")") \
-    >"$RUN_DIR/$name.log" 2>&1 &
+      -u ASPNETCORE_ENVIRONMENT -u DOTNET_ENVIRONMENT -u ASPNETCORE_HTTP_PORTS -u DOTNET_URLS \
+      ADDRESS="$HOST:$port" PORT="$port" "$@" dotnet "$(basename "$dll")" \
+      > >(head -c "$LOG_CAP" >"$log"; rest=$(wc -c); printf '\n[bench] output bytes: %d (%d after the first %d dropped)\n' "$(( $(stat -c %s "$log") + rest ))" "$rest" "$LOG_CAP" >>"$log") 2>&1) &
   LAST_PID=$!
   PIDS+=("$LAST_PID")
   log "started $name (pid $LAST_PID) on $HOST:$port"
@@ -350,12 +354,13 @@ fi
   [[ $FAKE_NODE == 1 ]] && echo "- **SELF-TEST: NODE_DLL=$NODE_DLL stands in for the node; these are not the node's numbers**"
   if [[ -s "$RAW" ]]; then
     echo
-    echo "| case | conns | req/s | p50 ms | p99 ms | req/s vs baseline | p99 vs baseline | HTTP >=400 | socket errors |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| case | conns | req/s | req/s spread | p50 ms | p99 ms | req/s vs baseline | p99 vs baseline | HTTP >=400 | socket errors |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     for c in "${CASES[@]}"; do echo "$c ${CASE_BASE[$c]:--}"; done | awk -v raw="$RAW" '
       function median(list,   a, n, i, j, t) {
         n = split(list, a, " ")
         for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+        lo = a[1]; hi = a[n]   # globals: the range of the last list
         return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
       }
       BEGIN {
@@ -373,15 +378,17 @@ fi
         for (x = 1; x <= nc; x++) for (cn = 1; cn <= 1000; cn++) {
           c = name[x]; k = c SUBSEP cn
           if (!(cn in conns) || !(k in seen)) continue
-          r = median(rps[k]); q50 = median(p50[k]); q99 = median(p99[k])
+          r = median(rps[k]); spread = (r > 0 && lo != hi) ? sprintf("%.0f%%", 100 * (hi - lo) / r) : "-"
+          q50 = median(p50[k]); q99 = median(p99[k])
           rr = "-"; pr = "-"
           if (base[c] != "-") { bk = base[c] SUBSEP cn
             if (bk in seen) { br = median(rps[bk]); bp = median(p99[bk])
               if (br > 0) rr = sprintf("%.2fx", r / br); if (bp > 0) pr = sprintf("%.2fx", q99 / bp) } }
-          printf "| %s%s | %d | %.0f | %.2f | %.2f | %s | %s | %d | %d |\n", c, (bad[k] ? " (wrk failed)" : ""), cn, r, q50 / 1000, q99 / 1000, rr, pr, st[k], so[k]
+          printf "| %s%s | %d | %.0f | %s | %.2f | %.2f | %s | %s | %d | %d |\n", c, (bad[k] ? " (wrk failed)" : ""), cn, r, spread, q50 / 1000, q99 / 1000, rr, pr, st[k], so[k]
         }
       }'
     echo
+    echo "req/s spread: (max - min) / median over the $RUNS repetitions, a measure of the noise."
     echo "Baselines: GET cases against baseline-get, mix cases against baseline-mix, same connections, same run."
     echo "node3-* hit $HOST:$P_C1 of a 3-node cluster; direct = keys it owns, forwarded = keys another node owns"
     echo "(ownership from an answer without/with \"address\"); node3-mix uses random keys (about 2/3 forwarded)."
@@ -419,6 +426,11 @@ fi
     echo "|---|---:|---:|---:|---:|"
     printf '%s\n' "${MEM_LINES[@]}"
   fi
+  sleep 0.5   # let the log drains of stopped servers write their totals
+  echo
+  echo "Console output per server (MB; a server that logs per request pays for it in the numbers above):" \
+    "$(for f in "$RUN_DIR"/*.log; do b=$(sed -n 's/^\[bench\] output bytes: \([0-9]*\).*/\1/p' "$f" | tail -1)
+       [[ -n $b ]] && printf '%s %.1f, ' "$(basename "$f" .log)" "$(awk -v b="$b" 'BEGIN{print b/1e6}')"; done | sed 's/, $//')"
   echo
   echo "Total time: $((SECONDS - START_TIME)) s. Raw results and logs: ${RUN_DIR#$ROOT/}"
 } | tee "$RUN_DIR/report.md" >"$OUT/latest.md"
