@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using ShardedKvs.Node.Cluster;
 
 namespace ShardedKvs.Node;
@@ -21,11 +22,16 @@ public static class KestrelSetup
             builder.WebHost.UseUrls($"http://{(loopback ? "localhost" : "0.0.0.0")}:{port}");
         }
 
+        NodeOptions limits = config.GetSection(NodeOptions.Section).Get<NodeOptions>() ?? new NodeOptions();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             // Public bodies are limited per endpoint (NodeOptions.MaxRequestBodyBytes); this outer
             // bound is for migration batches.
-            kestrel.Limits.MaxRequestBodySize = 64L * 1024 * 1024;
+            kestrel.Limits.MaxRequestBodySize = limits.MaxInternalBodyBytes;
+            kestrel.Limits.RequestHeadersTimeout = limits.RequestHeadersTimeout;
+            kestrel.Limits.KeepAliveTimeout = limits.KeepAliveTimeout;
+            kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(limits.MinRequestBodyBytesPerSecond, TimeSpan.FromSeconds(5));
+            kestrel.Limits.MaxConcurrentConnections = limits.MaxConnections;
             kestrel.AddServerHeader = false;
         });
         return builder;

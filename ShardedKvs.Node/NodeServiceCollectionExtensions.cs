@@ -4,6 +4,7 @@ using ShardedKvs.Node.Api;
 using ShardedKvs.Node.Cluster;
 using ShardedKvs.Node.Cluster.Migration;
 using ShardedKvs.Node.Ring;
+using ShardedKvs.Node.Security;
 using ShardedKvs.Node.Storage;
 using ShardedKvs.Node.Telemetry;
 
@@ -37,7 +38,7 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton<ViewChangeCoordinator>();
         services.AddSingleton<NodeTelemetry>();
         services.AddSingleton<AdminKeyFilter>();
-        services.AddSingleton<ClusterKeyFilter>();
+        services.AddSingleton(new ClusterKeys(options.ClusterKey));
         services.AddHostedService<FormationService>();
         services.AddPeerClient();
         services.AddHealthChecks().AddCheck<NodeHealthCheck>("cluster");
@@ -53,6 +54,7 @@ public static class NodeServiceCollectionExtensions
         telemetry.ObserveState(() => store.Count, () => state.Snapshot.Current.Epoch);
 
         app.UseJsonErrors();
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/internal"), internalCalls => internalCalls.UseMiddleware<ClusterAuthMiddleware>());
         app.MapKeyApi();
         app.MapViewApi();
         app.MapInternalApi();
@@ -90,11 +92,6 @@ public static class NodeServiceCollectionExtensions
         if (!ViewParser.TryParse(options.View, out ImmutableArray<string> view, out string? error))
         {
             throw new InvalidOperationException($"VIEW must list the initial nodes as host:port,host:port: {error}.");
-        }
-
-        if (options.ClusterKey.Length < NodeOptions.MinClusterKeyLength)
-        {
-            throw new InvalidOperationException($"CLUSTER_KEY must be set to a shared secret of at least {NodeOptions.MinClusterKeyLength} characters (the same on every node).");
         }
 
         return view;

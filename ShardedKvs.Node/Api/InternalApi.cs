@@ -8,11 +8,11 @@ namespace ShardedKvs.Node.Api;
 /// <summary>Node-to-node endpoints: formation, the view-change steps, migration batches and forwarded key requests.</summary>
 public static class InternalApi
 {
-    public const string KeysPrefix = "/internal/keys/";
 
     public static IEndpointRouteBuilder MapInternalApi(this IEndpointRouteBuilder endpoints)
     {
-        RouteGroupBuilder group = endpoints.MapGroup("/internal").AddEndpointFilter<ClusterKeyFilter>();
+        // Every call here has passed ClusterAuthMiddleware: signed, fresh, and from a known member.
+        RouteGroupBuilder group = endpoints.MapGroup("/internal");
 
         group.MapGet("/view", (ViewChangeParticipant participant) =>
             TypedResults.Json(participant.DescribeView(), NodeJson.Context.ViewState)).WithMetadata(new OpenToAnyClusterMember());
@@ -40,7 +40,7 @@ public static class InternalApi
             return Results.Ok();
         });
 
-        group.MapMethods("/keys/{**key}", ["GET", "PUT", "DELETE"], ForwardedKeyAsync);
+        group.MapMethods("/keys", ["GET", "PUT", "DELETE"], ForwardedKeyAsync);
         return endpoints;
     }
 
@@ -49,7 +49,7 @@ public static class InternalApi
     private static async Task ForwardedKeyAsync(HttpContext context, KeyOperations operations)
     {
         HttpRequest request = context.Request;
-        if (!KeyPath.TryGetKey(context, KeysPrefix, out string key)
+        if (!KeyPath.TryGetQueryKey(context, out string key)
             || !long.TryParse(request.Headers[PeerHeaders.Epoch], NumberStyles.None, CultureInfo.InvariantCulture, out long senderEpoch))
         {
             await PeerResults.Error(StatusCodes.Status400BadRequest, "Malformed forwarded request").ExecuteAsync(context);

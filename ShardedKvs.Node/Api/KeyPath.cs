@@ -20,11 +20,21 @@ public static class KeyPath
 
         ReadOnlySpan<char> encoded = raw.AsSpan(prefix.Length);
         int query = encoded.IndexOfAny('?', '#');
-        if (query >= 0)
-        {
-            encoded = encoded[..query];
-        }
+        return TryDecode(query >= 0 ? encoded[..query] : encoded, out key);
+    }
 
+    /// <summary>The key of a forwarded request, sent as the only query parameter: "?key=...".</summary>
+    public static bool TryGetQueryKey(HttpContext context, out string key)
+    {
+        string? raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        int start = raw?.IndexOf("?key=", StringComparison.Ordinal) ?? -1;
+        key = "";
+        return start >= 0 && TryDecode(raw.AsSpan(start + "?key=".Length), out key);
+    }
+
+    private static bool TryDecode(ReadOnlySpan<char> encoded, out string key)
+    {
+        key = "";
         if (encoded.IsEmpty)
         {
             return false;

@@ -6,12 +6,13 @@ namespace ShardedKvs.Node.Cluster;
 /// </summary>
 public sealed class ClusterSnapshot
 {
-    public ClusterSnapshot(string self, ClusterView current, ClusterView? pending, long version, ClusterView? previous = null)
+    public ClusterSnapshot(string self, ClusterView current, ClusterView? pending, long version, ClusterView? previous = null, bool handingOff = false)
     {
         Self = self;
         Current = current;
         Pending = pending;
         Previous = previous;
+        HandingOff = pending is not null && handingOff;
         Version = version;
         CurrentSelfIndex = current.IndexOf(self);
         PendingSelfIndex = pending?.IndexOf(self) ?? -1;
@@ -28,6 +29,10 @@ public sealed class ClusterSnapshot
 
     /// <summary>The committed view before <see cref="Current"/>: its members may still forward for a moment.</summary>
     public ClusterView? Previous { get; }
+
+    /// <summary>Whether this node has begun moving keys to <see cref="Pending"/>. Until then it still
+    /// serves every key it owns in <see cref="Current"/> (its next owner may not be prepared yet).</summary>
+    public bool HandingOff { get; }
 
     /// <summary>Grows with every replacement; lets a lock-free reader detect that it raced a change.</summary>
     public long Version { get; }
@@ -57,4 +62,6 @@ public sealed class ClusterSnapshot
 
     public ClusterSnapshot With(ClusterView current, ClusterView? pending) =>
         new(Self, current, pending, Version + 1, current == Current ? Previous : Current);
+
+    public ClusterSnapshot WithHandoffStarted() => new(Self, Current, Pending, Version + 1, Previous, handingOff: true);
 }

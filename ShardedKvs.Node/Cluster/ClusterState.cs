@@ -70,6 +70,27 @@ public sealed class ClusterState
         }
     }
 
+    /// <summary>Marks the start of this node's migration to the pending view: from now on, keys it
+    /// loses are handed off rather than served here.</summary>
+    public bool BeginHandoff(long pendingEpoch)
+    {
+        lock (_gate)
+        {
+            ClusterSnapshot s = _snapshot;
+            if (s.Pending?.Epoch != pendingEpoch)
+            {
+                return false;
+            }
+
+            if (!s.HandingOff)
+            {
+                Publish(s.WithHandoffStarted());
+            }
+
+            return true;
+        }
+    }
+
     /// <summary>Drops a pending view that never started moving keys.</summary>
     public bool Abort(long pendingEpoch)
     {

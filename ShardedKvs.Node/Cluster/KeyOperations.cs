@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using ShardedKvs.Node.Ring;
 using ShardedKvs.Node.Storage;
@@ -38,6 +39,7 @@ public sealed class KeyOperations(
                 case RouteKind.Local:
                     if (TryServeLocally(operation, key, hash, value, snapshot, out KeyOutcome local))
                     {
+                        telemetry.CountRequest(operation, local.Kind);
                         return local;
                     }
 
@@ -47,6 +49,7 @@ public sealed class KeyOperations(
                     HandoffStep step = TryServeDuringHandoff(operation, key, hash, value, snapshot, out KeyOutcome served, out Task handedOver);
                     if (step == HandoffStep.Served)
                     {
+                        telemetry.CountRequest(operation, served.Kind);
                         return served;
                     }
 
@@ -133,7 +136,14 @@ public sealed class KeyOperations(
     private async ValueTask<KeyOutcome> ForwardAsync(RouteDecision route, KeyOperation operation, string key, byte[]? value, CancellationToken cancellationToken)
     {
         telemetry.Forwards.Add(1);
-        return await peers.ForwardAsync(route.Target!, route.Epoch, operation, key, value, cancellationToken);
+        using Activity? activity = NodeTelemetry.StartForward(operation, route.Target!, route.Epoch);
+        KeyOutcome outcome = await peers.ForwardAsync(route.Target!, route.Epoch, operation, key, value, cancellationToken);
+        if (activity is not null && !outcome.IsSuccess)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, outcome.Error);
+        }
+
+        return outcome;
     }
 
     private static async ValueTask<bool> WaitForHandoffAsync(Task handedOver, long deadline, CancellationToken cancellationToken)

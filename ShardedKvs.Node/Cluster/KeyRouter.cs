@@ -43,7 +43,7 @@ public static class KeyRouter
 
         if (oldOwner == snapshot.CurrentSelfIndex)
         {
-            return ownsNext
+            return ownsNext || !snapshot.HandingOff
                 ? RouteDecision.Local
                 : new RouteDecision(RouteKind.Handoff, pending.Nodes[newOwner], pending.Epoch);
         }

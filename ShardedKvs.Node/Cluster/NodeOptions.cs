@@ -7,7 +7,6 @@ namespace ShardedKvs.Node.Cluster;
 public sealed class NodeOptions
 {
     public const string Section = "Kvs";
-    public const int MinClusterKeyLength = 16;
 
     /// <summary>This node's host:port as its peers reach it.</summary>
     public string Address { get; set; } = "";
@@ -15,7 +14,7 @@ public sealed class NodeOptions
     /// <summary>The initial view, the same comma-separated list on every node.</summary>
     public string View { get; set; } = "";
 
-    /// <summary>Shared secret that internal (node-to-node) calls must present.</summary>
+    /// <summary>Shared secret(s) that sign internal (node-to-node) calls; comma-separated during a rotation.</summary>
     public string ClusterKey { get; set; } = "";
 
     /// <summary>When set, administrative endpoints require it as a bearer token.</summary>
@@ -43,6 +42,25 @@ public sealed class NodeOptions
 
     /// <summary>How long a request waits for its key's batch to be handed over.</summary>
     public TimeSpan HandoffWait { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How far a signed internal call's timestamp may be from this node's clock.</summary>
+    public TimeSpan SignatureSkew { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a client may take to send its request headers (Kestrel's default is 30 s;
+    /// a key-value request's headers arrive in one packet).</summary>
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long an idle kept-alive connection stays open.</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Slowest accepted request body, in bytes per second after a 5 s grace period.</summary>
+    public double MinRequestBodyBytesPerSecond { get; set; } = 240;
+
+    /// <summary>Open connections a node accepts at once; further ones are refused.</summary>
+    public long MaxConnections { get; set; } = 10_000;
+
+    /// <summary>Largest internal request body (a migration batch).</summary>
+    public long MaxInternalBodyBytes { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>How often formation and restart discovery ask peers.</summary>
     public TimeSpan DiscoveryInterval { get; set; } = TimeSpan.FromMilliseconds(250);

@@ -3,7 +3,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using Microsoft.Extensions.Options;
+using System.Text.Json;
 using ShardedKvs.Node.Api;
+using ShardedKvs.Node.Security;
 
 namespace ShardedKvs.Node.Cluster;
 
@@ -12,7 +14,7 @@ namespace ShardedKvs.Node.Cluster;
 /// once they may have reached the owner: a retry could turn a 201 into a 200, or apply an old value
 /// after a newer one. Only a connection that was refused (nothing sent) is tried again.
 /// </summary>
-public sealed class PeerClient(HttpClient http, IOptions<NodeOptions> options)
+public sealed class PeerClient(HttpClient http, ClusterKeys keys, TimeProvider time, IOptions<NodeOptions> options)
 {
     public const string HttpClientName = "peers";
 
@@ -42,17 +44,23 @@ public sealed class PeerClient(HttpClient http, IOptions<NodeOptions> options)
     }
 
     public Task<HttpResponseMessage> PostAsync<T>(string target, string path, T message, CancellationToken cancellationToken) =>
-        SendControlAsync(target, HttpMethod.Post, path, JsonContent.Create(message, options: NodeJson.Options), cancellationToken);
+        SendControlAsync(target, HttpMethod.Post, path, JsonSerializer.SerializeToUtf8Bytes(message, NodeJson.Options), cancellationToken);
 
     public Task<HttpResponseMessage> GetAsync(string target, string path, CancellationToken cancellationToken) =>
-        SendControlAsync(target, HttpMethod.Get, path, content: null, cancellationToken);
+        SendControlAsync(target, HttpMethod.Get, path, body: null, cancellationToken);
 
-    private async Task<HttpResponseMessage> SendControlAsync(string target, HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendControlAsync(string target, HttpMethod method, string path, byte[]? body, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.ControlTimeout);
-        using var request = new HttpRequestMessage(method, new Uri($"http://{target}{path}")) { Content = content };
-        AddIdentity(request);
+        using var request = new HttpRequestMessage(method, new Uri($"http://{target}{path}"));
+        if (body is not null)
+        {
+            request.Content = new ByteArrayContent(body);
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        }
+
+        Sign(request, epoch: "", body);
         HttpResponseMessage response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
         return response;
     }
@@ -65,21 +73,28 @@ public sealed class PeerClient(HttpClient http, IOptions<NodeOptions> options)
             KeyOperation.Put => HttpMethod.Put,
             _ => HttpMethod.Delete,
         };
-        var request = new HttpRequestMessage(method, new Uri($"http://{target}/internal/keys/{Uri.EscapeDataString(key)}"));
-        AddIdentity(request);
-        request.Headers.TryAddWithoutValidation(PeerHeaders.Epoch, epoch.ToString(CultureInfo.InvariantCulture));
+        // The key travels in the query: System.Uri would collapse a path segment such as ".." or "%2E".
+        string path = $"/internal/keys?key={Uri.EscapeDataString(key)}";
+        var request = new HttpRequestMessage(method, new Uri($"http://{target}{path}"));
+        string epochText = epoch.ToString(CultureInfo.InvariantCulture);
+        request.Headers.TryAddWithoutValidation(PeerHeaders.Epoch, epochText);
         if (value is not null)
         {
             request.Content = new ByteArrayContent(value);
         }
 
+        Sign(request, epochText, value);
         return request;
     }
 
-    private void AddIdentity(HttpRequestMessage request)
+    /// <summary>Signs the request target exactly as it goes on the wire; the receiver checks its raw target.</summary>
+    private void Sign(HttpRequestMessage request, string epoch, byte[]? body)
     {
-        request.Headers.TryAddWithoutValidation(PeerHeaders.ClusterKey, _options.ClusterKey);
+        string timestamp = time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+        string signature = keys.Sign(new SignedFields(request.Method.Method, request.RequestUri!.PathAndQuery, _options.Address, epoch, timestamp, body ?? ReadOnlyMemory<byte>.Empty));
         request.Headers.TryAddWithoutValidation(PeerHeaders.Sender, _options.Address);
+        request.Headers.TryAddWithoutValidation(PeerHeaders.Timestamp, timestamp);
+        request.Headers.TryAddWithoutValidation(PeerHeaders.Signature, signature);
     }
 
     private static async Task<KeyOutcome> ReadKeyOutcomeAsync(HttpResponseMessage response, string target, KeyOperation operation, CancellationToken cancellationToken)

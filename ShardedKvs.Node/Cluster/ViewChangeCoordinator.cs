@@ -31,7 +31,7 @@ public sealed partial class ViewChangeCoordinator(
         }
 
         long started = time.GetTimestamp();
-        using Activity? activity = NodeTelemetry.Source.StartActivity("view-change");
+        using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.view_change");
         try
         {
             ViewChangeResult result = await RunAsync(nodes, activity, cancellationToken);
@@ -102,19 +102,31 @@ public sealed partial class ViewChangeCoordinator(
 
     private async Task<ViewChangeResult?> PrepareAsync(ClusterView from, ClusterView to, ChangeRef change, CancellationToken cancellationToken)
     {
-        using Activity? activity = NodeTelemetry.Source.StartActivity("prepare");
+        using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.view_change.prepare");
         var request = new PrepareRequest(from.Epoch, from.Text, to.Epoch, to.Text);
         string[] participants = Participants(from, to);
 
-        // The lowest address is prepared first and alone: of two concurrent changes, the one that
-        // prepares it wins and the other stops there, having prepared nothing.
-        PeerCallResult first = await CallAsync(participants[0], "/internal/view-change/prepare", request, cancellationToken);
-        PeerCallResult[] rest = await Task.WhenAll(participants.Skip(1).Select(n => CallAsync(n, "/internal/view-change/prepare", request, cancellationToken)));
-        PeerCallResult[] results = [first, .. rest];
+        // The lowest address of the old view is prepared first and alone: of two concurrent changes,
+        // the one that prepares it wins and the other stops there, having prepared nothing. Then the
+        // rest of the old view, and only then the joining nodes, so that when a joiner starts
+        // forwarding requests every old member already knows it.
+        string[] members = participants.Where(from.Contains).ToArray();
+        string[] joiners = participants.Where(n => !from.Contains(n)).ToArray();
+        var results = new List<PeerCallResult> { await CallAsync(members[0], "/internal/view-change/prepare", request, cancellationToken) };
+        foreach (string[] wave in new[] { members[1..], joiners })
+        {
+            if (results.Any(r => !r.Succeeded))
+            {
+                break;
+            }
+
+            results.AddRange(await Task.WhenAll(wave.Select(n => CallAsync(n, "/internal/view-change/prepare", request, cancellationToken))));
+        }
+
         PeerCallResult? failed = results.FirstOrDefault(r => !r.Succeeded);
         if (failed is null)
         {
-            LogPrepared(logger, to.Epoch, results.Length);
+            LogPrepared(logger, to.Epoch, results.Count);
             return null;
         }
 
@@ -128,7 +140,7 @@ public sealed partial class ViewChangeCoordinator(
 
     private async Task<ViewChangeResult?> MigrateAsync(ClusterView from, ChangeRef change, CancellationToken cancellationToken)
     {
-        using Activity? activity = NodeTelemetry.Source.StartActivity("migrate");
+        using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.view_change.migrate");
         PeerCallResult[] results = await Task.WhenAll(from.Nodes.Select(n => CallAsync(n, "/internal/view-change/migrate", change, cancellationToken)));
         PeerCallResult? failed = results.FirstOrDefault(r => !r.Succeeded);
         if (failed is null)
@@ -146,7 +158,7 @@ public sealed partial class ViewChangeCoordinator(
 
     private async Task<ViewChangeResult?> CommitAsync(ClusterView from, ClusterView to, ChangeRef change, CancellationToken cancellationToken)
     {
-        using Activity? activity = NodeTelemetry.Source.StartActivity("commit");
+        using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.view_change.commit");
         IEnumerable<string> remaining = Participants(from, to);
         PeerCallResult[] results = [];
         for (int attempt = 1; attempt <= CommitAttempts; attempt++)

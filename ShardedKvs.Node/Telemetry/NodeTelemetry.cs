@@ -29,6 +29,46 @@ public sealed class NodeTelemetry : IDisposable
 
     public Histogram<double> ViewChangeDuration { get; }
 
+    /// <summary>The client span of a forwarded key request; the owner's server span joins it
+    /// through the W3C traceparent header HttpClient adds.</summary>
+    public static Activity? StartForward(Cluster.KeyOperation operation, string owner, long epoch)
+    {
+        Activity? activity = Source.StartActivity("kvs.forward", ActivityKind.Client);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("kvs.operation", OperationName(operation));
+            activity.SetTag("kvs.owner", owner);
+            activity.SetTag("kvs.epoch", epoch);
+        }
+
+        return activity;
+    }
+
+    /// <summary>Counts a request served by this node, by operation and outcome.</summary>
+    public void CountRequest(Cluster.KeyOperation operation, Cluster.OutcomeKind outcome)
+    {
+        if (Requests.Enabled)
+        {
+            Requests.Add(1, new KeyValuePair<string, object?>("kvs.operation", OperationName(operation)), new KeyValuePair<string, object?>("kvs.outcome", OutcomeName(outcome)));
+        }
+    }
+
+    private static string OperationName(Cluster.KeyOperation operation) => operation switch
+    {
+        Cluster.KeyOperation.Get => "get",
+        Cluster.KeyOperation.Put => "put",
+        _ => "delete",
+    };
+
+    private static string OutcomeName(Cluster.OutcomeKind outcome) => outcome switch
+    {
+        Cluster.OutcomeKind.Found => "found",
+        Cluster.OutcomeKind.NotFound => "not_found",
+        Cluster.OutcomeKind.Created => "created",
+        Cluster.OutcomeKind.Replaced => "replaced",
+        _ => "unavailable",
+    };
+
     /// <summary>Observable gauges read live state; registered once the state exists.</summary>
     public void ObserveState(Func<int> keysHeld, Func<long> epoch)
     {

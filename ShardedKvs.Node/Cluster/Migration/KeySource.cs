@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.Options;
 using ShardedKvs.Node.Ring;
@@ -27,15 +28,16 @@ public sealed partial class KeySource(
 
     public async Task<MigrateResult> MigrateAsync(long epoch, CancellationToken cancellationToken)
     {
-        ClusterSnapshot snapshot = state.Snapshot;
-        if (snapshot.Pending is not { } pending || pending.Epoch != epoch)
+        if (!state.BeginHandoff(epoch))
         {
-            throw new InvalidOperationException($"No pending view with epoch {epoch} on {snapshot.Self}");
+            throw new InvalidOperationException($"No pending view with epoch {epoch} on {state.Snapshot.Self}");
         }
 
-        // Every write that began before the pending view was published has finished after this,
-        // and every later one sees it and goes through the hand-off.
+        // Every write that began before the hand-off was published has finished after this, and
+        // every later one sees it and goes through the hand-off.
         locks.Barrier();
+        ClusterSnapshot snapshot = state.Snapshot;
+        ClusterView pending = snapshot.Pending!;
 
         int self = snapshot.PendingSelfIndex;
         int batchSize = Math.Max(1, _options.MigrationBatchSize);
@@ -103,12 +105,20 @@ public sealed partial class KeySource(
         }
 
         var batch = new MigrationBatch(pending.Epoch, state.Snapshot.Self, Interlocked.Increment(ref _lastBatchId), entries);
+        using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.migration.batch", ActivityKind.Client);
+        activity?.SetTag("kvs.source", batch.Source);
+        activity?.SetTag("kvs.target", target);
+        activity?.SetTag("kvs.epoch", batch.Epoch);
+        activity?.SetTag("kvs.keys_moved", entries.Length);
+        activity?.SetTag("kvs.bytes_moved", begun.Sum(b => (long)b.Value.Length));
         try
         {
             await DeliverAsync(target, batch, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+            activity?.SetTag("kvs.keys_moved", 0);
             await TryDiscardAsync(target, batch);
             EndHandoffs(begun, deleteHere: false);
             throw e as MigrationFailedException ?? new MigrationFailedException(target, e.Message);

@@ -1,0 +1,76 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using ShardedKvs.Node.Cluster;
+using ShardedKvs.Node.Security;
+
+namespace ShardedKvs.Node.Api;
+
+/// <summary>
+/// Internal endpoints answer only calls signed with a cluster key (HMAC-SHA256 over method, path,
+/// sender, epoch, timestamp and the body's hash), made within the skew window, by a member of a
+/// view this node knows. Everything else is refused before it is parsed or changes anything.
+/// A middleware rather than an endpoint filter because the signature covers the body, which must be
+/// checked before model binding reads it.
+/// </summary>
+public sealed class ClusterAuthMiddleware(RequestDelegate next, ClusterKeys keys, ClusterState state, TimeProvider time, IOptions<NodeOptions> options)
+{
+    private readonly long _skewMilliseconds = (long)options.Value.SignatureSkew.TotalMilliseconds;
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        HttpRequest request = context.Request;
+        string? sender = request.Headers[PeerHeaders.Sender];
+        string? timestamp = request.Headers[PeerHeaders.Timestamp];
+        string? signature = request.Headers[PeerHeaders.Signature];
+        if (sender is null || timestamp is null || signature is null)
+        {
+            await RefuseAsync(context, StatusCodes.Status401Unauthorized, "Missing cluster signature");
+            return;
+        }
+
+        if (!long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out long sentAt)
+            || Math.Abs(time.GetUtcNow().ToUnixTimeMilliseconds() - sentAt) > _skewMilliseconds)
+        {
+            await RefuseAsync(context, StatusCodes.Status401Unauthorized, "Cluster signature is outside the time window");
+            return;
+        }
+
+        byte[] body = await ReadBodyAsync(request, context.RequestAborted);
+        string target = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? request.Path + request.QueryString;
+        var fields = new SignedFields(request.Method, target, sender, request.Headers[PeerHeaders.Epoch].ToString(), timestamp, body);
+        if (!keys.Verify(fields, signature))
+        {
+            await RefuseAsync(context, StatusCodes.Status401Unauthorized, "Invalid cluster signature");
+            return;
+        }
+
+        if (!state.Snapshot.KnowsMember(sender) && context.GetEndpoint()?.Metadata.GetMetadata<OpenToAnyClusterMember>() is null)
+        {
+            await RefuseAsync(context, StatusCodes.Status403Forbidden, $"Sender '{sender}' is not a member of a view this node knows");
+            return;
+        }
+
+        request.Body = new MemoryStream(body, writable: false);
+        await next(context);
+    }
+
+    private static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength == 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count == 0))
+        {
+            return [];
+        }
+
+        using var buffer = new MemoryStream(request.ContentLength is > 0 and < int.MaxValue ? (int)request.ContentLength : 1024);
+        await request.Body.CopyToAsync(buffer, cancellationToken);
+        return buffer.ToArray();
+    }
+
+    private static Task RefuseAsync(HttpContext context, int statusCode, string error) =>
+        PeerResults.Error(statusCode, error).ExecuteAsync(context);
+}
+
+/// <summary>Marks an internal endpoint that a signed caller outside every known view may call:
+/// asking for the view (a restarted or idle node), and the steps that add a node to a view.</summary>
+public sealed class OpenToAnyClusterMember;

@@ -1,0 +1,78 @@
+using System.Text;
+using ShardedKvs.Node.Security;
+
+namespace ShardedKvs.Tests.Security;
+
+public sealed class ClusterKeysTests
+{
+    private static readonly SignedFields Call = new("PUT", "/internal/keys?key=k", "127.0.0.1:1", "3", "1700000000000", Encoding.UTF8.GetBytes("value"));
+
+    [Fact]
+    public void A_signature_verifies_with_the_same_key_only()
+    {
+        var keys = new ClusterKeys("first-secret-0123456789");
+        string signature = keys.Sign(Call);
+
+        Assert.True(keys.Verify(Call, signature));
+        Assert.False(new ClusterKeys("other-secret-0123456789").Verify(Call, signature));
+    }
+
+    [Theory]
+    [InlineData("method")]
+    [InlineData("path")]
+    [InlineData("sender")]
+    [InlineData("epoch")]
+    [InlineData("timestamp")]
+    [InlineData("body")]
+    public void Changing_any_signed_field_breaks_the_signature(string field)
+    {
+        var keys = new ClusterKeys("first-secret-0123456789");
+        string signature = keys.Sign(Call);
+        SignedFields altered = field switch
+        {
+            "method" => Call with { Method = "DELETE" },
+            "path" => Call with { PathAndQuery = "/internal/keys?key=other" },
+            "sender" => Call with { Sender = "127.0.0.1:2" },
+            "epoch" => Call with { Epoch = "4" },
+            "timestamp" => Call with { Timestamp = "1700000000001" },
+            _ => Call with { Body = Encoding.UTF8.GetBytes("valuE") },
+        };
+
+        Assert.False(keys.Verify(altered, signature));
+    }
+
+    [Fact]
+    public void During_a_rotation_nodes_sign_with_their_first_key_and_accept_any()
+    {
+        var oldNode = new ClusterKeys("old-secret-0123456789");
+        var rotating = new ClusterKeys("new-secret-0123456789,old-secret-0123456789");
+        var newNode = new ClusterKeys("new-secret-0123456789");
+
+        Assert.True(rotating.Verify(Call, oldNode.Sign(Call)));
+        Assert.True(rotating.Verify(Call, newNode.Sign(Call)));
+        Assert.True(newNode.Verify(Call, rotating.Sign(Call)));
+        Assert.False(oldNode.Verify(Call, rotating.Sign(Call)));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("short")]
+    [InlineData("long-enough-secret-123,short")]
+    [InlineData(" , ")]
+    public void Empty_or_short_keys_are_refused_with_a_clear_message(string configured)
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => new ClusterKeys(configured));
+        Assert.Contains("CLUSTER_KEY", error.Message, StringComparison.Ordinal);
+        Assert.Contains("16", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Garbage_signatures_are_rejected_without_throwing()
+    {
+        var keys = new ClusterKeys("first-secret-0123456789");
+
+        Assert.False(keys.Verify(Call, ""));
+        Assert.False(keys.Verify(Call, "not base64!"));
+        Assert.False(keys.Verify(Call, Convert.ToBase64String(new byte[31])));
+    }
+}
