@@ -141,7 +141,7 @@ public sealed class UnavailableNodeTests(StoppedOwnerFixture fixture) : IClassFi
         KvsResponse view = await Cluster[3].Client.SendAsync(HttpMethod.Get, "/kvs/view");
 
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
-        Assert.Equal("Degraded", await health.Content.ReadAsStringAsync());
+        Assert.Equal("Degraded\ncluster: Degraded (idle: not in the view)\n", await health.Content.ReadAsStringAsync());
         ApiAssert.Is(view, HttpStatusCode.OK, new JsonObject
         {
             ["message"] = "View retrieved successfully",
@@ -159,7 +159,7 @@ public sealed class UnavailableNodeTests(StoppedOwnerFixture fixture) : IClassFi
         using HttpResponseMessage health = await Cluster[0].Client.GetAsync("/health");
 
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
-        Assert.Equal("Healthy", await health.Content.ReadAsStringAsync());
+        Assert.Equal("Healthy\n", await health.Content.ReadAsStringAsync());
     }
 
     [Theory]
@@ -184,7 +184,7 @@ public sealed class UnavailableNodeTests(StoppedOwnerFixture fixture) : IClassFi
         ApiAssert.Is(await node.Client.ChangeViewAsync(self), HttpStatusCode.ServiceUnavailable, ApiAssert.Error("Only a serving member of the current view can change the view", "Error in PUT"));
         using HttpResponseMessage health = await node.Client.GetAsync("/health");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
-        Assert.Equal("Unhealthy", await health.Content.ReadAsStringAsync());
+        Assert.Equal("Unhealthy\ncluster: Unhealthy (forming: waiting for every node of the view to join)\n", await health.Content.ReadAsStringAsync());
         ApiAssert.Is(await node.Client.SendAsync(HttpMethod.Get, "/kvs/view"), HttpStatusCode.OK, new JsonObject
         {
             ["message"] = "View retrieved successfully",
