@@ -76,3 +76,20 @@ public sealed class ClusterKeysTests
         Assert.False(keys.Verify(Call, Convert.ToBase64String(new byte[31])));
     }
 }
+
+public sealed class NodeStartupTests
+{
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("too-short")]
+    public void A_node_refuses_to_start_without_a_long_enough_cluster_key(string? clusterKey)
+    {
+        var settings = new Dictionary<string, string?> { ["ADDRESS"] = "127.0.0.1:1", ["VIEW"] = "127.0.0.1:1", ["CLUSTER_KEY"] = clusterKey };
+
+        var error = Assert.Throws<InvalidOperationException>(() => ShardedKvs.Node.NodeApp.Create([], builder =>
+            Microsoft.Extensions.Configuration.MemoryConfigurationBuilderExtensions.AddInMemoryCollection(builder.Configuration, settings)));
+
+        Assert.Contains("CLUSTER_KEY must be set to a shared secret of at least 16 characters", error.Message, StringComparison.Ordinal);
+    }
+}
