@@ -30,6 +30,8 @@ public static class InternalApi
             participant.MigrateAsync(change, cancellationToken));
         group.MapPost("/view-change/commit", (ChangeRef change, ViewChangeParticipant participant) => participant.Commit(change))
             .WithMetadata(new OpenToAnyClusterMember());
+        group.MapGet("/view-change/running", (ViewChangeCoordinator coordinator) =>
+            TypedResults.Json(new CoordinatorStatus(coordinator.RunningEpoch), NodeJson.Context.CoordinatorStatus));
         group.MapPost("/view-change/abort", (ChangeRef change, ViewChangeParticipant participant) => participant.Abort(change));
 
         group.MapPost("/migration/batch", (MigrationBatch batch, KeyTarget target) =>

@@ -17,6 +17,7 @@ namespace ShardedKvs.Node.Api;
 [JsonSerializable(typeof(PrepareRequest))]
 [JsonSerializable(typeof(ChangeRef))]
 [JsonSerializable(typeof(KeyCount))]
+[JsonSerializable(typeof(CoordinatorStatus))]
 [JsonSerializable(typeof(MigrateResult))]
 [JsonSerializable(typeof(MigrationBatch))]
 [JsonSerializable(typeof(PeerError))]

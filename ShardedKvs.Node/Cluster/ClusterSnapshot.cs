@@ -6,8 +6,9 @@ namespace ShardedKvs.Node.Cluster;
 /// </summary>
 public sealed class ClusterSnapshot
 {
-    public ClusterSnapshot(string self, ClusterView current, ClusterView? pending, long version, ClusterView? previous = null, bool handingOff = false)
+    public ClusterSnapshot(string self, ClusterView current, ClusterView? pending, long version, ClusterView? previous = null, bool handingOff = false, string? pendingCoordinator = null)
     {
+        PendingCoordinator = pending is null ? null : pendingCoordinator;
         Self = self;
         Current = current;
         Pending = pending;
@@ -29,6 +30,9 @@ public sealed class ClusterSnapshot
 
     /// <summary>The committed view before <see cref="Current"/>: its members may still forward for a moment.</summary>
     public ClusterView? Previous { get; }
+
+    /// <summary>The node that coordinates the change to <see cref="Pending"/>.</summary>
+    public string? PendingCoordinator { get; }
 
     /// <summary>Whether this node has begun moving keys to <see cref="Pending"/>. Until then it still
     /// serves every key it owns in <see cref="Current"/> (its next owner may not be prepared yet).</summary>
@@ -60,8 +64,9 @@ public sealed class ClusterSnapshot
     public bool KnowsMember(string address) =>
         Current.Contains(address) || (Pending?.Contains(address) ?? false) || (Previous?.Contains(address) ?? false);
 
-    public ClusterSnapshot With(ClusterView current, ClusterView? pending) =>
-        new(Self, current, pending, Version + 1, current == Current ? Previous : Current);
+    public ClusterSnapshot With(ClusterView current, ClusterView? pending, string? pendingCoordinator = null) =>
+        new(Self, current, pending, Version + 1, current == Current ? Previous : Current, pendingCoordinator: pendingCoordinator);
 
-    public ClusterSnapshot WithHandoffStarted() => new(Self, Current, Pending, Version + 1, Previous, handingOff: true);
+    public ClusterSnapshot WithHandoffStarted() =>
+        new(Self, Current, Pending, Version + 1, Previous, handingOff: true, PendingCoordinator);
 }

@@ -23,11 +23,12 @@ public sealed class ClusterState
 
     public long Version => _snapshot.Version;
 
-    public ClusterView CreateView(long epoch, ImmutableArray<string> nodes) => new(epoch, nodes, _tokensPerNode);
+    public ClusterView CreateView(long epoch, ImmutableArray<string> nodes, IEnumerable<string>? unavailable = null) =>
+        new(epoch, nodes, _tokensPerNode, unavailable);
 
     /// <summary>Adopts a committed view (formation, commit, or a peer's newer view after a restart).
     /// Idempotent: a view at or below the current epoch changes nothing.</summary>
-    public bool TryAdopt(long epoch, ImmutableArray<string> nodes)
+    public bool TryAdopt(long epoch, ImmutableArray<string> nodes, IReadOnlyCollection<string>? unavailable = null)
     {
         lock (_gate)
         {
@@ -37,7 +38,7 @@ public sealed class ClusterState
                 return false;
             }
 
-            ClusterView view = s.Pending is { } p && p.Epoch == epoch ? p : CreateView(epoch, nodes);
+            ClusterView view = s.Pending is { } p && p.Epoch == epoch && unavailable is not { Count: > 0 } ? p : CreateView(epoch, nodes, unavailable);
             Publish(s.With(view, s.Pending is { } pending && pending.Epoch > epoch ? pending : null));
             return true;
         }
@@ -45,11 +46,18 @@ public sealed class ClusterState
 
     /// <summary>Records the view being moved to. The prepare may also teach a lagging node (one that
     /// was idle or restarted) the committed view the change starts from.</summary>
-    public PrepareOutcome Prepare(long fromEpoch, ImmutableArray<string> fromNodes, long toEpoch, ImmutableArray<string> toNodes)
+    public PrepareOutcome Prepare(long fromEpoch, ImmutableArray<string> fromNodes, IReadOnlyCollection<string>? fromUnavailable, long toEpoch, ImmutableArray<string> toNodes, string coordinator)
     {
         lock (_gate)
         {
             ClusterSnapshot s = _snapshot;
+            if (s.Pending is { } committedElsewhere && committedElsewhere.Epoch == fromEpoch && committedElsewhere.SameMembersAs(fromNodes))
+            {
+                // The change this node was still pending on was committed by nodes it did not hear
+                // from (its coordinator went down mid-commit, or finished it without this node).
+                s = s.With(CreateView(fromEpoch, fromNodes, fromUnavailable), null);
+            }
+
             if (s.Pending is { } pending)
             {
                 return pending.Epoch == toEpoch && pending.SameMembersAs(toNodes)
@@ -64,8 +72,8 @@ public sealed class ClusterState
                     : PrepareOutcome.Stale;
             }
 
-            ClusterView current = s.Current.Epoch == fromEpoch ? s.Current : CreateView(fromEpoch, fromNodes);
-            Publish(s.With(current, CreateView(toEpoch, toNodes)));
+            ClusterView current = s.Current.Epoch == fromEpoch ? s.Current : CreateView(fromEpoch, fromNodes, fromUnavailable);
+            Publish(s.With(current, CreateView(toEpoch, toNodes), coordinator));
             return PrepareOutcome.Prepared;
         }
     }

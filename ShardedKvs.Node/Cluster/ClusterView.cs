@@ -6,13 +6,25 @@ namespace ShardedKvs.Node.Cluster;
 /// <summary>One numbered view of the cluster: its members in order and the ring they form.</summary>
 public sealed class ClusterView
 {
-    public ClusterView(long epoch, ImmutableArray<string> nodes, int tokensPerNode)
+    private readonly bool[] _unavailable;
+
+    /// <param name="unavailable">Members that went down while a view change moved keys to them: their
+    /// ranges answer 503 until the next view change, because keys meant for them may still sit at
+    /// their previous owners.</param>
+    public ClusterView(long epoch, ImmutableArray<string> nodes, int tokensPerNode, IEnumerable<string>? unavailable = null)
     {
         Epoch = epoch;
         Nodes = nodes;
         Ring = new TokenRing(nodes, tokensPerNode);
         Text = string.Join(',', nodes);
+        _unavailable = nodes.Select(n => unavailable?.Contains(n, StringComparer.OrdinalIgnoreCase) ?? false).ToArray();
+        Unavailable = [.. nodes.Where((_, i) => _unavailable[i])];
     }
+
+    /// <summary>Members whose key ranges are unavailable until the next view change.</summary>
+    public ImmutableArray<string> Unavailable { get; }
+
+    public bool IsUnavailable(int nodeIndex) => _unavailable[nodeIndex];
 
     public long Epoch { get; }
 

@@ -65,7 +65,7 @@ public sealed partial class FormationService(
             return false;
         }
 
-        state.TryAdopt(newest.Epoch, nodes);
+        state.TryAdopt(newest.Epoch, nodes, newest.Unavailable);
         return true;
     }
 

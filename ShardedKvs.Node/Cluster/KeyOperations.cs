@@ -70,7 +70,9 @@ public sealed class KeyOperations(
                     return await ForwardAsync(route, operation, key, value, cancellationToken);
 
                 default:
-                    return NotServing(snapshot);
+                    return route.Target is { } unavailableOwner
+                        ? new KeyOutcome(OutcomeKind.OwnerUnavailable, Owner: unavailableOwner, Error: $"Keys of {unavailableOwner} are unavailable: it went down during a view change; change the view without it")
+                        : NotServing(snapshot);
             }
         }
 

@@ -21,6 +21,11 @@ public static class KeyRouter
         }
 
         int oldOwner = current.Ring.OwnerIndexOfHash(keyHash);
+        if (!current.Unavailable.IsEmpty && current.IsUnavailable(oldOwner))
+        {
+            return new RouteDecision(RouteKind.Unavailable, current.Nodes[oldOwner]);
+        }
+
         if (snapshot.Pending is not { } pending)
         {
             if (oldOwner == snapshot.CurrentSelfIndex)

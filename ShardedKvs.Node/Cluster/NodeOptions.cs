@@ -40,6 +40,10 @@ public sealed class NodeOptions
     /// <summary>How long a source keeps retrying one batch before the migration fails.</summary>
     public TimeSpan BatchDeadline { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>Failpoint for tests: a pause before each migration batch, so that a fault can be made
+    /// to land mid-migration. Zero (off) unless a test sets it.</summary>
+    public TimeSpan MigrationBatchDelay { get; set; } = TimeSpan.Zero;
+
     /// <summary>How long a request waits for its key's batch to be handed over.</summary>
     public TimeSpan HandoffWait { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -22,6 +22,7 @@ public sealed partial class ViewChangeCoordinator(
 {
     private const int CommitAttempts = 3;
     private readonly SemaphoreSlim _running = new(1, 1);
+    private long _runningEpoch;
 
     public async Task<ViewChangeResult> ChangeAsync(ImmutableArray<string> nodes, CancellationToken cancellationToken)
     {
@@ -45,6 +46,7 @@ public sealed partial class ViewChangeCoordinator(
         finally
         {
             telemetry.ViewChangeDuration.Record(time.GetElapsedTime(started).TotalSeconds);
+            _runningEpoch = 0;
             _running.Release();
         }
     }
@@ -58,51 +60,135 @@ public sealed partial class ViewChangeCoordinator(
         }
 
         ClusterView from = snapshot.Current;
-        ClusterView to;
+        var lost = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         if (snapshot.Pending is { } pending)
         {
-            if (!pending.SameMembersAs(nodes))
+            if (pending.SameMembersAs(nodes))
             {
-                return ViewChangeResult.Failure(StatusCodes.Status409Conflict, $"A view change to epoch {pending.Epoch} ({pending.Text}) is under way; re-issue it to finish it");
+                return await ExecuteAsync(from, pending, fresh: false, lost, activity, cancellationToken);
             }
 
-            to = pending;
-        }
-        else if (from.SameMembersAs(nodes))
-        {
-            return await CountKeysAsync(from, cancellationToken);
-        }
-        else
-        {
-            to = state.CreateView(from.Epoch + 1, nodes);
+            if (!await IsStalledAsync(snapshot, cancellationToken))
+            {
+                return ViewChangeResult.Failure(StatusCodes.Status409Conflict, $"A view change to epoch {pending.Epoch} ({pending.Text}) is under way");
+            }
+
+            ViewChangeResult? unfinished = await FinishStalledAsync(from, pending, lost, cancellationToken);
+            if (unfinished is not null)
+            {
+                return unfinished;
+            }
+
+            from = state.Snapshot.Current;
         }
 
+        if (from.SameMembersAs(nodes) && from.Unavailable.IsEmpty)
+        {
+            return WithLost(await CountKeysAsync(from, cancellationToken), lost);
+        }
+
+        return await ExecuteAsync(from, state.CreateView(from.Epoch + 1, nodes), fresh: true, lost, activity, cancellationToken);
+    }
+
+    /// <summary>Prepare, migrate, commit. A fresh change that cannot be prepared is aborted (nothing
+    /// moved yet); a resumed one is left pending, since keys may already have moved.</summary>
+    private async Task<ViewChangeResult> ExecuteAsync(ClusterView from, ClusterView to, bool fresh, HashSet<string> lost, Activity? activity, CancellationToken cancellationToken)
+    {
+        _runningEpoch = to.Epoch;
         activity?.SetTag("kvs.view.from", from.Text);
         activity?.SetTag("kvs.view.to", to.Text);
         activity?.SetTag("kvs.epoch", to.Epoch);
         ViewDiff diff = ViewDiff.Between(from.Nodes, to.Nodes);
         LogStarting(logger, from.Epoch, to.Epoch, diff.Added.Length, diff.Removed.Length);
         var change = new ChangeRef(to.Epoch, to.Text);
-
-        var lost = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        ViewChangeResult? failure = await PrepareAsync(from, to, change, lost, cancellationToken)
+        ViewChangeResult? failure = await PrepareAsync(from, to, change, lost, abortOnFailure: fresh, cancellationToken)
             ?? await MigrateAsync(from, to, change, lost, cancellationToken)
             ?? await CommitAsync(from, to, change, lost, cancellationToken);
-        if (failure is not null)
+        return failure ?? WithLost(await CountKeysAsync(to, cancellationToken), lost);
+    }
+
+    /// <summary>The change this node is coordinating right now, for a node deciding whether a pending change is stalled.</summary>
+    public long? RunningEpoch => _runningEpoch == 0 ? null : _runningEpoch;
+
+    /// <summary>A pending change is stalled when its coordinator is down or no longer runs it (it failed).</summary>
+    private async Task<bool> IsStalledAsync(ClusterSnapshot snapshot, CancellationToken cancellationToken)
+    {
+        string? coordinator = snapshot.PendingCoordinator;
+        if (string.IsNullOrEmpty(coordinator) || string.Equals(coordinator, snapshot.Self, StringComparison.OrdinalIgnoreCase))
         {
-            return failure;
+            return true; // this node holds the coordinator lock for the new request, so it runs nothing else
         }
 
-        ViewChangeResult counts = await CountKeysAsync(to, cancellationToken);
-        return lost.Count == 0 ? counts : counts with { LostNodes = [.. lost.Order(StringComparer.Ordinal)] };
+        try
+        {
+            using HttpResponseMessage response = await peers.GetAsync(coordinator, "/internal/view-change/running", cancellationToken);
+            CoordinatorStatus? status = response.IsSuccessStatusCode
+                ? await response.Content.ReadFromJsonAsync(NodeJson.Context.CoordinatorStatus, cancellationToken)
+                : null;
+            return status?.RunningEpoch != snapshot.Pending?.Epoch;
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return true;
+        }
     }
+
+    /// <summary>
+    /// Finishes a stalled change without the nodes that are down: live sources move every key whose
+    /// target is alive, keys meant for a dead target stay where they are, and the view is committed
+    /// with the dead members' ranges unavailable (503, never a stale answer) until the next change
+    /// moves those keys to live owners.
+    /// </summary>
+    private async Task<ViewChangeResult?> FinishStalledAsync(ClusterView from, ClusterView pending, HashSet<string> lost, CancellationToken cancellationToken)
+    {
+        using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.view_change.finish_stalled");
+        _runningEpoch = pending.Epoch;
+        string[] participants = Participants(from, pending);
+        PeerCallResult[] probes = await Task.WhenAll(participants.Select(n => CallAsync(n, HttpMethod.Get, "/internal/view", cancellationToken)));
+        PeerCallResult? unknown = probes.FirstOrDefault(p => !p.Succeeded && !p.Refused);
+        if (unknown is not null)
+        {
+            return ViewChangeResult.Failure(StatusCodes.Status503ServiceUnavailable, $"A stalled view change to epoch {pending.Epoch} cannot be finished: {unknown.Node} {unknown.Error}", unknown.Node);
+        }
+
+        string[] dead = probes.Where(p => p.Refused).Select(p => p.Node).ToArray();
+        string[] live = participants.Except(dead, StringComparer.OrdinalIgnoreCase).ToArray();
+        LogFinishingStalled(logger, pending.Epoch, string.Join(',', dead));
+        var prepare = new PrepareRequest(from.Epoch, from.Text, pending.Epoch, pending.Text) { FromUnavailable = from.Unavailable, Coordinator = state.Snapshot.Self };
+        var migrate = new ChangeRef(pending.Epoch, pending.Text) { SkipTargets = dead };
+        var commit = new ChangeRef(pending.Epoch, pending.Text) { Unavailable = [.. dead.Where(pending.Contains)] };
+        foreach ((string path, object message, IEnumerable<string> nodes) in new (string, object, IEnumerable<string>)[]
+        {
+            ("/internal/view-change/prepare", prepare, live),
+            ("/internal/view-change/migrate", migrate, live.Where(from.Contains)),
+            ("/internal/view-change/commit", commit, live),
+        })
+        {
+            PeerCallResult[] results = await Task.WhenAll(nodes.Select(n => CallAsync(n, path, message, cancellationToken)));
+            if (results.FirstOrDefault(r => !r.Succeeded) is { } failed)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, failed.Error);
+                return ViewChangeResult.Failure(StatusCodes.Status503ServiceUnavailable, $"A stalled view change to epoch {pending.Epoch} cannot be finished: {failed.Node} {failed.Error}", failed.Node);
+            }
+        }
+
+        lost.UnionWith(dead);
+        return null;
+    }
+
+    private static ViewChangeResult WithLost(ViewChangeResult result, HashSet<string> lost) =>
+        lost.Count == 0 || result.Error is not null ? result : result with { LostNodes = [.. lost.Order(StringComparer.Ordinal)] };
 
     private static bool IsGone(PeerCallResult result, ClusterView to) => result.Refused && !to.Contains(result.Node);
 
-    private async Task<ViewChangeResult?> PrepareAsync(ClusterView from, ClusterView to, ChangeRef change, HashSet<string> lost, CancellationToken cancellationToken)
+    private async Task<ViewChangeResult?> PrepareAsync(ClusterView from, ClusterView to, ChangeRef change, HashSet<string> lost, bool abortOnFailure, CancellationToken cancellationToken)
     {
         using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.view_change.prepare");
-        var request = new PrepareRequest(from.Epoch, from.Text, to.Epoch, to.Text);
+        var request = new PrepareRequest(from.Epoch, from.Text, to.Epoch, to.Text)
+        {
+            FromUnavailable = from.Unavailable.IsEmpty ? null : from.Unavailable,
+            Coordinator = state.Snapshot.Self,
+        };
         string[] participants = Participants(from, to);
 
         // The lowest address of the old view is prepared first and alone: of two concurrent changes,
@@ -137,6 +223,14 @@ public sealed partial class ViewChangeCoordinator(
         }
 
         activity?.SetStatus(ActivityStatusCode.Error, failed.Error);
+        if (!abortOnFailure)
+        {
+            return ViewChangeResult.Failure(
+                StatusCodes.Status503ServiceUnavailable,
+                $"Node {failed.Node} could not be prepared ({failed.Error}); the change stays pending: re-issue it once {failed.Node} is back, or issue a view without it",
+                failed.Node);
+        }
+
         await Task.WhenAll(results.Where(r => r.Succeeded).Select(r => CallAsync(r.Node, "/internal/view-change/abort", change, CancellationToken.None)));
         LogAborted(logger, to.Epoch, failed.Node, failed.Error ?? "");
         return failed.Status == HttpStatusCode.Conflict
@@ -164,7 +258,7 @@ public sealed partial class ViewChangeCoordinator(
         LogMigrationFailed(logger, change.Epoch, failed.Node, failed.Error ?? "");
         return ViewChangeResult.Failure(
             StatusCodes.Status503ServiceUnavailable,
-            $"Moving keys from {failed.Node} failed ({failed.Error}); no acknowledged key was lost. Re-issue the same view change to finish it",
+            $"Moving keys from {failed.Node} failed ({failed.Error}); no acknowledged key was lost. Re-issue the same view change to finish it, or, if a node is down for good, a view without it",
             failed.Node);
     }
 
@@ -219,11 +313,16 @@ public sealed partial class ViewChangeCoordinator(
         return ViewChangeResult.Success(shards);
     }
 
-    private async Task<PeerCallResult> CallAsync<T>(string node, string path, T message, CancellationToken cancellationToken)
+    private Task<PeerCallResult> CallAsync(string node, HttpMethod method, string path, CancellationToken cancellationToken) =>
+        CallAsync<object?>(node, path, message: null, cancellationToken, method);
+
+    private async Task<PeerCallResult> CallAsync<T>(string node, string path, T message, CancellationToken cancellationToken, HttpMethod? method = null)
     {
         try
         {
-            using HttpResponseMessage response = await peers.PostAsync(node, path, message, cancellationToken);
+            using HttpResponseMessage response = method == HttpMethod.Get
+                ? await peers.GetAsync(node, path, cancellationToken)
+                : await peers.PostAsync(node, path, message, cancellationToken);
             if (response.IsSuccessStatusCode)
             {
                 return new PeerCallResult(node, response.StatusCode, null);
@@ -259,6 +358,9 @@ public sealed partial class ViewChangeCoordinator(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "View change to epoch {Epoch}: migration from {Node} failed: {Reason}")]
     private static partial void LogMigrationFailed(ILogger logger, long epoch, string node, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Finishing the stalled view change to epoch {Epoch} without the nodes that are down: {Dead}")]
+    private static partial void LogFinishingStalled(ILogger logger, long epoch, string dead);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "View change to epoch {Epoch}: {Sources} sources finished moving keys")]
     private static partial void LogMigrated(ILogger logger, long epoch, int sources);

@@ -22,7 +22,7 @@ public sealed partial class ViewChangeParticipant(
             return PeerResults.Error(StatusCodes.Status400BadRequest, error);
         }
 
-        PrepareOutcome outcome = state.Prepare(request.FromEpoch, from, request.ToEpoch, to);
+        PrepareOutcome outcome = state.Prepare(request.FromEpoch, from, request.FromUnavailable, request.ToEpoch, to, request.Coordinator ?? "");
         LogPrepare(logger, request.ToEpoch, outcome);
         return outcome switch
         {
@@ -47,7 +47,7 @@ public sealed partial class ViewChangeParticipant(
 
         try
         {
-            MigrateResult result = await source.MigrateAsync(change.Epoch, cancellationToken);
+            MigrateResult result = await source.MigrateAsync(change.Epoch, change.SkipTargets ?? [], cancellationToken);
             LogMigrated(logger, change.Epoch, result.KeysMoved, result.Batches);
             return Results.Json(result, NodeJson.Context.MigrateResult);
         }
@@ -64,7 +64,7 @@ public sealed partial class ViewChangeParticipant(
             return PeerResults.Error(StatusCodes.Status400BadRequest, error);
         }
 
-        if (state.TryAdopt(change.Epoch, nodes))
+        if (state.TryAdopt(change.Epoch, nodes, change.Unavailable))
         {
             target.ForgetBefore(change.Epoch);
             LogCommitted(logger, change.Epoch, state.Snapshot.Status, store.Count);
@@ -86,7 +86,10 @@ public sealed partial class ViewChangeParticipant(
     public ViewState DescribeView()
     {
         ClusterSnapshot s = state.Snapshot;
-        return new ViewState(s.IsFormed, s.Current.Epoch, s.Current.Text, s.Pending?.Epoch, s.Pending?.Text);
+        return new ViewState(s.IsFormed, s.Current.Epoch, s.Current.Text, s.Pending?.Epoch, s.Pending?.Text)
+        {
+            Unavailable = s.Current.Unavailable.IsEmpty ? null : s.Current.Unavailable,
+        };
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Prepare for epoch {Epoch}: {Outcome}")]

@@ -44,7 +44,7 @@ public sealed class DeadNodeTests
         Assert.Contains(cluster[2].Address, change.Field("error"), StringComparison.Ordinal);
         Assert.Equal(countsBefore[..2], cluster.Nodes.Take(2).Select(n => n.Store.Count));
         Assert.Equal(0, cluster[3].Store.Count);
-        Assert.All(cluster.Nodes.Where(n => n.IsRunning), n => Assert.Equal(1, n.Snapshot.Current.Epoch));
+        Assert.All(cluster.Nodes.Take(2), n => Assert.Equal(1, n.Snapshot.Current.Epoch));
         Assert.All(cluster.Nodes.Where(n => n.IsRunning), n => Assert.Null(n.Snapshot.Pending));
 
         // A key the dead node owned answers 503 naming it, never 404.

@@ -26,7 +26,8 @@ public sealed partial class KeySource(
     private readonly NodeOptions _options = options.Value;
     private long _lastBatchId;
 
-    public async Task<MigrateResult> MigrateAsync(long epoch, CancellationToken cancellationToken)
+    /// <param name="skipTargets">Targets known to be down: keys meant for them stay here.</param>
+    public async Task<MigrateResult> MigrateAsync(long epoch, IReadOnlyCollection<string> skipTargets, CancellationToken cancellationToken)
     {
         if (!state.BeginHandoff(epoch))
         {
@@ -40,6 +41,8 @@ public sealed partial class KeySource(
         ClusterView pending = snapshot.Pending!;
 
         int self = snapshot.PendingSelfIndex;
+        bool[] skip = pending.Nodes.Select(n => skipTargets.Contains(n, StringComparer.OrdinalIgnoreCase)).ToArray();
+        long kept = 0;
         int batchSize = Math.Max(1, _options.MigrationBatchSize);
         var outgoing = new Dictionary<int, List<string>>();
         long moved = 0;
@@ -49,6 +52,12 @@ public sealed partial class KeySource(
             int owner = pending.Ring.OwnerIndexOfHash(StableHash.Of(entry.Key));
             if (owner == self)
             {
+                continue;
+            }
+
+            if (skip[owner])
+            {
+                kept++;
                 continue;
             }
 
@@ -75,11 +84,16 @@ public sealed partial class KeySource(
             }
         }
 
-        return new MigrateResult(snapshot.Self, moved, batches, KeysRemaining: 0);
+        return new MigrateResult(snapshot.Self, moved, batches, KeysRemaining: kept);
     }
 
     private async Task<int> SendBatchAsync(ClusterView pending, string target, List<string> keys, CancellationToken cancellationToken)
     {
+        if (_options.MigrationBatchDelay > TimeSpan.Zero)
+        {
+            await Task.Delay(_options.MigrationBatchDelay, time, cancellationToken);
+        }
+
         var begun = new List<(string Key, ulong Hash, byte[] Value)>(keys.Count);
         foreach (string key in keys)
         {
@@ -151,6 +165,7 @@ public sealed partial class KeySource(
     {
         long deadline = time.GetTimestamp() + (long)(_options.BatchDeadline.TotalSeconds * time.TimestampFrequency);
         var backoff = TimeSpan.FromMilliseconds(50);
+        int refusedInARow = 0;
         while (true)
         {
             string failure;
@@ -172,6 +187,14 @@ public sealed partial class KeySource(
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 failure = e.Message;
+
+                // Nothing listens on the target's port: it is down, and waiting out the deadline helps no one.
+                bool refused = e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused };
+                refusedInARow = refused ? refusedInARow + 1 : 0;
+                if (refusedInARow >= 3)
+                {
+                    throw new MigrationFailedException(target, "connection refused");
+                }
             }
 
             if (time.GetTimestamp() + (long)(backoff.TotalSeconds * time.TimestampFrequency) > deadline)
