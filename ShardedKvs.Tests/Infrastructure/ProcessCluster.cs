@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+
+namespace ShardedKvs.Tests.Infrastructure;
+
+/// <summary>
+/// Nodes as real processes (`dotnet ShardedKvs.Node.dll`) on loopback ports, for tests that need a
+/// node to die the way a production node dies: SIGKILL, no shutdown, memory gone.
+/// </summary>
+public sealed class ProcessCluster : IAsyncDisposable
+{
+    private readonly Process?[] _processes;
+
+    private ProcessCluster(string[] addresses, Process?[] processes)
+    {
+        Addresses = addresses;
+        _processes = processes;
+        Clients = addresses.Select(a => new HttpClient { BaseAddress = new Uri($"http://{a}"), Timeout = TimeSpan.FromSeconds(60) }).ToArray();
+    }
+
+    public string[] Addresses { get; }
+
+    public HttpClient[] Clients { get; }
+
+    public static async Task<ProcessCluster> StartAsync(int nodes, int initialViewSize, IDictionary<string, string> settings)
+    {
+        string[] addresses = FreePorts.Take(nodes).Select(p => $"127.0.0.1:{p}").ToArray();
+        string view = string.Join(',', addresses.Take(initialViewSize));
+        string nodeDll = Path.Combine(AppContext.BaseDirectory, "ShardedKvs.Node.dll");
+        var processes = addresses.Select(address =>
+        {
+            var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", [nodeDll])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            start.Environment["ADDRESS"] = address;
+            start.Environment["VIEW"] = view;
+            start.Environment["CLUSTER_KEY"] = TestCluster.ClusterKey;
+            start.Environment["ASPNETCORE_URLS"] = $"http://{address}";
+            start.Environment["Logging__LogLevel__Default"] = "Warning";
+            start.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
+            foreach ((string key, string value) in settings)
+            {
+                start.Environment[key] = value;
+            }
+
+            Process process = Process.Start(start)!;
+            process.OutputDataReceived += (_, _) => { };
+            process.ErrorDataReceived += (_, _) => { };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            return (Process?)process;
+        }).ToArray();
+
+        var cluster = new ProcessCluster(addresses, processes);
+        await Eventually.WaitUntilAsync(
+            async () => (await Task.WhenAll(Enumerable.Range(0, initialViewSize).Select(cluster.StateAsync))).All(s => s == "serving"),
+            TimeSpan.FromSeconds(60),
+            "the process cluster to serve");
+        return cluster;
+    }
+
+    public string ViewOf(params int[] indexes) => string.Join(',', indexes.Select(i => Addresses[i]));
+
+    /// <summary>SIGKILL: the node gets no chance to finish anything.</summary>
+    public void Kill(int index)
+    {
+        Process process = _processes[index] ?? throw new InvalidOperationException($"node {index} is already dead");
+        process.Kill(entireProcessTree: true);
+        process.WaitForExit();
+        process.Dispose();
+        _processes[index] = null;
+    }
+
+    public async Task<JsonObject?> ViewAsync(int index)
+    {
+        try
+        {
+            return await Clients[index].GetFromJsonAsync<JsonObject>("/kvs/view");
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<string?> StateAsync(int index) => (await ViewAsync(index))?["state"]?.GetValue<string>();
+
+    public ValueTask DisposeAsync()
+    {
+        foreach (Process? process in _processes)
+        {
+            if (process is not null && !process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit();
+            }
+
+            process?.Dispose();
+        }
+
+        foreach (HttpClient client in Clients)
+        {
+            client.Dispose();
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}
