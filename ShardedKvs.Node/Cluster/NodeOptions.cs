@@ -37,6 +37,9 @@ public sealed class NodeOptions
     /// <summary>How long one control call (prepare, commit, one batch attempt) may take.</summary>
     public TimeSpan ControlTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>How long one source may take to move all the keys it loses in a view change.</summary>
+    public TimeSpan MigrationTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
     /// <summary>How long a source keeps retrying one batch before the migration fails.</summary>
     public TimeSpan BatchDeadline { get; set; } = TimeSpan.FromSeconds(20);
 

@@ -43,16 +43,17 @@ public sealed class PeerClient(HttpClient http, ClusterKeys keys, TimeProvider t
         }
     }
 
-    public Task<HttpResponseMessage> PostAsync<T>(string target, string path, T message, CancellationToken cancellationToken) =>
-        SendControlAsync(target, HttpMethod.Post, path, JsonSerializer.SerializeToUtf8Bytes(message, NodeJson.Options), cancellationToken);
+    /// <param name="timeout">How long the call may take; <see cref="NodeOptions.ControlTimeout"/> when null.</param>
+    public Task<HttpResponseMessage> PostAsync<T>(string target, string path, T message, CancellationToken cancellationToken, TimeSpan? timeout = null) =>
+        SendControlAsync(target, HttpMethod.Post, path, JsonSerializer.SerializeToUtf8Bytes(message, NodeJson.Options), timeout, cancellationToken);
 
     public Task<HttpResponseMessage> GetAsync(string target, string path, CancellationToken cancellationToken) =>
-        SendControlAsync(target, HttpMethod.Get, path, body: null, cancellationToken);
+        SendControlAsync(target, HttpMethod.Get, path, body: null, limit: null, cancellationToken);
 
-    private async Task<HttpResponseMessage> SendControlAsync(string target, HttpMethod method, string path, byte[]? body, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendControlAsync(string target, HttpMethod method, string path, byte[]? body, TimeSpan? limit, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.ControlTimeout);
+        timeout.CancelAfter(limit ?? _options.ControlTimeout);
         using var request = new HttpRequestMessage(method, new Uri($"http://{target}{path}"));
         if (body is not null)
         {

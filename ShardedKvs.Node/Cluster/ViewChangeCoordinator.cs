@@ -18,9 +18,11 @@ public sealed partial class ViewChangeCoordinator(
     PeerClient peers,
     NodeTelemetry telemetry,
     TimeProvider time,
+    Microsoft.Extensions.Options.IOptions<NodeOptions> options,
     ILogger<ViewChangeCoordinator> logger) : IDisposable
 {
-    private const int CommitAttempts = 3;
+    private const int ControlAttempts = 5;
+    private const string MigratePath = "/internal/view-change/migrate";
     private readonly SemaphoreSlim _running = new(1, 1);
     private long _runningEpoch;
 
@@ -160,7 +162,7 @@ public sealed partial class ViewChangeCoordinator(
         foreach ((string path, object message, IEnumerable<string> nodes) in new (string, object, IEnumerable<string>)[]
         {
             ("/internal/view-change/prepare", prepare, live),
-            ("/internal/view-change/migrate", migrate, live.Where(from.Contains)),
+            (MigratePath, migrate, live.Where(from.Contains)),
             ("/internal/view-change/commit", commit, live),
         })
         {
@@ -241,7 +243,7 @@ public sealed partial class ViewChangeCoordinator(
     private async Task<ViewChangeResult?> MigrateAsync(ClusterView from, ClusterView to, ChangeRef change, HashSet<string> lost, CancellationToken cancellationToken)
     {
         using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.view_change.migrate");
-        PeerCallResult[] results = await Task.WhenAll(from.Nodes.Where(n => !lost.Contains(n)).Select(n => CallAsync(n, "/internal/view-change/migrate", change, cancellationToken)));
+        PeerCallResult[] results = await Task.WhenAll(from.Nodes.Where(n => !lost.Contains(n)).Select(n => CallAsync(n, MigratePath, change, cancellationToken)));
         foreach (PeerCallResult r in results.Where(r => IsGone(r, to)))
         {
             lost.Add(r.Node);
@@ -265,17 +267,11 @@ public sealed partial class ViewChangeCoordinator(
     private async Task<ViewChangeResult?> CommitAsync(ClusterView from, ClusterView to, ChangeRef change, HashSet<string> lost, CancellationToken cancellationToken)
     {
         using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.view_change.commit");
-        IEnumerable<string> remaining = Participants(from, to).Where(n => !lost.Contains(n));
-        PeerCallResult[] results = [];
-        for (int attempt = 1; attempt <= CommitAttempts; attempt++)
+        PeerCallResult[] results = await Task.WhenAll(Participants(from, to).Where(n => !lost.Contains(n)).Select(n => CallAsync(n, "/internal/view-change/commit", change, cancellationToken)));
+        if (results.All(r => r.Succeeded))
         {
-            results = await Task.WhenAll(remaining.Select(n => CallAsync(n, "/internal/view-change/commit", change, cancellationToken)));
-            remaining = results.Where(r => !r.Succeeded).Select(r => r.Node).ToArray();
-            if (!remaining.Any())
-            {
-                LogCommitted(logger, to.Epoch, to.Text);
-                return null;
-            }
+            LogCommitted(logger, to.Epoch, to.Text);
+            return null;
         }
 
         PeerCallResult failed = results.First(r => !r.Succeeded);
@@ -316,13 +312,29 @@ public sealed partial class ViewChangeCoordinator(
     private Task<PeerCallResult> CallAsync(string node, HttpMethod method, string path, CancellationToken cancellationToken) =>
         CallAsync<object?>(node, path, message: null, cancellationToken, method);
 
+    /// <summary>Every control step is idempotent, so a call that got no answer (lost on the way, or its
+    /// answer lost) is sent again a few times; a refused connection or an answer is final.</summary>
     private async Task<PeerCallResult> CallAsync<T>(string node, string path, T message, CancellationToken cancellationToken, HttpMethod? method = null)
+    {
+        PeerCallResult result = await CallOnceAsync(node, path, message, method, cancellationToken);
+        for (int attempt = 2; attempt <= ControlAttempts && result.Status is null && !result.Refused; attempt++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), time, cancellationToken);
+            result = await CallOnceAsync(node, path, message, method, cancellationToken);
+        }
+
+        return result;
+    }
+
+    private async Task<PeerCallResult> CallOnceAsync<T>(string node, string path, T message, HttpMethod? method, CancellationToken cancellationToken)
     {
         try
         {
+            // Moving keys takes as long as there are keys to move; every other step is quick.
+            TimeSpan? timeout = path == MigratePath ? options.Value.MigrationTimeout : null;
             using HttpResponseMessage response = method == HttpMethod.Get
                 ? await peers.GetAsync(node, path, cancellationToken)
-                : await peers.PostAsync(node, path, message, cancellationToken);
+                : await peers.PostAsync(node, path, message, cancellationToken, timeout);
             if (response.IsSuccessStatusCode)
             {
                 return new PeerCallResult(node, response.StatusCode, null);
