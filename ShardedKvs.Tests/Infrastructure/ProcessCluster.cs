@@ -23,19 +23,23 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     public HttpClient[] Clients { get; }
 
-    public static async Task<ProcessCluster> StartAsync(int nodes, int initialViewSize, IDictionary<string, string> settings)
+    public static Task<ProcessCluster> StartAsync(int nodes, int initialViewSize, IDictionary<string, string> settings) =>
+        StartAsync(FreePorts.Take(nodes).Select(p => $"127.0.0.1:{p}").ToArray(), initialViewSize, settings, namespaceOf: null);
+
+    /// <param name="namespaceOf">For hosts in network namespaces: the namespace node i runs in.</param>
+    public static async Task<ProcessCluster> StartAsync(string[] addresses, int initialViewSize, IDictionary<string, string> settings, Func<int, string>? namespaceOf)
     {
-        string[] addresses = FreePorts.Take(nodes).Select(p => $"127.0.0.1:{p}").ToArray();
         string view = string.Join(',', addresses.Take(initialViewSize));
         string nodeDll = Path.Combine(AppContext.BaseDirectory, "ShardedKvs.Node.dll");
-        var processes = addresses.Select(address =>
+        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        var processes = addresses.Select((address, index) =>
         {
-            var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", [nodeDll])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
+            var start = namespaceOf is null
+                ? new ProcessStartInfo(dotnet, [nodeDll])
+                : new ProcessStartInfo("ip", ["netns", "exec", namespaceOf(index), dotnet, nodeDll]);
+            start.RedirectStandardOutput = true;
+            start.RedirectStandardError = true;
+            start.UseShellExecute = false;
             start.Environment["ADDRESS"] = address;
             start.Environment["VIEW"] = view;
             start.Environment["CLUSTER_KEY"] = TestCluster.ClusterKey;

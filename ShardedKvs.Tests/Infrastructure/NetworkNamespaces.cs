@@ -1,0 +1,115 @@
+using System.Diagnostics;
+
+namespace ShardedKvs.Tests.Infrastructure;
+
+/// <summary>
+/// Test hosts with their own addresses: one network namespace per node, all plugged into a bridge
+/// that lives in a namespace of its own, plus one veth from the test's namespace into that bridge.
+/// Everything is created by the test and deleted after it; addresses exist only inside these namespaces.
+/// </summary>
+public sealed class NetworkNamespaces : IDisposable
+{
+    private readonly string _id = Guid.NewGuid().ToString("N")[..4];
+    private readonly List<string> _namespaces = [];
+
+    public NetworkNamespaces(int hosts)
+    {
+        Subnet = $"10.213.{Random.Shared.Next(1, 250)}";
+        SwitchNamespace = $"kvs-{_id}-sw";
+        HostInterface = $"kv{_id}h";
+        Run($"netns add {SwitchNamespace}");
+        _namespaces.Add(SwitchNamespace);
+        Run($"netns exec {SwitchNamespace} ip link add br0 type bridge");
+        Run($"netns exec {SwitchNamespace} ip link set br0 up");
+
+        for (int i = 0; i < hosts; i++)
+        {
+            string ns = $"kvs-{_id}-n{i}";
+            Run($"netns add {ns}");
+            _namespaces.Add(ns);
+            Plug($"kv{_id}n{i}", ns, $"{AddressOf(i)}/24");
+            Run($"netns exec {ns} ip link set lo up");
+        }
+
+        // The test's own leg into the bridge.
+        Run($"link add {HostInterface} type veth peer name kv{_id}hb");
+        Run($"link set kv{_id}hb netns {SwitchNamespace}");
+        Run($"netns exec {SwitchNamespace} ip link set kv{_id}hb master br0 up");
+        Run($"addr add {Subnet}.254/24 dev {HostInterface}");
+        Run($"link set {HostInterface} up");
+    }
+
+    public string Subnet { get; }
+
+    public string SwitchNamespace { get; }
+
+    /// <summary>The test namespace's interface into the bridge: every route to a host must use it.</summary>
+    public string HostInterface { get; }
+
+    public string NamespaceOf(int host) => $"kvs-{_id}-n{host}";
+
+    public string AddressOf(int host) => $"{Subnet}.{10 + host}";
+
+    /// <summary>The output of `ip route get` for a host's address, seen from the test's namespace.</summary>
+    public string RouteTo(int host) => Run($"route get {AddressOf(host)}");
+
+    /// <summary>Cuts <paramref name="host"/> off from <paramref name="others"/> in both directions (blackhole routes).</summary>
+    public void Cut(int host, IEnumerable<int> others)
+    {
+        foreach (int other in others)
+        {
+            Run($"netns exec {NamespaceOf(host)} ip route add blackhole {AddressOf(other)}/32");
+            Run($"netns exec {NamespaceOf(other)} ip route add blackhole {AddressOf(host)}/32");
+        }
+    }
+
+    public void Heal(int host, IEnumerable<int> others)
+    {
+        foreach (int other in others)
+        {
+            Run($"netns exec {NamespaceOf(host)} ip route del blackhole {AddressOf(other)}/32");
+            Run($"netns exec {NamespaceOf(other)} ip route del blackhole {AddressOf(host)}/32");
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (string ns in _namespaces)
+        {
+            TryRun($"netns del {ns}");
+        }
+
+        TryRun($"link del {HostInterface}");
+    }
+
+    private void Plug(string name, string ns, string address)
+    {
+        Run($"link add {name} type veth peer name {name}b");
+        Run($"link set {name} netns {ns}");
+        Run($"link set {name}b netns {SwitchNamespace}");
+        Run($"netns exec {SwitchNamespace} ip link set {name}b master br0 up");
+        Run($"netns exec {ns} ip addr add {address} dev {name}");
+        Run($"netns exec {ns} ip link set {name} up");
+    }
+
+    private static string Run(string arguments)
+    {
+        (int exit, string output) = Execute(arguments);
+        return exit == 0 ? output : throw new InvalidOperationException($"ip {arguments} failed ({exit}): {output}");
+    }
+
+    private static void TryRun(string arguments) => Execute(arguments);
+
+    private static (int Exit, string Output) Execute(string arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo("ip", arguments)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        })!;
+        string output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output);
+    }
+}
