@@ -183,6 +183,14 @@ public sealed partial class ViewChangeCoordinator(
 
     private static bool IsGone(PeerCallResult result, ClusterView to) => result.Refused && !to.Contains(result.Node);
 
+    /// <summary>A node that leaves the view and whose port refuses connections is down for good: the
+    /// change goes on without it and reports its keys lost. Any other failure stops the change.</summary>
+    private static PeerCallResult? FirstFailure(IReadOnlyCollection<PeerCallResult> results, ClusterView to, HashSet<string> lost)
+    {
+        lost.UnionWith(results.Where(r => IsGone(r, to)).Select(r => r.Node));
+        return results.FirstOrDefault(r => !r.Succeeded && !lost.Contains(r.Node));
+    }
+
     private async Task<ViewChangeResult?> PrepareAsync(ClusterView from, ClusterView to, ChangeRef change, HashSet<string> lost, bool abortOnFailure, CancellationToken cancellationToken)
     {
         using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.view_change.prepare");
@@ -210,14 +218,7 @@ public sealed partial class ViewChangeCoordinator(
             results.AddRange(await Task.WhenAll(wave.Select(n => CallAsync(n, "/internal/view-change/prepare", request, cancellationToken))));
         }
 
-        // A node that leaves the view and whose port refuses connections is down for good: the change
-        // goes on without it, and its keys are reported lost. Any other failure stops the change.
-        foreach (PeerCallResult r in results.Where(r => IsGone(r, to)))
-        {
-            lost.Add(r.Node);
-        }
-
-        PeerCallResult? failed = results.FirstOrDefault(r => !r.Succeeded && !lost.Contains(r.Node));
+        PeerCallResult? failed = FirstFailure(results, to, lost);
         if (failed is null)
         {
             LogPrepared(logger, to.Epoch, results.Count - lost.Count);
@@ -244,12 +245,7 @@ public sealed partial class ViewChangeCoordinator(
     {
         using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.view_change.migrate");
         PeerCallResult[] results = await Task.WhenAll(from.Nodes.Where(n => !lost.Contains(n)).Select(n => CallAsync(n, MigratePath, change, cancellationToken)));
-        foreach (PeerCallResult r in results.Where(r => IsGone(r, to)))
-        {
-            lost.Add(r.Node);
-        }
-
-        PeerCallResult? failed = results.FirstOrDefault(r => !r.Succeeded && !lost.Contains(r.Node));
+        PeerCallResult? failed = FirstFailure(results, to, lost);
         if (failed is null)
         {
             LogMigrated(logger, change.Epoch, results.Length - lost.Count);
