@@ -61,6 +61,9 @@ public static class NodeServiceCollectionExtensions
         return app;
     }
 
+    // Internal in Microsoft.Extensions.ServiceDiscovery, hence matched by name.
+    private const string ServiceDiscoveryHandler = "Microsoft.Extensions.ServiceDiscovery.Http.ResolvingHttpDelegatingHandler";
+
     private static IServiceCollection AddPeerClient(this IServiceCollection services)
     {
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers: see the comment below.
@@ -77,7 +80,22 @@ public static class NodeServiceCollectionExtensions
                 UseCookies = false,
             })
             // Retries are decided per request by PeerClient: a blanket retry of forwarded writes is unsafe.
-            .RemoveAllResilienceHandlers();
+            .RemoveAllResilienceHandlers()
+            // Peers are always literal host:port addresses (ViewParser), so the service-discovery
+            // handler the host-wide defaults add would only re-resolve them on every forward; and the
+            // per-request logging handlers open a scope and check levels for every forward. Both are
+            // measurable on the forwarding path and neither changes what goes on the wire.
+            .RemoveAllLoggers()
+            .ConfigureAdditionalHttpMessageHandlers(static (handlers, _) =>
+            {
+                for (int i = handlers.Count - 1; i >= 0; i--)
+                {
+                    if (handlers[i].GetType().FullName == ServiceDiscoveryHandler)
+                    {
+                        handlers.RemoveAt(i);
+                    }
+                }
+            });
 #pragma warning restore EXTEXP0001
         return services;
     }
