@@ -31,7 +31,20 @@ public sealed record ViewResponse(
     [property: JsonPropertyName("epoch")] long Epoch,
     [property: JsonPropertyName("view")] string View,
     [property: JsonPropertyName("pendingEpoch")] long? PendingEpoch,
-    [property: JsonPropertyName("pendingView")] string? PendingView);
+    [property: JsonPropertyName("pendingView")] string? PendingView)
+{
+    /// <summary>During a change: keys this node has handed to their new owners so far.</summary>
+    [JsonPropertyName("keysMoved")]
+    public long? KeysMoved { get; init; }
+
+    /// <summary>During a change: keys this node still holds that belong to another node in the pending view.</summary>
+    [JsonPropertyName("keysRemaining")]
+    public long? KeysRemaining { get; init; }
+
+    /// <summary>Members whose keys are unavailable after a change that lost them (see the README).</summary>
+    [JsonPropertyName("unavailable")]
+    public IReadOnlyList<string>? Unavailable { get; init; }
+}
 
 /// <summary>Every error: the reference's {"error","message"} shape, plus where to go instead when known.</summary>
 public sealed record ErrorResponse(

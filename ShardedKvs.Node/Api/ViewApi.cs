@@ -69,7 +69,7 @@ public static class ViewApi
         public static ViewBody Invalid(string error, int statusCode = StatusCodes.Status400BadRequest) => new(null, statusCode, error);
     }
 
-    private static Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<ViewResponse> GetView(ClusterState state)
+    private static Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<ViewResponse> GetView(ClusterState state, Cluster.Migration.KeySource source)
     {
         ClusterSnapshot s = state.Snapshot;
         string status = s.Status switch
@@ -80,7 +80,12 @@ public static class ViewApi
             _ => "serving",
         };
         return TypedResults.Json(
-            new ViewResponse("View retrieved successfully", s.Self, status, s.Current.Epoch, s.Current.Text, s.Pending?.Epoch, s.Pending?.Text),
+            new ViewResponse("View retrieved successfully", s.Self, status, s.Current.Epoch, s.Current.Text, s.Pending?.Epoch, s.Pending?.Text)
+            {
+                KeysMoved = s.Pending is { } pending ? source.MovedFor(pending.Epoch) : null,
+                KeysRemaining = s.Pending is not null ? source.CountRemaining() : null,
+                Unavailable = s.Current.Unavailable.IsEmpty ? null : s.Current.Unavailable,
+            },
             NodeJson.Context.ViewResponse);
     }
 }

@@ -14,7 +14,7 @@ namespace ShardedKvs.Node.Cluster;
 /// once they may have reached the owner: a retry could turn a 201 into a 200, or apply an old value
 /// after a newer one. Only a connection that was refused (nothing sent) is tried again.
 /// </summary>
-public sealed class PeerClient(HttpClient http, ClusterKeys keys, TimeProvider time, IOptions<NodeOptions> options)
+public sealed class PeerClient(HttpClient http, ClusterKeys keys, ClusterState state, TimeProvider time, IOptions<NodeOptions> options)
 {
     public const string HttpClientName = "peers";
 
@@ -88,9 +88,17 @@ public sealed class PeerClient(HttpClient http, ClusterKeys keys, TimeProvider t
         return request;
     }
 
-    /// <summary>Signs the request target exactly as it goes on the wire; the receiver checks its raw target.</summary>
+    /// <summary>Signs the request target exactly as it goes on the wire; the receiver checks its raw target.
+    /// Only addresses of a view this node knows are ever called: nothing a request carries can point
+    /// the peer client anywhere else.</summary>
     private void Sign(HttpRequestMessage request, string epoch, byte[]? body)
     {
+        string target = $"{request.RequestUri!.Host}:{request.RequestUri.Port}"; // Authority drops port 80
+        if (!state.Snapshot.KnowsMember(target))
+        {
+            throw new HttpRequestException($"{target} is not a member of a view this node knows");
+        }
+
         string timestamp = time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
         string signature = keys.Sign(new SignedFields(request.Method.Method, request.RequestUri!.PathAndQuery, _options.Address, epoch, timestamp, body ?? ReadOnlyMemory<byte>.Empty));
         request.Headers.TryAddWithoutValidation(PeerHeaders.Sender, _options.Address);

@@ -25,6 +25,32 @@ public sealed partial class KeySource(
 {
     private readonly NodeOptions _options = options.Value;
     private long _lastBatchId;
+    private long _movedEpoch;
+    private long _moved;
+
+    /// <summary>Keys this node has handed over for the change to <paramref name="epoch"/>.</summary>
+    public long MovedFor(long epoch) => Interlocked.Read(ref _movedEpoch) == epoch ? Interlocked.Read(ref _moved) : 0;
+
+    /// <summary>Keys this node holds that belong to another node in the pending view: what it still has to move.</summary>
+    public long CountRemaining()
+    {
+        ClusterSnapshot snapshot = state.Snapshot;
+        if (snapshot.Pending is not { } pending)
+        {
+            return 0;
+        }
+
+        long remaining = 0;
+        foreach (KeyValuePair<string, byte[]> entry in store.Entries)
+        {
+            if (pending.Ring.OwnerIndexOfHash(StableHash.Of(entry.Key)) != snapshot.PendingSelfIndex)
+            {
+                remaining++;
+            }
+        }
+
+        return remaining;
+    }
 
     /// <param name="skipTargets">Targets known to be down: keys meant for them stay here.</param>
     public async Task<MigrateResult> MigrateAsync(long epoch, IReadOnlyCollection<string> skipTargets, CancellationToken cancellationToken)
@@ -140,6 +166,12 @@ public sealed partial class KeySource(
 
         EndHandoffs(begun, deleteHere: true);
         telemetry.KeysMoved.Add(begun.Count);
+        if (Interlocked.Exchange(ref _movedEpoch, pending.Epoch) != pending.Epoch)
+        {
+            Interlocked.Exchange(ref _moved, 0);
+        }
+
+        Interlocked.Add(ref _moved, begun.Count);
         return begun.Count;
     }
 
