@@ -42,25 +42,8 @@ mkdir -p "$RUN_DIR" "$BIN"
 START_TIME=$SECONDS
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
-log() { printf '[%4ds] %s\n' $((SECONDS - START_TIME)) "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-
-# ---------------------------------------------------------------- cleanup: every process we start
-PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for _ in $(seq 1 50); do
-    local alive=0
-    for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    [[ $alive == 0 ]] && break
-    sleep 0.1
-  done
-  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  PIDS=()
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=bench/lib/common.sh
+source "$ROOT/bench/lib/common.sh"
 
 # ---------------------------------------------------------------- tools
 command -v wrk >/dev/null && command -v curl >/dev/null || {
