@@ -57,6 +57,39 @@ public sealed class ViewChangeTests
     }
 
     [Fact]
+    public async Task A_view_that_replaces_every_current_node_moves_every_key_to_the_new_ones()
+    {
+        await using TestCluster cluster = await TestCluster.StartAsync(nodes: 4, initialViewSize: 2);
+        await WriteKeysAsync(cluster);
+
+        KvsResponse change = await cluster[0].Client.ChangeViewAsync(cluster.ViewOf(2, 3));
+
+        Assert.Equal(HttpStatusCode.OK, change.Status);
+        Assert.Equal(Keys, change.Body["shards"]!.AsArray().Sum(s => s!["key-count"]!.GetValue<int>()));
+        Assert.Equal(NodeStatus.Idle, cluster[0].Snapshot.Status);
+        Assert.Equal(NodeStatus.Idle, cluster[1].Snapshot.Status);
+        Assert.Equal(0, cluster[0].Store.Count + cluster[1].Store.Count);
+        await AssertAllReadableAsync(cluster, through: cluster[3]);
+    }
+
+    [Fact]
+    public async Task A_view_that_replaces_every_current_node_with_an_unreachable_one_changes_nothing()
+    {
+        await using TestCluster cluster = await TestCluster.StartAsync(nodes: 2);
+        await WriteKeysAsync(cluster);
+        string nowhere = $"127.0.0.1:{FreePorts.Take(1)[0]}";
+
+        KvsResponse change = await cluster[0].Client.ChangeViewAsync(nowhere);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, change.Status);
+        Assert.Equal(nowhere, change.Field("address"));
+        Assert.All(cluster.Nodes, n => Assert.Equal(1, n.Snapshot.Current.Epoch));
+        Assert.All(cluster.Nodes, n => Assert.Null(n.Snapshot.Pending));
+        Assert.Equal(Keys, cluster[0].Store.Count + cluster[1].Store.Count);
+        await AssertAllReadableAsync(cluster, through: cluster[1]);
+    }
+
+    [Fact]
     public async Task Re_issuing_the_current_view_changes_nothing_and_reports_counts()
     {
         await using TestCluster cluster = await TestCluster.StartAsync(nodes: 2);
