@@ -51,6 +51,9 @@ public sealed class ClusterAuthMiddleware(RequestDelegate next, ClusterKeys keys
             return;
         }
 
+        // Handlers read the body the signature covered: forwarded values take it as is, JSON endpoints
+        // bind from a stream over the same array.
+        context.Features.Set(new VerifiedBody(body));
         request.Body = new MemoryStream(body, writable: false);
         await next(context);
     }
@@ -62,7 +65,15 @@ public sealed class ClusterAuthMiddleware(RequestDelegate next, ClusterKeys keys
             return [];
         }
 
-        using var buffer = new MemoryStream(request.ContentLength is > 0 and < int.MaxValue ? (int)request.ContentLength : 1024);
+        if (request.ContentLength is > 0 and <= int.MaxValue)
+        {
+            // Kestrel has already checked the length against MaxRequestBodySize.
+            byte[] body = new byte[(int)request.ContentLength];
+            await request.Body.ReadExactlyAsync(body, cancellationToken);
+            return body;
+        }
+
+        using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, cancellationToken);
         return buffer.ToArray();
     }
@@ -70,6 +81,9 @@ public sealed class ClusterAuthMiddleware(RequestDelegate next, ClusterKeys keys
     private static Task RefuseAsync(HttpContext context, int statusCode, string error) =>
         PeerResults.Error(statusCode, error).ExecuteAsync(context);
 }
+
+/// <summary>The body of an internal call, read once and verified by <see cref="ClusterAuthMiddleware"/>.</summary>
+public sealed record VerifiedBody(byte[] Bytes);
 
 /// <summary>Marks an internal endpoint that a signed caller outside every known view may call:
 /// asking for the view (a restarted or idle node), and the steps that add a node to a view.</summary>

@@ -64,7 +64,7 @@ public static class InternalApi
             "PUT" => KeyOperation.Put,
             _ => KeyOperation.Delete,
         };
-        byte[]? value = operation == KeyOperation.Put ? await ReadValueAsync(request, context.RequestAborted) : null;
+        byte[]? value = operation == KeyOperation.Put ? context.Features.Get<VerifiedBody>()!.Bytes : null;
         KeyOutcome outcome = await operations.ExecuteAsync(operation, key, value, senderEpoch, context.RequestAborted);
 
         HttpResponse response = context.Response;
@@ -93,12 +93,5 @@ public static class InternalApi
                 await PeerResults.Error(StatusCodes.Status503ServiceUnavailable, outcome.Error ?? outcome.Kind.ToString()).ExecuteAsync(context);
                 break;
         }
-    }
-
-    private static async Task<byte[]> ReadValueAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        using var buffer = new MemoryStream(request.ContentLength is > 0 and < int.MaxValue ? (int)request.ContentLength : 256);
-        await request.Body.CopyToAsync(buffer, cancellationToken);
-        return buffer.ToArray();
     }
 }
