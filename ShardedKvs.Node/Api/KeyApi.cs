@@ -27,7 +27,7 @@ public static class KeyApi
     {
         if (!KeyPath.TryGetKey(context, KeysPrefix, out string key, out string? keyError))
         {
-            await ApiErrors.WriteAsync(context, StatusCodes.Status400BadRequest, keyError, ErrorMessage(operation));
+            await ApiErrors.WriteAsync(context, StatusCodes.Status400BadRequest, keyError, ApiErrors.MessageFor(context.Request));
             return;
         }
 
@@ -54,11 +54,4 @@ public static class KeyApi
         KeyOutcome outcome = await operations.ExecuteAsync(operation, key, value, senderEpoch: null, context.RequestAborted);
         await KeyResponseWriter.WriteAsync(context.Response, operation, outcome, state.Snapshot);
     }
-
-    private static string ErrorMessage(KeyOperation operation) => operation switch
-    {
-        KeyOperation.Get => "Error in GET",
-        KeyOperation.Put => "Error in PUT",
-        _ => "Error in DELETE",
-    };
 }

@@ -22,9 +22,6 @@ public static class KeyPath
     /// way to the owner (and before routing, for ".."), so they are refused everywhere.</summary>
     public const string DotSegment = "Key must not be '.' or '..'";
 
-    public static bool TryGetKey(HttpContext context, string prefix, out string key) =>
-        TryGetKey(context, prefix, out key, out _);
-
     public static bool TryGetKey(HttpContext context, string prefix, out string key, [NotNullWhen(false)] out string? error)
     {
         key = "";

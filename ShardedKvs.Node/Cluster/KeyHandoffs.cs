@@ -11,8 +11,6 @@ public sealed class KeyHandoffs
 {
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _inFlight = new(StringComparer.Ordinal);
 
-    public bool IsEmpty => _inFlight.IsEmpty;
-
     public bool TryGetInFlight(string key, out Task handedOver)
     {
         if (_inFlight.TryGetValue(key, out TaskCompletionSource? pending))
