@@ -1,3 +1,4 @@
+using ShardedKvs.Tests.Infrastructure;
 using System.Net;
 
 namespace ShardedKvs.Tests.EndToEnd;
