@@ -4,13 +4,9 @@
 -- usage: wrk -t2 -c16 -d15s -s bench/wrk/keys.lua http://127.0.0.1:PORT -- /path/to/keys.txt
 -- done() prints one parseable "BENCH ..." line (latencies in microseconds).
 
-local threads = {}
-local keys = {}
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "common.lua")
 
-function setup(thread)
-  thread:set("id", #threads + 1)
-  table.insert(threads, thread)
-end
+local keys = {}
 
 function init(args)
   local file = assert(args[1], "keys.lua needs a key list file: -- /path/to/keys.txt")
@@ -26,11 +22,5 @@ function request()
 end
 
 function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    "BENCH requests=%d duration_us=%d rps=%.1f p50_us=%d p90_us=%d p99_us=%d max_us=%d " ..
-    "status_errors=%d connect_errors=%d read_errors=%d write_errors=%d timeouts=%d\n",
-    summary.requests, summary.duration, summary.requests / (summary.duration / 1e6),
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
-    e.status, e.connect, e.read, e.write, e.timeout))
+  bench_line(summary, latency)
 end

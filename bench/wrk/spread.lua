@@ -5,7 +5,8 @@
 -- usage: TARGETS=127.0.0.1:15950,127.0.0.1:15951 wrk -t2 -c16 -d10s -s bench/wrk/spread.lua http://127.0.0.1:15950 -- N
 -- done() prints the "BENCH ..." line of the other scripts plus a "DIST ..." latency distribution (microseconds).
 
-local threads = {}
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "common.lua")
+
 local nkeys = 10000
 local targets = {}
 for t in string.gmatch(os.getenv("TARGETS") or "", "[^,]+") do table.insert(targets, t) end
@@ -30,13 +31,7 @@ function request()
 end
 
 function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    "BENCH requests=%d duration_us=%d rps=%.1f p50_us=%d p90_us=%d p99_us=%d max_us=%d " ..
-    "status_errors=%d connect_errors=%d read_errors=%d write_errors=%d timeouts=%d\n",
-    summary.requests, summary.duration, summary.requests / (summary.duration / 1e6),
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
-    e.status, e.connect, e.read, e.write, e.timeout))
+  bench_line(summary, latency)
   io.write("DIST")
   for _, p in ipairs({ 50, 75, 90, 95, 99, 99.9, 99.99 }) do
     io.write(string.format(" p%s_us=%d", tostring(p), latency:percentile(p)))
