@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Microsoft.Extensions.Options;
 using ShardedKvs.Node.Api;
 using ShardedKvs.Node.Cluster;
+using ShardedKvs.Node.Cluster.Forwarding;
 using ShardedKvs.Node.Cluster.Migration;
 using ShardedKvs.Node.Ring;
 using ShardedKvs.Node.Security;
@@ -31,6 +32,8 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton<KeyLocks>();
         services.AddSingleton<KeyHandoffs>();
         services.AddSingleton<KeyOperations>();
+        services.AddSingleton<ForwardLanes>();
+        services.AddSingleton<LaneServer>();
         services.AddSingleton<KeySource>();
         services.AddSingleton<KeyTarget>();
         services.AddSingleton<FormationRegistry>();

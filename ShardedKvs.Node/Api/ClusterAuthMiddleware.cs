@@ -39,7 +39,7 @@ public sealed class ClusterAuthMiddleware(RequestDelegate next, ClusterKeys keys
         byte[] body = await ReadBodyAsync(request, context.RequestAborted);
         string target = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? request.Path + request.QueryString;
         var fields = new SignedFields(request.Method, target, sender, request.Headers[PeerHeaders.Epoch].ToString(), timestamp, body);
-        if (!keys.Verify(fields, signature))
+        if (!keys.Verify(fields, signature, out int keyIndex))
         {
             await RefuseAsync(context, StatusCodes.Status401Unauthorized, "Invalid cluster signature");
             return;
@@ -54,6 +54,7 @@ public sealed class ClusterAuthMiddleware(RequestDelegate next, ClusterKeys keys
         // Handlers read the body the signature covered: forwarded values take it as is, JSON endpoints
         // bind from a stream over the same array.
         context.Features.Set(new VerifiedBody(body));
+        context.Features.Set(new VerifiedSender(sender, keyIndex));
         request.Body = new MemoryStream(body, writable: false);
         await next(context);
     }
@@ -84,6 +85,9 @@ public sealed class ClusterAuthMiddleware(RequestDelegate next, ClusterKeys keys
 
 /// <summary>The body of an internal call, read once and verified by <see cref="ClusterAuthMiddleware"/>.</summary>
 public sealed record VerifiedBody(byte[] Bytes);
+
+/// <summary>Who signed an internal call, and with which of the cluster keys.</summary>
+public sealed record VerifiedSender(string Address, int KeyIndex);
 
 /// <summary>Marks an internal endpoint that a signed caller outside every known view may call:
 /// asking for the view (a restarted or idle node), and the steps that add a node to a view.</summary>

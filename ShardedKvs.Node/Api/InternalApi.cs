@@ -1,14 +1,16 @@
-using System.Globalization;
+using Microsoft.AspNetCore.Http.Features;
 using ShardedKvs.Node.Cluster;
+using ShardedKvs.Node.Cluster.Forwarding;
 using ShardedKvs.Node.Cluster.Migration;
+using ShardedKvs.Node.Security;
 using ShardedKvs.Node.Storage;
 
 namespace ShardedKvs.Node.Api;
 
-/// <summary>Node-to-node endpoints: formation, the view-change steps, migration batches and forwarded key requests.</summary>
+/// <summary>Node-to-node endpoints: formation, the view-change steps, migration batches and the
+/// lanes that carry forwarded key requests.</summary>
 public static class InternalApi
 {
-
     public static IEndpointRouteBuilder MapInternalApi(this IEndpointRouteBuilder endpoints)
     {
         // Every call here has passed ClusterAuthMiddleware: signed, fresh, and from a known member.
@@ -42,56 +44,30 @@ public static class InternalApi
             return Results.Ok();
         });
 
-        group.MapMethods("/keys", ["GET", "PUT", "DELETE"], ForwardedKeyAsync);
+        group.MapGet("/lane", OpenLaneAsync);
         return endpoints;
     }
 
-    /// <summary>A key request forwarded by another node. The answer is lean: the status says what
-    /// happened and a GET's body is the raw value; the forwarding node writes the public JSON.</summary>
-    private static async Task ForwardedKeyAsync(HttpContext context, KeyOperations operations)
+    /// <summary>Opens a forwarding lane (see <see cref="LaneHandshake"/>) and serves it until it closes.</summary>
+    private static async Task OpenLaneAsync(HttpContext context, LaneServer server, ClusterKeys keys, IHostApplicationLifetime lifetime)
     {
-        HttpRequest request = context.Request;
-        if (!KeyPath.TryGetQueryKey(context, out string key)
-            || !long.TryParse(request.Headers[PeerHeaders.Epoch], NumberStyles.None, CultureInfo.InvariantCulture, out long senderEpoch))
+        IHttpUpgradeFeature? upgrade = context.Features.Get<IHttpUpgradeFeature>();
+        string? openerNonce = context.Request.Query[LaneHandshake.NonceParameter];
+        if (upgrade is not { IsUpgradableRequest: true }
+            || !string.Equals(context.Request.Headers.Upgrade, LaneHandshake.Protocol, StringComparison.OrdinalIgnoreCase)
+            || !LaneHandshake.IsNonce(openerNonce))
         {
-            await PeerResults.Error(StatusCodes.Status400BadRequest, "Malformed forwarded request").ExecuteAsync(context);
+            await PeerResults.Error(StatusCodes.Status400BadRequest, $"A lane opens with an upgrade to {LaneHandshake.Protocol} and a nonce of 32 hex digits").ExecuteAsync(context);
             return;
         }
 
-        KeyOperation operation = request.Method switch
-        {
-            "GET" => KeyOperation.Get,
-            "PUT" => KeyOperation.Put,
-            _ => KeyOperation.Delete,
-        };
-        byte[]? value = operation == KeyOperation.Put ? context.Features.Get<VerifiedBody>()!.Bytes : null;
-        KeyOutcome outcome = await operations.ExecuteAsync(operation, key, value, senderEpoch, context.RequestAborted);
-
-        HttpResponse response = context.Response;
-        if (outcome.Owner is { } owner)
-        {
-            response.Headers[PeerHeaders.Owner] = owner;
-        }
-
-        switch (outcome.Kind)
-        {
-            case OutcomeKind.Found when operation == KeyOperation.Get:
-                response.StatusCode = StatusCodes.Status200OK;
-                response.ContentLength = outcome.Value!.Length;
-                await response.Body.WriteAsync(outcome.Value, context.RequestAborted);
-                break;
-            case OutcomeKind.Found or OutcomeKind.Replaced:
-                response.StatusCode = StatusCodes.Status200OK;
-                break;
-            case OutcomeKind.Created:
-                response.StatusCode = StatusCodes.Status201Created;
-                break;
-            case OutcomeKind.NotFound:
-                response.StatusCode = StatusCodes.Status404NotFound;
-                break;
-            default:
-                await PeerResults.Error(StatusCodes.Status503ServiceUnavailable, outcome.Error ?? outcome.Kind.ToString()).ExecuteAsync(context);
-                break;
-        }
+        VerifiedSender sender = context.Features.Get<VerifiedSender>()!;
+        string acceptorNonce = LaneHandshake.NewNonce();
+        byte[] sessionKey = keys.DeriveLaneKey(sender.KeyIndex, LaneHandshake.SessionContext(sender.Address, openerNonce!, acceptorNonce));
+        context.Response.Headers.Upgrade = LaneHandshake.Protocol;
+        context.Response.Headers[PeerHeaders.LaneNonce] = acceptorNonce;
+        await using Stream stream = await upgrade.UpgradeAsync();
+        using var closing = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        await server.ServeAsync(stream, sender.Address, sessionKey, closing.Token);
     }
 }

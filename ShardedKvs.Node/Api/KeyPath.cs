@@ -56,16 +56,6 @@ public static class KeyPath
         return true;
     }
 
-    /// <summary>The key of a forwarded request, sent as the only query parameter "?key=..." (a query
-    /// is not normalized on the way, unlike a path).</summary>
-    public static bool TryGetQueryKey(HttpContext context, out string key)
-    {
-        string? raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        int start = raw?.IndexOf("?key=", StringComparison.Ordinal) ?? -1;
-        key = "";
-        return start >= 0 && TryDecode(raw.AsSpan(start + "?key=".Length), out key) && key.Length > 0;
-    }
-
     /// <summary>The path of a raw target: without query or fragment, and without the scheme and
     /// authority of an absolute-form target ("http://host/kvs/keys/k").</summary>
     private static ReadOnlySpan<char> PathOf(string? raw)

@@ -139,7 +139,7 @@ public sealed class KeyOperations(
     {
         telemetry.Forwards.Add(1);
         using Activity? activity = NodeTelemetry.StartForward(operation, route.Target!, route.Epoch);
-        KeyOutcome outcome = await peers.ForwardAsync(route.Target!, route.Epoch, operation, key, value, cancellationToken);
+        KeyOutcome outcome = await peers.ForwardAsync(route.Target!, route.Epoch, operation, key, value);
         if (activity is not null && !outcome.IsSuccess)
         {
             activity.SetStatus(ActivityStatusCode.Error, outcome.Error);

@@ -34,6 +34,9 @@ public sealed class NodeOptions
     /// <summary>How long one forwarded request may take before it answers 503.</summary>
     public TimeSpan ForwardTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long opening a forwarding lane to a peer (connect and upgrade) may take.</summary>
+    public TimeSpan ForwardConnectTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>How long one control call (prepare, commit, one batch attempt) may take.</summary>
     public TimeSpan ControlTimeout { get; set; } = TimeSpan.FromSeconds(15);
 

@@ -1,47 +1,79 @@
+using System.Diagnostics;
 using System.Globalization;
-using System.Net;
+using System.Runtime.CompilerServices;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using Microsoft.Extensions.Options;
 using System.Text.Json;
 using ShardedKvs.Node.Api;
+using ShardedKvs.Node.Cluster.Forwarding;
 using ShardedKvs.Node.Security;
 
 namespace ShardedKvs.Node.Cluster;
 
 /// <summary>
-/// Calls other nodes' internal endpoints over pooled connections. Forwarded writes are never retried
-/// once they may have reached the owner: a retry could turn a 201 into a 200, or apply an old value
-/// after a newer one. Only a connection that was refused (nothing sent) is tried again.
+/// Calls other nodes: key requests over the forwarding lanes, control calls to their internal HTTP
+/// endpoints over pooled connections. Forwarded writes are never retried once they may have reached
+/// the owner: a retry could turn a 201 into a 200, or apply an old value after a newer one. Only a
+/// write that was never sent (no lane could be opened) is tried again.
 /// </summary>
-public sealed class PeerClient(HttpClient http, ClusterKeys keys, ClusterState state, TimeProvider time, IOptions<NodeOptions> options)
+public sealed class PeerClient(HttpClient http, ForwardLanes lanes, ClusterKeys keys, ClusterState state, TimeProvider time, IOptions<NodeOptions> options)
 {
     public const string HttpClientName = "peers";
 
     private readonly NodeOptions _options = options.Value;
 
-    public async Task<KeyOutcome> ForwardAsync(string target, long epoch, KeyOperation operation, string key, byte[]? value, CancellationToken cancellationToken)
+    /// <summary>Sends a key request to its owner over the lane to it and waits for the answer, at most
+    /// <see cref="NodeOptions.ForwardTimeout"/>.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<KeyOutcome> ForwardAsync(string target, long epoch, KeyOperation operation, string key, byte[]? value)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.ForwardTimeout);
+        if (!state.Snapshot.KnowsMember(target))
+        {
+            return Unreachable(target, $"{target} is not a member of a view this node knows");
+        }
+
+        long deadline = Environment.TickCount64 + (long)_options.ForwardTimeout.TotalMilliseconds;
+        string? traceParent = Activity.Current?.Id;
         for (int attempt = 1; ; attempt++)
         {
-            using HttpRequestMessage request = CreateKeyRequest(target, epoch, operation, key, value);
+            ForwardLane lane;
             try
             {
-                using HttpResponseMessage response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
-                return await ReadKeyOutcomeAsync(response, target, operation, timeout.Token);
+                lane = await lanes.GetAsync(target);
             }
-            catch (HttpRequestException e) when (attempt == 1 && (operation == KeyOperation.Get || IsRefused(e)))
+            catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or LaneProtocolException)
             {
-                // Nothing reached the owner (or it was a read): one more try is safe.
+                // The lane could not be opened, so nothing was sent: one more try is safe.
+                if (attempt == 1)
+                {
+                    continue;
+                }
+
+                return Unreachable(target, $"Owner {target} is unreachable");
             }
-            catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+
+            if (!lane.TrySend(operation, key, value, epoch, traceParent, deadline, out ValueTask<LaneAnswer> sent))
             {
-                return new KeyOutcome(OutcomeKind.OwnerUnreachable, Owner: target, Error: $"Owner {target} is unreachable");
+                if (attempt == 1)
+                {
+                    continue; // the lane closed before this request went on it
+                }
+
+                return Unreachable(target, $"Owner {target} is unreachable");
             }
+
+            LaneAnswer answer = await sent;
+            if (answer.ConnectionLost && operation == KeyOperation.Get && attempt == 1)
+            {
+                continue; // a read may be repeated; a write that may have landed may not
+            }
+
+            return answer.Outcome;
         }
     }
+
+    private static KeyOutcome Unreachable(string target, string error) => new(OutcomeKind.OwnerUnreachable, Owner: target, Error: error);
 
     /// <param name="timeout">How long the call may take; <see cref="NodeOptions.ControlTimeout"/> when null.</param>
     public Task<HttpResponseMessage> PostAsync<T>(string target, string path, T message, CancellationToken cancellationToken, TimeSpan? timeout = null) =>
@@ -66,28 +98,6 @@ public sealed class PeerClient(HttpClient http, ClusterKeys keys, ClusterState s
         return response;
     }
 
-    private HttpRequestMessage CreateKeyRequest(string target, long epoch, KeyOperation operation, string key, byte[]? value)
-    {
-        HttpMethod method = operation switch
-        {
-            KeyOperation.Get => HttpMethod.Get,
-            KeyOperation.Put => HttpMethod.Put,
-            _ => HttpMethod.Delete,
-        };
-        // The key travels in the query: System.Uri would collapse a path segment such as ".." or "%2E".
-        string path = $"/internal/keys?key={Uri.EscapeDataString(key)}";
-        var request = new HttpRequestMessage(method, new Uri($"http://{target}{path}"));
-        string epochText = epoch.ToString(CultureInfo.InvariantCulture);
-        request.Headers.TryAddWithoutValidation(PeerHeaders.Epoch, epochText);
-        if (value is not null)
-        {
-            request.Content = new ByteArrayContent(value);
-        }
-
-        Sign(request, epochText, value);
-        return request;
-    }
-
     /// <summary>Signs the request target exactly as it goes on the wire; the receiver checks its raw target.
     /// Only addresses of a view this node knows are ever called: nothing a request carries can point
     /// the peer client anywhere else.</summary>
@@ -106,27 +116,6 @@ public sealed class PeerClient(HttpClient http, ClusterKeys keys, ClusterState s
         request.Headers.TryAddWithoutValidation(PeerHeaders.Signature, signature);
     }
 
-    private static async Task<KeyOutcome> ReadKeyOutcomeAsync(HttpResponseMessage response, string target, KeyOperation operation, CancellationToken cancellationToken)
-    {
-        string owner = response.Headers.TryGetValues(PeerHeaders.Owner, out IEnumerable<string>? owners) ? owners.First() : target;
-        switch (response.StatusCode, operation)
-        {
-            case (HttpStatusCode.OK, KeyOperation.Get):
-                return KeyOutcome.Found(await response.Content.ReadAsByteArrayAsync(cancellationToken)) with { Owner = owner };
-            case (HttpStatusCode.OK, KeyOperation.Delete):
-                return KeyOutcome.Deleted with { Owner = owner };
-            case (HttpStatusCode.NotFound, KeyOperation.Get or KeyOperation.Delete):
-                return KeyOutcome.NotFound with { Owner = owner };
-            case (HttpStatusCode.Created, KeyOperation.Put):
-                return KeyOutcome.Created with { Owner = owner };
-            case (HttpStatusCode.OK, KeyOperation.Put):
-                return KeyOutcome.Replaced with { Owner = owner };
-            default:
-                PeerError? error = await TryReadErrorAsync(response, cancellationToken);
-                return new KeyOutcome(OutcomeKind.OwnerUnavailable, Owner: owner, Error: error?.Error ?? $"Owner {owner} answered {(int)response.StatusCode}");
-        }
-    }
-
     public static async Task<PeerError?> TryReadErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         try
@@ -138,7 +127,4 @@ public sealed class PeerClient(HttpClient http, ClusterKeys keys, ClusterState s
             return null;
         }
     }
-
-    private static bool IsRefused(HttpRequestException e) =>
-        e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused };
 }

@@ -17,4 +17,7 @@ public static class PeerHeaders
 
     /// <summary>On forwarded key answers: the node that finally served the key, when not the receiver.</summary>
     public const string Owner = "X-Kvs-Owner";
+
+    /// <summary>On a lane upgrade's answer: the accepting side's fresh nonce (see <see cref="Forwarding.LaneHandshake"/>).</summary>
+    public const string LaneNonce = "X-Kvs-Lane-Nonce";
 }

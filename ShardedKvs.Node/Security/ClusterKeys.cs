@@ -31,22 +31,37 @@ public sealed class ClusterKeys
     public string Sign(in SignedFields fields) => Convert.ToBase64String(Mac(_keys[0], fields));
 
     /// <summary>Whether <paramref name="signature"/> was made with any of the keys, compared in constant time.</summary>
-    public bool Verify(in SignedFields fields, string signature)
+    public bool Verify(in SignedFields fields, string signature) => Verify(fields, signature, out _);
+
+    /// <param name="keyIndex">Which key made the signature: the one a forwarding lane opened by this
+    /// call derives its session key from (<see cref="DeriveLaneKey"/>).</param>
+    public bool Verify(in SignedFields fields, string signature, out int keyIndex)
     {
+        keyIndex = -1;
         Span<byte> presented = stackalloc byte[HMACSHA256.HashSizeInBytes];
         if (!Convert.TryFromBase64String(signature, presented, out int length) || length != presented.Length)
         {
             return false;
         }
 
-        bool valid = false;
-        foreach (byte[] key in _keys)
+        for (int i = 0; i < _keys.Length; i++)
         {
-            valid |= CryptographicOperations.FixedTimeEquals(Mac(key, fields), presented);
+            if (CryptographicOperations.FixedTimeEquals(Mac(_keys[i], fields), presented) && keyIndex < 0)
+            {
+                keyIndex = i;
+            }
         }
 
-        return valid;
+        return keyIndex >= 0;
     }
+
+    /// <summary>
+    /// The session key of one forwarding lane: HMAC of the lane's context (both sides' fresh nonces
+    /// and the sender) under a cluster key. The signing key (index 0) on the side that opens the lane;
+    /// the key that verified its signature on the side that accepts it, which is the same secret.
+    /// </summary>
+    public byte[] DeriveLaneKey(int keyIndex, string context) =>
+        HMACSHA256.HashData(_keys[keyIndex], Encoding.UTF8.GetBytes("kvs-lane\n" + context));
 
     private static byte[] Mac(byte[] key, in SignedFields fields)
     {

@@ -30,7 +30,7 @@ public sealed class NodeTelemetry : IDisposable
     public Histogram<double> ViewChangeDuration { get; }
 
     /// <summary>The client span of a forwarded key request; the owner's server span joins it
-    /// through the W3C traceparent header HttpClient adds.</summary>
+    /// through the W3C traceparent the request carries on the lane.</summary>
     public static Activity? StartForward(Cluster.KeyOperation operation, string owner, long epoch)
     {
         Activity? activity = Source.StartActivity("kvs.forward", ActivityKind.Client);
@@ -38,6 +38,20 @@ public sealed class NodeTelemetry : IDisposable
         {
             activity.SetTag("kvs.operation", OperationName(operation));
             activity.SetTag("kvs.owner", owner);
+            activity.SetTag("kvs.epoch", epoch);
+        }
+
+        return activity;
+    }
+
+    /// <summary>The owner's server span of a request another node forwarded over a lane.</summary>
+    public static Activity? StartServingForward(Cluster.KeyOperation operation, string sender, long epoch, ActivityContext parent)
+    {
+        Activity? activity = Source.StartActivity("kvs.forwarded", ActivityKind.Server, parent);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("kvs.operation", OperationName(operation));
+            activity.SetTag("kvs.sender", sender);
             activity.SetTag("kvs.epoch", epoch);
         }
 

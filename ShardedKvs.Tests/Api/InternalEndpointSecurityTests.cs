@@ -29,9 +29,7 @@ public sealed class InternalEndpointSecurityTests(ThreeNodeFixture fixture) : IC
         { "POST", "/internal/view-change/abort", """{"epoch":1,"view":"VIEW"}""" },
         { "POST", "/internal/migration/batch", """{"epoch":2,"source":"127.0.0.9:9","batchId":1,"entries":[{"key":"KEY","value":"planted"}]}""" },
         { "POST", "/internal/migration/discard", """{"epoch":2,"source":"127.0.0.9:9","batchId":1,"entries":[{"key":"KEY","value":"planted"}]}""" },
-        { "PUT", "/internal/keys?key=KEY", "planted" },
-        { "GET", "/internal/keys?key=KEY", null },
-        { "DELETE", "/internal/keys?key=KEY", null },
+        { "GET", "/internal/lane?nonce=00112233445566778899AABBCCDDEEFF", null },
     };
 
     [Theory]
@@ -57,9 +55,7 @@ public sealed class InternalEndpointSecurityTests(ThreeNodeFixture fixture) : IC
     [InlineData("POST", "/internal/view-change/migrate", """{"epoch":2,"view":"127.0.0.9:9"}""")]
     [InlineData("POST", "/internal/view-change/abort", """{"epoch":1,"view":"VIEW"}""")]
     [InlineData("POST", "/internal/migration/batch", """{"epoch":2,"source":"127.0.0.9:9","batchId":1,"entries":[{"key":"KEY","value":"planted"}]}""")]
-    [InlineData("PUT", "/internal/keys?key=KEY", "planted")]
-    [InlineData("GET", "/internal/keys?key=KEY", null)]
-    [InlineData("DELETE", "/internal/keys?key=KEY", null)]
+    [InlineData("GET", "/internal/lane?nonce=00112233445566778899AABBCCDDEEFF", null)]
     public async Task Right_key_from_a_sender_outside_every_view_is_403_and_changes_nothing(string method, string path, string? body)
     {
         await AssertRefusedAsync(method, path, body, HttpStatusCode.Forbidden, $"Sender '{Outsider}' is not a member of a view this node knows", call => Signatures.Headers(method, call.Target, call.Body, Outsider, TestCluster.ClusterKey));
@@ -76,26 +72,6 @@ public sealed class InternalEndpointSecurityTests(ThreeNodeFixture fixture) : IC
         // no parsing work for it.
         await AssertRefusedAsync(method, path, body, HttpStatusCode.Unauthorized, "Missing cluster signature", _ => [(PeerHeaders.Sender, Cluster[1].Address)]);
         await AssertRefusedAsync(method, path, body, HttpStatusCode.Unauthorized, "Invalid cluster signature", call => Signatures.Headers(method, call.Target, "{}", Cluster[1].Address, TestCluster.ClusterKey));
-    }
-
-    [Fact]
-    public async Task Right_key_and_a_member_sender_is_served()
-    {
-        // The control case: the same request the refusals above are about does work when it is allowed.
-        string key = Keys.OwnedBy(Cluster[0], "internal-ok");
-        using var client = new HttpClient { BaseAddress = Cluster[0].Client.BaseAddress };
-        string target = $"/internal/keys?key={key}";
-        using var request = new HttpRequestMessage(HttpMethod.Put, target) { Content = new StringContent("direct") };
-        foreach ((string name, string value) in Signatures.Headers("PUT", target, "direct", Cluster[1].Address, TestCluster.ClusterKey))
-        {
-            request.Headers.Add(name, value);
-        }
-
-        // A forwarded PUT's answer is lean: the status says what happened.
-        using HttpResponseMessage put = await client.SendAsync(request);
-
-        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
-        await ApiAssert.HasValueAsync(Cluster[2].Client, key, "direct");
     }
 
     private async Task AssertRefusedAsync(string method, string path, string? body, HttpStatusCode status, string error, Func<(string Target, string? Body), (string Name, string Value)[]> headersFor)

@@ -1,13 +1,15 @@
-using System.Globalization;
 using System.Net;
 using System.Text;
+using System.Text.RegularExpressions;
 using ShardedKvs.Node.Cluster;
+using ShardedKvs.Node.Cluster.Forwarding;
 using ShardedKvs.Node.Security;
 using ShardedKvs.Tests.Infrastructure;
 
 namespace ShardedKvs.Tests.Security;
 
-/// <summary>Internal endpoints against forged, altered, stale and foreign calls: refused, nothing changed.</summary>
+/// <summary>Forwarding lanes and internal endpoints against forged, altered, stale, replayed and
+/// foreign calls: refused, nothing changed.</summary>
 public sealed class ClusterAuthTests : IClassFixture<ClusterAuthTests.TwoNodes>
 {
     private readonly TestCluster _cluster;
@@ -17,63 +19,117 @@ public sealed class ClusterAuthTests : IClassFixture<ClusterAuthTests.TwoNodes>
     private string Member => _cluster[1].Address;
 
     [Fact]
-    public async Task A_correctly_signed_forward_from_a_member_is_served()
+    public async Task A_lane_opened_by_a_member_with_the_cluster_key_serves_forwarded_requests()
     {
         string key = OwnedBy(_cluster[0]);
-        using HttpRequestMessage request = Forward(key, "v", TestCluster.ClusterKey, Member, DateTimeOffset.UtcNow);
+        await using RawLane lane = await RawLane.OpenAsync(_cluster[0], Member, TestCluster.ClusterKey);
+        Assert.Equal(101, lane.Status);
 
-        using HttpResponseMessage response = await _cluster[0].Client.SendAsync(request);
+        uint put = await lane.SendAsync(KeyOperation.Put, key, "v");
+        uint get = await lane.SendAsync(KeyOperation.Get, key);
 
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal((put, OutcomeKind.Created, null, ""), await lane.ReadAnswerAsync());
+        Assert.Equal((get, OutcomeKind.Found, "v", ""), await lane.ReadAnswerAsync());
         Assert.Equal("v", (await _cluster[1].Client.GetKeyAsync(key)).Field("value"));
     }
 
     [Fact]
-    public async Task Unsigned_calls_are_refused()
+    public async Task An_unsigned_lane_upgrade_is_refused()
     {
-        string key = OwnedBy(_cluster[0]);
-        using var request = new HttpRequestMessage(HttpMethod.Put, $"/internal/keys?key={key}") { Content = new StringContent("v") };
-        request.Headers.Add(PeerHeaders.Sender, Member);
-        request.Headers.Add(PeerHeaders.Epoch, "1");
+        await using RawLane lane = await RawLane.OpenAsync(_cluster[0], Member, clusterKey: null);
 
-        await AssertRefusedAsync(request, HttpStatusCode.Unauthorized, "Missing cluster signature", key);
+        AssertRefused(lane, 401, "Missing cluster signature");
     }
 
     [Fact]
-    public async Task Calls_signed_with_another_key_are_refused()
+    public async Task A_lane_upgrade_signed_with_another_key_is_refused()
     {
-        string key = OwnedBy(_cluster[0]);
-        using HttpRequestMessage request = Forward(key, "v", "not-the-cluster-key-0123", Member, DateTimeOffset.UtcNow);
+        await using RawLane lane = await RawLane.OpenAsync(_cluster[0], Member, "not-the-cluster-key-0123");
 
-        await AssertRefusedAsync(request, HttpStatusCode.Unauthorized, "Invalid cluster signature", key);
+        AssertRefused(lane, 401, "Invalid cluster signature");
     }
 
     [Fact]
-    public async Task A_signed_call_with_an_altered_body_is_refused()
+    public async Task A_signed_lane_upgrade_with_an_altered_nonce_is_refused()
     {
-        string key = OwnedBy(_cluster[0]);
-        using HttpRequestMessage request = Forward(key, "v", TestCluster.ClusterKey, Member, DateTimeOffset.UtcNow);
-        request.Content = new StringContent("altered");
+        string signed = RawLane.UpgradeRequest(_cluster[0].Address, Member, TestCluster.ClusterKey, DateTimeOffset.UtcNow, LaneHandshake.NewNonce());
+        string altered = Regex.Replace(signed, "nonce=[0-9A-F]{32}", "nonce=" + LaneHandshake.NewNonce());
 
-        await AssertRefusedAsync(request, HttpStatusCode.Unauthorized, "Invalid cluster signature", key);
+        await using RawLane lane = await RawLane.OpenAsync(_cluster[0], Member, TestCluster.ClusterKey, upgradeRequest: altered);
+
+        AssertRefused(lane, 401, "Invalid cluster signature");
     }
 
     [Fact]
-    public async Task A_captured_call_replayed_after_the_window_is_refused()
+    public async Task A_captured_lane_upgrade_replayed_after_the_window_is_refused()
     {
-        string key = OwnedBy(_cluster[0]);
-        using HttpRequestMessage request = Forward(key, "v", TestCluster.ClusterKey, Member, DateTimeOffset.UtcNow.AddMinutes(-2));
+        await using RawLane lane = await RawLane.OpenAsync(_cluster[0], Member, TestCluster.ClusterKey, DateTimeOffset.UtcNow.AddMinutes(-2));
 
-        await AssertRefusedAsync(request, HttpStatusCode.Unauthorized, "Cluster signature is outside the time window", key);
+        AssertRefused(lane, 401, "Cluster signature is outside the time window");
     }
 
     [Fact]
-    public async Task A_signed_call_from_outside_every_view_is_refused()
+    public async Task A_lane_upgrade_from_outside_every_view_is_refused()
+    {
+        await using RawLane lane = await RawLane.OpenAsync(_cluster[0], "127.0.0.1:1", TestCluster.ClusterKey);
+
+        AssertRefused(lane, 403, "Sender '127.0.0.1:1' is not a member of a view this node knows");
+    }
+
+    [Fact]
+    public async Task A_lane_upgrade_without_a_proper_nonce_is_refused()
+    {
+        await using RawLane lane = await RawLane.OpenAsync(_cluster[0], Member, TestCluster.ClusterKey, nonce: "short");
+
+        AssertRefused(lane, 400, "A lane opens with an upgrade to kvs-lane and a nonce of 32 hex digits");
+    }
+
+    [Fact]
+    public async Task A_frame_with_a_wrong_mac_closes_the_lane_and_changes_nothing()
     {
         string key = OwnedBy(_cluster[0]);
-        using HttpRequestMessage request = Forward(key, "v", TestCluster.ClusterKey, "127.0.0.1:1", DateTimeOffset.UtcNow);
+        await using RawLane lane = await RawLane.OpenAsync(_cluster[0], Member, TestCluster.ClusterKey);
+        using var forged = new LaneMac(new byte[32]);
 
-        await AssertRefusedAsync(request, HttpStatusCode.Forbidden, "Sender '127.0.0.1:1' is not a member of a view this node knows", key);
+        await lane.SendAsync(KeyOperation.Put, key, "planted", mac: forged);
+
+        Assert.Null(await lane.ReadAnswerAsync());
+        Assert.Equal(HttpStatusCode.NotFound, (await _cluster[1].Client.GetKeyAsync(key)).Status);
+    }
+
+    [Fact]
+    public async Task A_replayed_frame_closes_the_lane_and_is_not_applied_twice()
+    {
+        // Every frame's MAC covers its place in the lane's sequence: the same bytes sent again fail.
+        string key = OwnedBy(_cluster[0]);
+        await using RawLane lane = await RawLane.OpenAsync(_cluster[0], Member, TestCluster.ClusterKey);
+        await lane.SendAsync(KeyOperation.Put, key, "first");
+        Assert.Equal(OutcomeKind.Created, (await lane.ReadAnswerAsync())?.Kind);
+        await lane.SendAsync(KeyOperation.Put, key, "second");
+        Assert.Equal(OutcomeKind.Replaced, (await lane.ReadAnswerAsync())?.Kind);
+
+        await lane.ResendLastAsync();
+
+        Assert.Null(await lane.ReadAnswerAsync());
+        Assert.Equal("second", (await _cluster[1].Client.GetKeyAsync(key)).Field("value"));
+    }
+
+    [Fact]
+    public async Task A_captured_upgrade_replayed_within_the_window_gets_a_lane_whose_frames_it_cannot_sign()
+    {
+        string key = OwnedBy(_cluster[0]);
+        await using RawLane original = await RawLane.OpenAsync(_cluster[0], Member, TestCluster.ClusterKey);
+        string captured = RawLane.LastUpgradeRequest!;
+
+        // The replayer has the captured bytes, not the cluster key: the best it can do is reuse the
+        // original lane's frames, whose MACs are bound to the original's nonces.
+        await using RawLane replayed = await RawLane.OpenAsync(_cluster[0], Member, clusterKey: null, upgradeRequest: captured);
+        Assert.Equal(101, replayed.Status);
+        Assert.NotEqual(original.AcceptorNonce, replayed.AcceptorNonce);
+        await replayed.SendAsync(KeyOperation.Put, key, "planted", mac: original.Mac);
+
+        Assert.Null(await replayed.ReadAnswerAsync());
+        Assert.Equal(HttpStatusCode.NotFound, (await _cluster[1].Client.GetKeyAsync(key)).Status);
     }
 
     [Fact]
@@ -93,31 +149,11 @@ public sealed class ClusterAuthTests : IClassFixture<ClusterAuthTests.TwoNodes>
         Assert.Equal(epoch, _cluster[0].Snapshot.Current.Epoch);
     }
 
-    private async Task AssertRefusedAsync(HttpRequestMessage request, HttpStatusCode status, string error, string key)
+    private static void AssertRefused(RawLane lane, int status, string error)
     {
-        int before = _cluster[0].Store.Count;
-        using HttpResponseMessage response = await _cluster[0].Client.SendAsync(request);
-        string body = await response.Content.ReadAsStringAsync();
-
-        Assert.Equal(status, response.StatusCode);
-        Assert.Equal(error, System.Text.Json.Nodes.JsonNode.Parse(body)!["error"]!.GetValue<string>());
-        Assert.DoesNotContain(TestCluster.ClusterKey, body, StringComparison.Ordinal);
-        Assert.Equal(before, _cluster[0].Store.Count);
-        Assert.Equal(HttpStatusCode.NotFound, (await _cluster[1].Client.GetKeyAsync(key)).Status);
-    }
-
-    private static HttpRequestMessage Forward(string key, string value, string clusterKey, string sender, DateTimeOffset signedAt)
-    {
-        byte[] body = Encoding.UTF8.GetBytes(value);
-        string target = $"/internal/keys?key={Uri.EscapeDataString(key)}";
-        string timestamp = signedAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
-        string signature = new ClusterKeys(clusterKey).Sign(new SignedFields("PUT", target, sender, "1", timestamp, body));
-        var request = new HttpRequestMessage(HttpMethod.Put, target) { Content = new ByteArrayContent(body) };
-        request.Headers.Add(PeerHeaders.Sender, sender);
-        request.Headers.Add(PeerHeaders.Epoch, "1");
-        request.Headers.Add(PeerHeaders.Timestamp, timestamp);
-        request.Headers.Add(PeerHeaders.Signature, signature);
-        return request;
+        Assert.Equal(status, lane.Status);
+        Assert.Equal(error, lane.Error);
+        Assert.Null(lane.AcceptorNonce);
     }
 
     private static string OwnedBy(TestNode node)

@@ -34,8 +34,11 @@ public sealed class TracingTests
         Assert.Equal(cluster[1].Address, forward.GetTagItem("kvs.owner"));
         Assert.Equal(1L, forward.GetTagItem("kvs.epoch"));
 
-        Activity ownerServer = Assert.Single(spans, s => s.Kind == ActivityKind.Server && s.TraceId == forward.TraceId && Path(s) == "/internal/keys");
-        Assert.True(IsDescendant(ownerServer, forward, spans), "the owner's server span descends from the forward span");
+        Activity ownerServer = Assert.Single(spans, s => s.OperationName == "kvs.forwarded");
+        Assert.Equal(ActivityKind.Server, ownerServer.Kind);
+        Assert.Equal(forward.SpanId, ownerServer.ParentSpanId);
+        Assert.Equal(cluster[0].Address, ownerServer.GetTagItem("kvs.sender"));
+        Assert.Equal("get", ownerServer.GetTagItem("kvs.operation"));
         Assert.Contains(spans, s => s.Kind == ActivityKind.Server && s.TraceId == forward.TraceId && Path(s) == $"/kvs/keys/{key}");
     }
 
