@@ -9,6 +9,8 @@
 #   RUNS       repetitions; the table shows the median (default 3; QUICK: 1)
 #   MEM_KEYS   keys loaded for the memory figures (default 1000000; QUICK: 250000)
 #   SKIP_MEM=1 skip the memory phase; SKIP_LOAD=1 skip the throughput phase
+#   ONLY       run only the cases whose name matches this regex (e.g. ONLY='baseline-get|node3-' ;
+#              a case whose baseline did not run shows no ratio)
 #   NODE_DLL   run this dll in place of the node (harness self-test only: e.g. the baseline's dll)
 #
 # Output: one markdown table on stdout and in bench/results/latest.md; raw wrk lines and server logs in
@@ -199,7 +201,9 @@ warm() {   # warm PORT SCRIPT [ARGS]: a short unrecorded run (JIT, connection po
 declare -A CASE_PORT CASE_SCRIPT CASE_ARG CASE_BASE CASE_CONNS
 CASES=()
 add_case() {   # add_case NAME PORT SCRIPT ARG BASELINE_CASE CONNS...
-  local name=$1; CASE_PORT[$name]=$2; CASE_SCRIPT[$name]=$3; CASE_ARG[$name]=$4; CASE_BASE[$name]=$5
+  local name=$1
+  [[ -n "${ONLY:-}" && ! $name =~ $ONLY ]] && return 0
+  CASE_PORT[$name]=$2; CASE_SCRIPT[$name]=$3; CASE_ARG[$name]=$4; CASE_BASE[$name]=$5
   shift 5; CASE_CONNS[$name]="$*"; CASES+=("$name")
 }
 

@@ -7,12 +7,12 @@ namespace ShardedKvs.Node.Cluster.Forwarding;
 /// forwarded key requests at once. Requests are appended to the outbox with an id; the read loop
 /// matches each answer to its waiting request by that id.
 /// </summary>
-public sealed class ForwardLane : IDisposable
+public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
 {
     private readonly Stream _stream;
     private readonly LaneMac _mac;
     private readonly ReceiveBuffer _received;
-    private readonly LaneOutbox _outbox = new();
+    private readonly LaneOutbox _outbox;
     private readonly Dictionary<uint, PendingForward> _pending = [];
     private readonly CancellationTokenSource _closing = new();
     private readonly int _maxAnswerBytes;
@@ -27,7 +27,7 @@ public sealed class ForwardLane : IDisposable
         _mac = mac;
         _received = received;
         _maxAnswerBytes = maxAnswerBytes;
-        _ = RunAsync(_outbox.SendLoopAsync(stream, _closing.Token));
+        _outbox = new LaneOutbox(stream);
         _ = RunAsync(ReadLoopAsync());
     }
 
@@ -39,6 +39,7 @@ public sealed class ForwardLane : IDisposable
     public bool TrySend(KeyOperation operation, string key, byte[]? value, long epoch, string? traceParent, long deadline, out ValueTask<LaneAnswer> answer)
     {
         PendingForward pending;
+        bool send;
         lock (_outbox.Gate)
         {
             if (_closed)
@@ -52,10 +53,18 @@ public sealed class ForwardLane : IDisposable
             _pending.Add(id, pending);
             LaneProtocol.WriteRequest(_outbox.Frames, id, operation, epoch, key, value, traceParent, _mac);
             _lastUsed = Environment.TickCount64;
+            send = _outbox.ClaimSending();
         }
 
-        _outbox.Signal();
         answer = pending.Answer;
+        if (send)
+        {
+            // Sent from the back of the thread pool's queue rather than now: the requests already
+            // queued behind this one (those that arrived with it) append theirs first, and all go in
+            // one system call. On loopback a send also pays for the receiver's side, so this matters.
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+
         return true;
     }
 
@@ -108,7 +117,6 @@ public sealed class ForwardLane : IDisposable
         _closing.Cancel();
         _stream.Dispose();
         _mac.Dispose();
-        _outbox.Dispose();
         _closing.Dispose();
         foreach (PendingForward pending in lost)
         {
@@ -118,6 +126,18 @@ public sealed class ForwardLane : IDisposable
 
     public void Dispose() => Close();
 
+    void IThreadPoolWorkItem.Execute()
+    {
+        try
+        {
+            _ = RunAsync(_outbox.SendAsync(_closing.Token));
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed meanwhile: its token is gone, and so is everything that was queued.
+        }
+    }
+
     private async Task ReadLoopAsync()
     {
         int missing = 1;
@@ -126,6 +146,7 @@ public sealed class ForwardLane : IDisposable
             int read = await _stream.ReadAsync(_received.FreeSpace(Math.Max(missing, 4096)), _closing.Token);
             if (read == 0)
             {
+                Close(); // the peer closed the lane
                 return;
             }
 
@@ -175,19 +196,19 @@ public sealed class ForwardLane : IDisposable
 
     private KeyOutcome Failure(string error) => new(OutcomeKind.OwnerUnreachable, Owner: Target, Error: error);
 
-    private async Task RunAsync(Task loop)
+    /// <summary>Closes the lane when <paramref name="work"/> fails; synchronous when it completed.</summary>
+    private Task RunAsync(Task work) => work.IsCompletedSuccessfully ? Task.CompletedTask : CloseOnFailureAsync(work);
+
+    private async Task CloseOnFailureAsync(Task work)
     {
         try
         {
-            await loop;
+            await work;
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or LaneProtocolException or System.Net.Sockets.SocketException)
         {
             // The connection broke, the peer sent garbage, or the lane closed: every waiting request
             // learns it in Close.
-        }
-        finally
-        {
             Close();
         }
     }

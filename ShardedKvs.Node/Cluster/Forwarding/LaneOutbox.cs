@@ -3,52 +3,54 @@ using System.Buffers;
 namespace ShardedKvs.Node.Cluster.Forwarding;
 
 /// <summary>
-/// What a lane has to send. Any thread appends whole frames under <see cref="Gate"/> and calls
-/// <see cref="Signal"/>; one send loop swaps the buffer out and writes everything appended so far in
-/// one call. Under load that is many frames per system call, which is where a lane saves over one
-/// HTTP exchange per request. No lock is held while the bytes go out.
+/// What a lane has to send. Any thread appends whole frames under <see cref="Gate"/>; the first one
+/// to find nobody sending becomes the sender and writes, in one call, everything appended so far,
+/// then again whatever was appended meanwhile. Under load that is many frames per system call (where
+/// a lane saves over one HTTP exchange per request), and no thread is woken just to send. No lock is
+/// held while the bytes go out.
 /// </summary>
-public sealed class LaneOutbox : IDisposable
+public sealed class LaneOutbox(Stream stream)
 {
-    private readonly SemaphoreSlim _signal = new(0);
     private ArrayBufferWriter<byte> _filling = new(16 * 1024);
     private ArrayBufferWriter<byte> _sending = new(16 * 1024);
-    private int _signaled;
+    private bool _sendingNow;
 
     public Lock Gate { get; } = new();
 
     /// <summary>Where frames are appended; only under <see cref="Gate"/>.</summary>
     public IBufferWriter<byte> Frames => _filling;
 
-    public void Signal()
+    /// <summary>Under <see cref="Gate"/>, after appending: true when the caller must now call
+    /// <see cref="SendAsync"/> (outside the lock), because nobody else is sending.</summary>
+    public bool ClaimSending()
     {
-        if (Interlocked.Exchange(ref _signaled, 1) == 0)
+        if (_sendingNow)
         {
-            _signal.Release();
+            return false;
         }
+
+        _sendingNow = true;
+        return true;
     }
 
-    public async Task SendLoopAsync(Stream stream, CancellationToken cancellationToken)
+    /// <summary>Sends until nothing is left; only by the caller that claimed sending.</summary>
+    public async Task SendAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
-            await _signal.WaitAsync(cancellationToken);
-
-            // Cleared before the swap: a frame appended after it signals again.
-            Volatile.Write(ref _signaled, 0);
             lock (Gate)
             {
+                if (_filling.WrittenCount == 0)
+                {
+                    _sendingNow = false;
+                    return;
+                }
+
                 (_filling, _sending) = (_sending, _filling);
             }
 
-            if (_sending.WrittenCount > 0)
-            {
-                await stream.WriteAsync(_sending.WrittenMemory, cancellationToken);
-                await stream.FlushAsync(cancellationToken);
-                _sending.ResetWrittenCount();
-            }
+            await stream.WriteAsync(_sending.WrittenMemory, cancellationToken);
+            _sending.ResetWrittenCount();
         }
     }
-
-    public void Dispose() => _signal.Dispose();
 }

@@ -25,9 +25,7 @@ public sealed partial class LaneServer(KeyOperations operations, ClusterState st
         Activity.Current = null; // a forward's span is a child of the forwarder's, not of the long-lived upgrade request
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var mac = new LaneMac(sessionKey);
-        using var outbox = new LaneOutbox();
-        var lane = new ServedLane(sender, mac, outbox, new ReceiveBuffer(), stopping.Token);
-        Task sending = lane.Outbox.SendLoopAsync(stream, stopping.Token);
+        var lane = new ServedLane(sender, mac, new LaneOutbox(stream), new ReceiveBuffer(), stopping.Token);
         try
         {
             int missing = 1;
@@ -40,41 +38,40 @@ public sealed partial class LaneServer(KeyOperations operations, ClusterState st
                 }
 
                 lane.Received.Commit(read);
-                missing = ServeReceived(lane);
-                lane.Outbox.Signal();
+                bool send;
+                (missing, send) = ServeReceived(lane);
+                if (send)
+                {
+                    await lane.Outbox.SendAsync(stopping.Token);
+                }
             }
         }
         catch (LaneProtocolException e)
         {
             LogBrokenLane(logger, sender, e.Message);
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException)
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
         {
-            // The sender went away or this node is stopping.
+            // The sender went away or this node is stopping. Answers still queued are lost with the
+            // connection, as they would be with HTTP.
         }
         finally
         {
             await stopping.CancelAsync();
-            try
-            {
-                await sending;
-            }
-            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
-            {
-                // Answers still queued are lost with the connection, as they would be with HTTP.
-            }
         }
     }
 
-    /// <returns>How many more bytes the next frame needs at least.</returns>
-    private int ServeReceived(ServedLane lane)
+    /// <returns>How many more bytes the next frame needs at least, and whether the caller must send
+    /// the answers now queued.</returns>
+    private (int Missing, bool Send) ServeReceived(ServedLane lane)
     {
+        bool send = false;
         while (true)
         {
             int bodyLength = LaneProtocol.TryFindFrame(lane.Received.Data, _maxFrameBytes, out int missing);
             if (bodyLength == 0)
             {
-                return missing;
+                return (missing, send);
             }
 
             LaneRequest request = LaneProtocol.ReadRequest(lane.Received.Data.Slice(LaneProtocol.LengthPrefix, bodyLength));
@@ -83,17 +80,17 @@ public sealed partial class LaneServer(KeyOperations operations, ClusterState st
                 throw new LaneProtocolException("A request frame failed its MAC");
             }
 
-            Serve(lane, request);
+            send |= Serve(lane, request);
             lane.Received.Consume(LaneProtocol.LengthPrefix + bodyLength);
         }
     }
 
-    private void Serve(ServedLane lane, in LaneRequest request)
+    /// <returns>Whether this call claimed sending (see <see cref="LaneOutbox.ClaimSending"/>).</returns>
+    private bool Serve(ServedLane lane, in LaneRequest request)
     {
         if (!state.Snapshot.KnowsMember(lane.Sender))
         {
-            Answer(lane, request.Id, new KeyOutcome(OutcomeKind.NotServing, Error: $"Sender '{lane.Sender}' is not a member of a view this node knows"), withValue: false);
-            return;
+            return Answer(lane, request.Id, new KeyOutcome(OutcomeKind.NotServing, Error: $"Sender '{lane.Sender}' is not a member of a view this node knows"), withValue: false);
         }
 
         if (!TryDecodeKey(request.Key, out string? key) || (request.Operation == KeyOperation.Put) != request.HasValue)
@@ -103,9 +100,10 @@ public sealed partial class LaneServer(KeyOperations operations, ClusterState st
 
         Activity? activity = StartServing(request, lane.Sender);
         ValueTask<KeyOutcome> serving = operations.ExecuteAsync(request.Operation, key, request.HasValue ? request.Value.ToArray() : null, request.Epoch, lane.Stopping);
+        bool send = false;
         if (serving.IsCompletedSuccessfully)
         {
-            Answer(lane, request.Id, serving.Result, request.Operation == KeyOperation.Get);
+            send = Answer(lane, request.Id, serving.Result, request.Operation == KeyOperation.Get);
             activity?.Dispose();
         }
         else
@@ -114,6 +112,7 @@ public sealed partial class LaneServer(KeyOperations operations, ClusterState st
         }
 
         Activity.Current = null;
+        return send;
     }
 
     private static async Task AnswerLaterAsync(ServedLane lane, uint id, KeyOperation operation, ValueTask<KeyOutcome> serving, Activity? activity)
@@ -130,16 +129,27 @@ public sealed partial class LaneServer(KeyOperations operations, ClusterState st
                 return; // the lane is closing; nobody is left to answer
             }
 
-            Answer(lane, id, outcome, operation == KeyOperation.Get);
-            lane.Outbox.Signal();
+            if (Answer(lane, id, outcome, operation == KeyOperation.Get))
+            {
+                try
+                {
+                    await lane.Outbox.SendAsync(lane.Stopping);
+                }
+                catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+                {
+                    // The lane is gone; its read loop ends too.
+                }
+            }
         }
     }
 
-    private static void Answer(ServedLane lane, uint id, in KeyOutcome outcome, bool withValue)
+    /// <returns>Whether the caller must now send (see <see cref="LaneOutbox.ClaimSending"/>).</returns>
+    private static bool Answer(ServedLane lane, uint id, in KeyOutcome outcome, bool withValue)
     {
         lock (lane.Outbox.Gate)
         {
             LaneProtocol.WriteAnswer(lane.Outbox.Frames, id, outcome, withValue && outcome.Kind == OutcomeKind.Found);
+            return lane.Outbox.ClaimSending();
         }
     }
 
