@@ -77,7 +77,7 @@ public static class InternalApi
         {
             case OutcomeKind.Found when operation == KeyOperation.Get:
                 response.StatusCode = StatusCodes.Status200OK;
-                response.ContentLength = outcome.Value!.Length;
+                response.ContentLength = outcome.Value.Length;
                 await response.Body.WriteAsync(outcome.Value, context.RequestAborted);
                 break;
             case OutcomeKind.Found or OutcomeKind.Replaced:
