@@ -60,7 +60,7 @@ public static class KeyResponseWriter
             case OutcomeKind.Found when operation == KeyOperation.Get:
                 json.WriteBoolean("doesExist"u8, true);
                 json.WriteString("message"u8, "Retrieved successfully"u8);
-                json.WriteString("value"u8, outcome.Value);
+                json.WriteString("value"u8, outcome.Value.Span);
                 status = StatusCodes.Status200OK;
                 break;
             case OutcomeKind.Found:

@@ -83,7 +83,7 @@ public sealed class KeyOperations(
     {
         if (operation == KeyOperation.Get)
         {
-            outcome = store.TryGet(key, out byte[] found) ? KeyOutcome.Found(found) : KeyOutcome.NotFound;
+            outcome = store.TryGet(key, out ReadOnlyMemory<byte> found) ? KeyOutcome.Found(found) : KeyOutcome.NotFound;
 
             // A read that raced a view change may have looked after its key left: route it again.
             return state.Version == snapshot.Version;
@@ -120,7 +120,7 @@ public sealed class KeyOperations(
 
             // While the key is here, this node still orders its requests. Once it has left (or if it
             // never existed), its next owner does, and this node never takes it back during the change.
-            if (!store.TryGet(key, out byte[] current))
+            if (!store.TryGet(key, out ReadOnlyMemory<byte> current))
             {
                 return HandoffStep.Forward;
             }

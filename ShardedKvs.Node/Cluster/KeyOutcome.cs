@@ -2,9 +2,9 @@ namespace ShardedKvs.Node.Cluster;
 
 /// <summary>The result of a key request wherever it was served. <see cref="Owner"/> is set when
 /// another node served it; <see cref="Error"/> explains the failure kinds.</summary>
-public readonly record struct KeyOutcome(OutcomeKind Kind, byte[]? Value = null, string? Owner = null, string? Error = null)
+public readonly record struct KeyOutcome(OutcomeKind Kind, ReadOnlyMemory<byte> Value = default, string? Owner = null, string? Error = null)
 {
-    public static KeyOutcome Found(byte[] value) => new(OutcomeKind.Found, value);
+    public static KeyOutcome Found(ReadOnlyMemory<byte> value) => new(OutcomeKind.Found, value);
 
     public static KeyOutcome Deleted { get; } = new(OutcomeKind.Found);
 

@@ -1,46 +1,107 @@
-using System.Collections.Concurrent;
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
 
 namespace ShardedKvs.Node.Storage;
 
 /// <summary>
-/// The keys this node holds. Values are kept as UTF-8 bytes (half the memory of UTF-16 strings for
-/// ASCII). Every operation is atomic on its own; callers that need several steps to be atomic
-/// (the migration hand-off) order them with <see cref="Cluster.KeyLocks"/>.
+/// The keys this node holds, each key and value in one compact entry (<see cref="EntryLayout"/>).
+/// Values are UTF-8 bytes and come back as views of the stored entry, which is never written
+/// again, so a reader may write one out while the key is being replaced. Every operation is atomic
+/// on its own; callers that need several steps to be atomic (the migration hand-off) order them
+/// with <see cref="Cluster.KeyLocks"/>.
 /// </summary>
 public sealed class KeyValueStore
 {
-    private readonly ConcurrentDictionary<string, byte[]> _entries = new(StringComparer.Ordinal);
+    // Enough locks that two cores' writers rarely meet, and small tables, so a resize holds one
+    // lock only briefly.
+    private const int SegmentBits = 8;
 
-    public int Count => _entries.Count;
+    // Random per process: keys crafted to collide cannot pile up in one probe chain.
+    private readonly long _seed = Random.Shared.NextInt64();
+    private readonly StoreSegment[] _segments;
 
-    public bool TryGet(string key, out byte[] value) => _entries.TryGetValue(key, out value!);
-
-    public bool Contains(string key) => _entries.ContainsKey(key);
-
-    /// <summary>Stores the value; true when it replaced an existing one. Decided atomically: of two
-    /// concurrent first writes exactly one reports a new key.</summary>
-    public bool Put(string key, byte[] value)
+    public KeyValueStore()
     {
-        while (true)
+        _segments = new StoreSegment[1 << SegmentBits];
+        for (int i = 0; i < _segments.Length; i++)
         {
-            if (_entries.TryAdd(key, value))
+            _segments[i] = new StoreSegment(_seed);
+        }
+    }
+
+    public int Count
+    {
+        get
+        {
+            int count = 0;
+            foreach (StoreSegment segment in _segments)
             {
-                return false;
+                count += segment.Count;
             }
 
-            if (_entries.TryGetValue(key, out byte[]? current) && _entries.TryUpdate(key, value, current))
+            return count;
+        }
+    }
+
+    public bool TryGet(string key, out ReadOnlyMemory<byte> value)
+    {
+        using var utf8 = new Utf8Key(key, stackalloc byte[Utf8Key.StackBytes]);
+        ulong hash = Hash(utf8.Bytes, _seed);
+        byte[]? entry = SegmentOf(hash).Find(utf8.Bytes, hash);
+        value = entry is null ? default : EntryLayout.Value(entry);
+        return entry is not null;
+    }
+
+    public bool Contains(string key) => TryGet(key, out _);
+
+    /// <summary>Stores a copy of the value; true when it replaced an existing one. Decided
+    /// atomically: of two concurrent first writes exactly one reports a new key.</summary>
+    public bool Put(string key, ReadOnlySpan<byte> value)
+    {
+        using var utf8 = new Utf8Key(key, stackalloc byte[Utf8Key.StackBytes]);
+        ulong hash = Hash(utf8.Bytes, _seed);
+        return SegmentOf(hash).Put(utf8.Bytes, hash, EntryLayout.Create(utf8.Bytes, value));
+    }
+
+    public bool Remove(string key)
+    {
+        using var utf8 = new Utf8Key(key, stackalloc byte[Utf8Key.StackBytes]);
+        ulong hash = Hash(utf8.Bytes, _seed);
+        return SegmentOf(hash).Remove(utf8.Bytes, hash, expected: null);
+    }
+
+    /// <summary>Removes the key only if it still holds the very value <paramref name="expected"/>
+    /// was read from (by <see cref="TryGet"/> or <see cref="Entries"/>): a value written since,
+    /// even an equal one, stays.</summary>
+    public bool RemoveIfUnchanged(string key, ReadOnlyMemory<byte> expected)
+    {
+        if (!MemoryMarshal.TryGetArray(expected, out ArraySegment<byte> stored) || stored.Array is null)
+        {
+            return false;
+        }
+
+        using var utf8 = new Utf8Key(key, stackalloc byte[Utf8Key.StackBytes]);
+        ulong hash = Hash(utf8.Bytes, _seed);
+        return SegmentOf(hash).Remove(utf8.Bytes, hash, stored.Array);
+    }
+
+    /// <summary>A moment-in-time-free walk over the keys; safe while other threads write. A key
+    /// present throughout the walk is seen exactly once.</summary>
+    public IEnumerable<StoredEntry> Entries
+    {
+        get
+        {
+            foreach (StoreSegment segment in _segments)
             {
-                return true;
+                foreach (byte[] entry in segment.Entries())
+                {
+                    yield return new StoredEntry(entry);
+                }
             }
         }
     }
 
-    public bool Remove(string key) => _entries.TryRemove(key, out _);
+    internal static ulong Hash(ReadOnlySpan<byte> key, long seed) => XxHash3.HashToUInt64(key, seed);
 
-    /// <summary>Removes the key only if it still holds exactly <paramref name="expected"/>.</summary>
-    public bool RemoveIfUnchanged(string key, byte[] expected) =>
-        _entries.TryRemove(new KeyValuePair<string, byte[]>(key, expected));
-
-    /// <summary>A moment-in-time-free walk over the keys; safe while other threads write.</summary>
-    public IEnumerable<KeyValuePair<string, byte[]>> Entries => _entries;
+    private StoreSegment SegmentOf(ulong hash) => _segments[(int)(hash >> (64 - SegmentBits))];
 }

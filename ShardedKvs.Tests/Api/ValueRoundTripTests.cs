@@ -134,8 +134,8 @@ public sealed class ValueRoundTripTests(ThreeNodeFixture fixture) : IClassFixtur
         foreach ((string key, string value) in stored)
         {
             await ApiAssert.HasValueAsync(Cluster[0].Client, key, value);
-            Assert.True(Cluster[2].Store.TryGet(key, out byte[] raw), "the key moved back to node 2");
-            Assert.Equal(Encoding.UTF8.GetBytes(value), raw);
+            Assert.True(Cluster[2].Store.TryGet(key, out ReadOnlyMemory<byte> raw), "the key moved back to node 2");
+            Assert.Equal(Encoding.UTF8.GetBytes(value), raw.ToArray());
             Assert.Equal(HttpStatusCode.OK, (await Cluster[0].Client.DeleteKeyAsync(key)).Status);
         }
     }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using ShardedKvs.Node.Cluster;
+using ShardedKvs.Node.Storage;
 using ShardedKvs.Tests.Infrastructure;
 using ShardedKvs.Tests.Linearizability;
 using Xunit.Abstractions;
@@ -156,7 +157,7 @@ public sealed class LinearizableViewChangeTests(ITestOutputHelper output)
         foreach (TestNode node in cluster.Nodes)
         {
             ClusterView view = node.Snapshot.Current;
-            foreach (KeyValuePair<string, byte[]> entry in node.Store.Entries)
+            foreach (StoredEntry entry in node.Store.Entries)
             {
                 Assert.Equal(view.Ring.OwnerOf(entry.Key), node.Address);
             }

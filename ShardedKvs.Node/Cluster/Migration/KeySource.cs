@@ -41,9 +41,9 @@ public sealed partial class KeySource(
         }
 
         long remaining = 0;
-        foreach (KeyValuePair<string, byte[]> entry in store.Entries)
+        foreach (StoredEntry entry in store.Entries)
         {
-            if (pending.Ring.OwnerIndexOfHash(StableHash.Of(entry.Key)) != snapshot.PendingSelfIndex)
+            if (pending.Ring.OwnerIndexOfHash(StableHash.Of(entry.KeyUtf8)) != snapshot.PendingSelfIndex)
             {
                 remaining++;
             }
@@ -73,9 +73,9 @@ public sealed partial class KeySource(
         var outgoing = new Dictionary<int, List<string>>();
         long moved = 0;
         int batches = 0;
-        foreach (KeyValuePair<string, byte[]> entry in store.Entries)
+        foreach (StoredEntry entry in store.Entries)
         {
-            int owner = pending.Ring.OwnerIndexOfHash(StableHash.Of(entry.Key));
+            int owner = pending.Ring.OwnerIndexOfHash(StableHash.Of(entry.KeyUtf8));
             if (owner == self)
             {
                 continue;
@@ -120,13 +120,13 @@ public sealed partial class KeySource(
             await Task.Delay(_options.MigrationBatchDelay, time, cancellationToken);
         }
 
-        var begun = new List<(string Key, ulong Hash, byte[] Value)>(keys.Count);
+        var begun = new List<(string Key, ulong Hash, ReadOnlyMemory<byte> Value)>(keys.Count);
         foreach (string key in keys)
         {
             ulong hash = StableHash.Of(key);
             lock (locks.For(hash))
             {
-                if (store.TryGet(key, out byte[] value) && handoffs.TryBegin(key))
+                if (store.TryGet(key, out ReadOnlyMemory<byte> value) && handoffs.TryBegin(key))
                 {
                     begun.Add((key, hash, value));
                 }
@@ -141,7 +141,7 @@ public sealed partial class KeySource(
         var entries = new MigrationEntry[begun.Count];
         for (int i = 0; i < begun.Count; i++)
         {
-            entries[i] = new MigrationEntry(begun[i].Key, System.Text.Encoding.UTF8.GetString(begun[i].Value));
+            entries[i] = new MigrationEntry(begun[i].Key, System.Text.Encoding.UTF8.GetString(begun[i].Value.Span));
         }
 
         var batch = new MigrationBatch(pending.Epoch, state.Snapshot.Self, Interlocked.Increment(ref _lastBatchId), entries);
@@ -175,9 +175,9 @@ public sealed partial class KeySource(
         return begun.Count;
     }
 
-    private void EndHandoffs(List<(string Key, ulong Hash, byte[] Value)> begun, bool deleteHere)
+    private void EndHandoffs(List<(string Key, ulong Hash, ReadOnlyMemory<byte> Value)> begun, bool deleteHere)
     {
-        foreach ((string key, ulong hash, byte[] value) in begun)
+        foreach ((string key, ulong hash, ReadOnlyMemory<byte> value) in begun)
         {
             lock (locks.For(hash))
             {
