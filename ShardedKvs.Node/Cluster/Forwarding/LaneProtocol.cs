@@ -36,7 +36,7 @@ public static class LaneProtocol
         writer.Int64(epoch);
         writer.UInt16((ushort)keyBytes);
         writer.Advance(Encoding.UTF8.GetBytes(key, writer.Remaining));
-        writer.Bytes(value);
+        writer.Bytes(value, present: value is not null);
         writer.Byte((byte)traceBytes);
         if (traceBytes > 0)
         {
@@ -58,10 +58,10 @@ public static class LaneProtocol
             error = error[..MaxTextChars];
         }
 
-        byte[]? value = withValue ? outcome.Value : null;
+        ReadOnlySpan<byte> value = outcome.Value.Span;
         int ownerBytes = Encoding.UTF8.GetByteCount(owner);
         int errorBytes = Encoding.UTF8.GetByteCount(error);
-        int bodyLength = sizeof(uint) + 1 + sizeof(ushort) + ownerBytes + sizeof(ushort) + errorBytes + sizeof(int) + (value?.Length ?? 0);
+        int bodyLength = sizeof(uint) + 1 + sizeof(ushort) + ownerBytes + sizeof(ushort) + errorBytes + sizeof(int) + (withValue ? value.Length : 0);
         Span<byte> frame = output.GetSpan(LengthPrefix + bodyLength)[..(LengthPrefix + bodyLength)];
         BinaryPrimitives.WriteInt32LittleEndian(frame, bodyLength);
         var writer = new SpanWriter(frame[LengthPrefix..]);
@@ -71,7 +71,7 @@ public static class LaneProtocol
         writer.Advance(Encoding.UTF8.GetBytes(owner, writer.Remaining));
         writer.UInt16((ushort)errorBytes);
         writer.Advance(Encoding.UTF8.GetBytes(error, writer.Remaining));
-        writer.Bytes(value);
+        writer.Bytes(withValue ? value : default, present: withValue);
         output.Advance(LengthPrefix + bodyLength);
     }
 
@@ -169,15 +169,12 @@ public static class LaneProtocol
             Advance(sizeof(long));
         }
 
-        public void Bytes(byte[]? value)
+        public void Bytes(ReadOnlySpan<byte> value, bool present)
         {
-            BinaryPrimitives.WriteInt32LittleEndian(_rest, value?.Length ?? NoValue);
+            BinaryPrimitives.WriteInt32LittleEndian(_rest, present ? value.Length : NoValue);
             Advance(sizeof(int));
-            if (value is not null)
-            {
-                value.CopyTo(_rest);
-                Advance(value.Length);
-            }
+            value.CopyTo(_rest);
+            Advance(value.Length);
         }
     }
 
