@@ -48,10 +48,10 @@ public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
                 return false;
             }
 
-            pending = PendingForward.Rent(operation, deadline);
             uint id = ++_lastId;
-            _pending.Add(id, pending);
             LaneProtocol.WriteRequest(_outbox.Frames, id, operation, epoch, key, value, traceParent, _mac);
+            pending = PendingForward.Rent(operation, deadline);
+            _pending.Add(id, pending);
             _lastUsed = Environment.TickCount64;
             send = _outbox.ClaimSending();
         }

@@ -21,10 +21,12 @@ public static class LaneProtocol
     private const int MaxTextChars = 1024; // at most 4 kB of UTF-8, well inside a u16 length
     private const int MaxTraceBytes = byte.MaxValue;
 
-    /// <summary>Appends one signed request frame.</summary>
+    /// <summary>Appends one signed request frame. Throws before writing anything when the key does
+    /// not fit the frame.</summary>
     public static void WriteRequest(IBufferWriter<byte> output, uint id, KeyOperation operation, long epoch, string key, byte[]? value, string? traceParent, LaneMac mac)
     {
         int keyBytes = Encoding.UTF8.GetByteCount(key);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(keyBytes, ushort.MaxValue, nameof(key)); // Kestrel's 8 kB request line keeps keys far below
         int traceBytes = traceParent is { Length: <= MaxTraceBytes } ? traceParent.Length : 0;
         int signedLength = sizeof(uint) + 1 + sizeof(long) + sizeof(ushort) + keyBytes + sizeof(int) + (value?.Length ?? 0) + 1 + traceBytes;
         int bodyLength = signedLength + MacLength;
