@@ -11,13 +11,17 @@ public static class KeyApi
 
     public static IEndpointRouteBuilder MapKeyApi(this IEndpointRouteBuilder endpoints)
     {
-        // A catch-all, so a key may contain '/' (raw or as %2F): KeyPath reads it from the raw target.
-        endpoints.MapGet("/kvs/keys/{**key}", (HttpContext context, KeyOperations operations, ClusterState state) =>
+        // Plain request delegates over services resolved once: the hottest endpoints bind nothing per
+        // request. A catch-all, so a key may contain '/' (raw or as %2F): KeyPath reads it from the raw target.
+        KeyOperations operations = endpoints.ServiceProvider.GetRequiredService<KeyOperations>();
+        ClusterState state = endpoints.ServiceProvider.GetRequiredService<ClusterState>();
+        NodeOptions options = endpoints.ServiceProvider.GetRequiredService<IOptions<NodeOptions>>().Value;
+        endpoints.MapGet("/kvs/keys/{**key}", context =>
             HandleAsync(context, KeyOperation.Get, operations, state, maxKeyLength: int.MaxValue, maxBodyBytes: 0));
-        endpoints.MapDelete("/kvs/keys/{**key}", (HttpContext context, KeyOperations operations, ClusterState state) =>
+        endpoints.MapDelete("/kvs/keys/{**key}", context =>
             HandleAsync(context, KeyOperation.Delete, operations, state, maxKeyLength: int.MaxValue, maxBodyBytes: 0));
-        endpoints.MapPut("/kvs/keys/{**key}", (HttpContext context, KeyOperations operations, ClusterState state, IOptions<NodeOptions> options) =>
-            HandleAsync(context, KeyOperation.Put, operations, state, options.Value.MaxKeyLength, options.Value.MaxRequestBodyBytes));
+        endpoints.MapPut("/kvs/keys/{**key}", context =>
+            HandleAsync(context, KeyOperation.Put, operations, state, options.MaxKeyLength, options.MaxRequestBodyBytes));
         endpoints.MapGet("/kvs/key-count", (KeyValueStore store) =>
             TypedResults.Json(new KeyCountResponse("Key count retrieved successfully", store.Count), NodeJson.Context.KeyCountResponse));
         return endpoints;
