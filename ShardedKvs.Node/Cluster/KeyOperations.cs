@@ -55,7 +55,7 @@ public sealed class KeyOperations(
 
                     if (step == HandoffStep.Forward)
                     {
-                        return await ForwardAsync(route, operation, key, value, cancellationToken);
+                        return await ForwardAsync(route, operation, key, value);
                     }
 
                     if (step == HandoffStep.Wait && !await WaitForHandoffAsync(handedOver, deadline, cancellationToken))
@@ -67,7 +67,7 @@ public sealed class KeyOperations(
                     break;
 
                 case RouteKind.Forward:
-                    return await ForwardAsync(route, operation, key, value, cancellationToken);
+                    return await ForwardAsync(route, operation, key, value);
 
                 default:
                     return route.Target is { } unavailableOwner
@@ -135,7 +135,7 @@ public sealed class KeyOperations(
             ? store.Put(key, value!) ? KeyOutcome.Replaced : KeyOutcome.Created
             : store.Remove(key) ? KeyOutcome.Deleted : KeyOutcome.NotFound;
 
-    private async ValueTask<KeyOutcome> ForwardAsync(RouteDecision route, KeyOperation operation, string key, byte[]? value, CancellationToken cancellationToken)
+    private async ValueTask<KeyOutcome> ForwardAsync(RouteDecision route, KeyOperation operation, string key, byte[]? value)
     {
         telemetry.Forwards.Add(1);
         using Activity? activity = NodeTelemetry.StartForward(operation, route.Target!, route.Epoch);

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using System.Text;
 
 namespace ShardedKvs.Node.Cluster.Forwarding;
@@ -9,7 +10,8 @@ namespace ShardedKvs.Node.Cluster.Forwarding;
 /// </summary>
 public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
 {
-    private readonly Stream _stream;
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
     private readonly LaneMac _mac;
     private readonly ReceiveBuffer _received;
     private readonly LaneOutbox _outbox;
@@ -20,14 +22,15 @@ public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
     private bool _closed;
     private long _lastUsed = Environment.TickCount64;
 
-    public ForwardLane(string target, Stream stream, LaneMac mac, ReceiveBuffer received, int maxAnswerBytes)
+    public ForwardLane(string target, Socket socket, LaneMac mac, ReceiveBuffer received, int maxAnswerBytes)
     {
         Target = target;
-        _stream = stream;
+        _socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket: true);
         _mac = mac;
         _received = received;
         _maxAnswerBytes = maxAnswerBytes;
-        _outbox = new LaneOutbox(stream);
+        _outbox = new LaneOutbox(_stream);
         _ = RunAsync(ReadLoopAsync());
     }
 
@@ -88,18 +91,25 @@ public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
             idle = _pending.Count == 0 && now - _lastUsed > idleTimeout;
         }
 
-        foreach (PendingForward pending in expired ?? [])
+        if (expired is not null)
         {
-            pending.Complete(new LaneAnswer(Failure($"Owner {Target} did not answer in time")));
+            // A request that timed out must not reach the owner later (say, when a partition heals)
+            // and apply a write its client was told failed. Resetting the connection discards
+            // whatever of it is still unsent or unacknowledged, before anyone hears of the timeout.
+            Close(reset: true);
+            foreach (PendingForward pending in expired)
+            {
+                pending.Complete(new LaneAnswer(Failure($"Owner {Target} did not answer in time")));
+            }
         }
-
-        if (idle)
+        else if (idle)
         {
             Close();
         }
     }
 
-    public void Close()
+    /// <param name="reset">Drop unsent data and reset the connection instead of closing it in order.</param>
+    public void Close(bool reset = false)
     {
         List<PendingForward> lost;
         lock (_outbox.Gate)
@@ -115,6 +125,11 @@ public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
         }
 
         _closing.Cancel();
+        if (reset)
+        {
+            _socket.LingerState = new LingerOption(enable: true, seconds: 0);
+        }
+
         _stream.Dispose();
         _mac.Dispose();
         _closing.Dispose();
@@ -205,7 +220,7 @@ public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
         {
             await work;
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or LaneProtocolException or System.Net.Sockets.SocketException)
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or LaneProtocolException or SocketException)
         {
             // The connection broke, the peer sent garbage, or the lane closed: every waiting request
             // learns it in Close.

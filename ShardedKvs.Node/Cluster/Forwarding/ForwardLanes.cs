@@ -94,7 +94,7 @@ public sealed class ForwardLanes : IDisposable
         try
         {
             await socket.ConnectAsync(new DnsEndPoint(host, port), timeout.Token);
-            var stream = new NetworkStream(socket, ownsSocket: true);
+            using var stream = new NetworkStream(socket, ownsSocket: false); // the handshake's; the lane makes its own
             string nonce = LaneHandshake.NewNonce();
             string pathAndQuery = $"{LaneHandshake.Path}?{LaneHandshake.NonceParameter}={nonce}";
             string timestamp = _time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
@@ -107,7 +107,7 @@ public sealed class ForwardLanes : IDisposable
             var received = new ReceiveBuffer();
             string acceptorNonce = await ReadUpgradeAnswerAsync(stream, received, target, timeout.Token);
             byte[] sessionKey = _keys.DeriveLaneKey(0, LaneHandshake.SessionContext(_options.Address, nonce, acceptorNonce));
-            return new ForwardLane(target, stream, new LaneMac(sessionKey), received, MaxFrameBytes(_options));
+            return new ForwardLane(target, socket, new LaneMac(sessionKey), received, MaxFrameBytes(_options));
         }
         catch
         {
