@@ -124,12 +124,12 @@ public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
             _pending.Clear();
         }
 
-        _closing.Cancel();
         if (reset)
         {
-            _socket.LingerState = new LingerOption(enable: true, seconds: 0);
+            _socket.Close(timeout: 0); // abortive: RST, the send queue is dropped
         }
 
+        _closing.Cancel();
         _stream.Dispose();
         _mac.Dispose();
         _closing.Dispose();
