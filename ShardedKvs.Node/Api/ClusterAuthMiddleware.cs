@@ -38,7 +38,7 @@ public sealed class ClusterAuthMiddleware(RequestDelegate next, ClusterKeys keys
 
         byte[] body = await ReadBodyAsync(request, context.RequestAborted);
         string target = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? request.Path + request.QueryString;
-        var fields = new SignedFields(request.Method, target, sender, request.Headers[PeerHeaders.Epoch].ToString(), timestamp, body);
+        var fields = new SignedFields(request.Method, target, sender, timestamp, body);
         if (!keys.Verify(fields, signature, out int keyIndex))
         {
             await RefuseAsync(context, StatusCodes.Status401Unauthorized, "Invalid cluster signature");
@@ -51,9 +51,7 @@ public sealed class ClusterAuthMiddleware(RequestDelegate next, ClusterKeys keys
             return;
         }
 
-        // Handlers read the body the signature covered: forwarded values take it as is, JSON endpoints
-        // bind from a stream over the same array.
-        context.Features.Set(new VerifiedBody(body));
+        // Handlers bind the body the signature covered, from a stream over the same array.
         context.Features.Set(new VerifiedSender(sender, keyIndex));
         request.Body = new MemoryStream(body, writable: false);
         await next(context);
@@ -82,9 +80,6 @@ public sealed class ClusterAuthMiddleware(RequestDelegate next, ClusterKeys keys
     private static Task RefuseAsync(HttpContext context, int statusCode, string error) =>
         PeerResults.Error(statusCode, error).ExecuteAsync(context);
 }
-
-/// <summary>The body of an internal call, read once and verified by <see cref="ClusterAuthMiddleware"/>.</summary>
-public sealed record VerifiedBody(byte[] Bytes);
 
 /// <summary>Who signed an internal call, and with which of the cluster keys.</summary>
 public sealed record VerifiedSender(string Address, int KeyIndex);

@@ -93,7 +93,7 @@ public sealed class PeerClient(HttpClient http, ForwardLanes lanes, ClusterKeys 
             request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
         }
 
-        Sign(request, epoch: "", body);
+        Sign(request, body);
         HttpResponseMessage response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
         return response;
     }
@@ -101,7 +101,7 @@ public sealed class PeerClient(HttpClient http, ForwardLanes lanes, ClusterKeys 
     /// <summary>Signs the request target exactly as it goes on the wire; the receiver checks its raw target.
     /// Only addresses of a view this node knows are ever called: nothing a request carries can point
     /// the peer client anywhere else.</summary>
-    private void Sign(HttpRequestMessage request, string epoch, byte[]? body)
+    private void Sign(HttpRequestMessage request, byte[]? body)
     {
         string target = $"{request.RequestUri!.Host}:{request.RequestUri.Port}"; // Authority drops port 80
         if (!state.Snapshot.KnowsMember(target))
@@ -110,7 +110,7 @@ public sealed class PeerClient(HttpClient http, ForwardLanes lanes, ClusterKeys 
         }
 
         string timestamp = time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
-        string signature = keys.Sign(new SignedFields(request.Method.Method, request.RequestUri!.PathAndQuery, _options.Address, epoch, timestamp, body ?? ReadOnlyMemory<byte>.Empty));
+        string signature = keys.Sign(new SignedFields(request.Method.Method, request.RequestUri!.PathAndQuery, _options.Address, timestamp, body ?? ReadOnlyMemory<byte>.Empty));
         request.Headers.TryAddWithoutValidation(PeerHeaders.Sender, _options.Address);
         request.Headers.TryAddWithoutValidation(PeerHeaders.Timestamp, timestamp);
         request.Headers.TryAddWithoutValidation(PeerHeaders.Signature, signature);

@@ -12,12 +12,6 @@ public static class PeerHeaders
     /// <summary>The calling node's address; it must be a member of a view the receiver knows.</summary>
     public const string Sender = "X-Kvs-Sender";
 
-    /// <summary>On forwarded key requests: the epoch of the view the sender routed by.</summary>
-    public const string Epoch = "X-Kvs-Epoch";
-
-    /// <summary>On forwarded key answers: the node that finally served the key, when not the receiver.</summary>
-    public const string Owner = "X-Kvs-Owner";
-
     /// <summary>On a lane upgrade's answer: the accepting side's fresh nonce (see <see cref="Forwarding.LaneHandshake"/>).</summary>
     public const string LaneNonce = "X-Kvs-Lane-Nonce";
 }

@@ -65,8 +65,8 @@ public sealed class ClusterKeys
 
     private static byte[] Mac(byte[] key, in SignedFields fields)
     {
-        // method \n path \n sender \n epoch \n timestamp \n SHA-256(body)
-        string header = string.Join('\n', fields.Method, fields.PathAndQuery, fields.Sender, fields.Epoch, fields.Timestamp, "");
+        // method \n path \n sender \n timestamp \n SHA-256(body)
+        string header = string.Join('\n', fields.Method, fields.PathAndQuery, fields.Sender, fields.Timestamp, "");
         int headerBytes = Encoding.UTF8.GetByteCount(header);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(headerBytes + SHA256.HashSizeInBytes);
         try

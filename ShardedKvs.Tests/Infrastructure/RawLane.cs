@@ -71,7 +71,7 @@ public sealed class RawLane : IAsyncDisposable
         if (clusterKey is not null)
         {
             string timestamp = signedAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
-            string signature = new ClusterKeys(clusterKey).Sign(new SignedFields("GET", target, sender, "", timestamp, ReadOnlyMemory<byte>.Empty));
+            string signature = new ClusterKeys(clusterKey).Sign(new SignedFields("GET", target, sender, timestamp, ReadOnlyMemory<byte>.Empty));
             head.Append(CultureInfo.InvariantCulture, $"{PeerHeaders.Sender}: {sender}\r\n{PeerHeaders.Timestamp}: {timestamp}\r\n{PeerHeaders.Signature}: {signature}\r\n");
         }
 

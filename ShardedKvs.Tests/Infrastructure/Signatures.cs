@@ -8,11 +8,11 @@ namespace ShardedKvs.Tests.Infrastructure;
 /// <summary>Headers that sign an internal call as a node would, for tests that call nodes directly.</summary>
 public static class Signatures
 {
-    public static (string Name, string Value)[] Headers(string method, string target, string? body, string sender, string clusterKey, string epoch = "1", DateTimeOffset? signedAt = null)
+    public static (string Name, string Value)[] Headers(string method, string target, string? body, string sender, string clusterKey, DateTimeOffset? signedAt = null)
     {
         string timestamp = (signedAt ?? DateTimeOffset.UtcNow).ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
         byte[] bytes = body is null ? [] : Encoding.UTF8.GetBytes(body);
-        string signature = new ClusterKeys(clusterKey).Sign(new SignedFields(method, target, sender, epoch, timestamp, bytes));
-        return [(PeerHeaders.Sender, sender), (PeerHeaders.Epoch, epoch), (PeerHeaders.Timestamp, timestamp), (PeerHeaders.Signature, signature)];
+        string signature = new ClusterKeys(clusterKey).Sign(new SignedFields(method, target, sender, timestamp, bytes));
+        return [(PeerHeaders.Sender, sender), (PeerHeaders.Timestamp, timestamp), (PeerHeaders.Signature, signature)];
     }
 }

@@ -5,7 +5,7 @@ namespace ShardedKvs.Tests.Security;
 
 public sealed class ClusterKeysTests
 {
-    private static readonly SignedFields Call = new("PUT", "/internal/keys?key=k", "127.0.0.1:1", "3", "1700000000000", Encoding.UTF8.GetBytes("value"));
+    private static readonly SignedFields Call = new("POST", "/internal/migration/batch", "127.0.0.1:1", "1700000000000", Encoding.UTF8.GetBytes("value"));
 
     [Fact]
     public void A_signature_verifies_with_the_same_key_only()
@@ -21,7 +21,6 @@ public sealed class ClusterKeysTests
     [InlineData("method")]
     [InlineData("path")]
     [InlineData("sender")]
-    [InlineData("epoch")]
     [InlineData("timestamp")]
     [InlineData("body")]
     public void Changing_any_signed_field_breaks_the_signature(string field)
@@ -30,10 +29,9 @@ public sealed class ClusterKeysTests
         string signature = keys.Sign(Call);
         SignedFields altered = field switch
         {
-            "method" => Call with { Method = "DELETE" },
-            "path" => Call with { PathAndQuery = "/internal/keys?key=other" },
+            "method" => Call with { Method = "PUT" },
+            "path" => Call with { PathAndQuery = "/internal/migration/discard" },
             "sender" => Call with { Sender = "127.0.0.1:2" },
-            "epoch" => Call with { Epoch = "4" },
             "timestamp" => Call with { Timestamp = "1700000000001" },
             _ => Call with { Body = Encoding.UTF8.GetBytes("valuE") },
         };

@@ -10,7 +10,6 @@ namespace ShardedKvs.Node.Cluster.Forwarding;
 /// </summary>
 public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
 {
-    private readonly Socket _socket;
     private readonly NetworkStream _stream;
     private readonly LaneMac _mac;
     private readonly ReceiveBuffer _received;
@@ -22,11 +21,11 @@ public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
     private bool _closed;
     private long _lastUsed = Environment.TickCount64;
 
-    public ForwardLane(string target, Socket socket, LaneMac mac, ReceiveBuffer received, int maxAnswerBytes)
+    /// <param name="stream">The upgraded connection; the lane owns it and its socket.</param>
+    public ForwardLane(string target, NetworkStream stream, LaneMac mac, ReceiveBuffer received, int maxAnswerBytes)
     {
         Target = target;
-        _socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _stream = stream;
         _mac = mac;
         _received = received;
         _maxAnswerBytes = maxAnswerBytes;
@@ -126,7 +125,7 @@ public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
 
         if (reset)
         {
-            _socket.Close(timeout: 0); // abortive: RST, the send queue is dropped
+            _stream.Socket.Close(timeout: 0); // abortive: RST, the send queue is dropped
         }
 
         _closing.Cancel();

@@ -94,11 +94,11 @@ public sealed class ForwardLanes : IDisposable
         try
         {
             await socket.ConnectAsync(new DnsEndPoint(host, port), timeout.Token);
-            using var stream = new NetworkStream(socket, ownsSocket: false); // the handshake's; the lane makes its own
+            var stream = new NetworkStream(socket, ownsSocket: true);
             string nonce = LaneHandshake.NewNonce();
             string pathAndQuery = $"{LaneHandshake.Path}?{LaneHandshake.NonceParameter}={nonce}";
             string timestamp = _time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
-            string signature = _keys.Sign(new SignedFields("GET", pathAndQuery, _options.Address, "", timestamp, ReadOnlyMemory<byte>.Empty));
+            string signature = _keys.Sign(new SignedFields("GET", pathAndQuery, _options.Address, timestamp, ReadOnlyMemory<byte>.Empty));
             string upgrade =
                 $"GET {pathAndQuery} HTTP/1.1\r\nHost: {target}\r\nConnection: Upgrade\r\nUpgrade: {LaneHandshake.Protocol}\r\n" +
                 $"{PeerHeaders.Sender}: {_options.Address}\r\n{PeerHeaders.Timestamp}: {timestamp}\r\n{PeerHeaders.Signature}: {signature}\r\n\r\n";
@@ -107,7 +107,7 @@ public sealed class ForwardLanes : IDisposable
             var received = new ReceiveBuffer();
             string acceptorNonce = await ReadUpgradeAnswerAsync(stream, received, target, timeout.Token);
             byte[] sessionKey = _keys.DeriveLaneKey(0, LaneHandshake.SessionContext(_options.Address, nonce, acceptorNonce));
-            return new ForwardLane(target, socket, new LaneMac(sessionKey), received, MaxFrameBytes(_options));
+            return new ForwardLane(target, stream, new LaneMac(sessionKey), received, MaxFrameBytes(_options));
         }
         catch
         {
