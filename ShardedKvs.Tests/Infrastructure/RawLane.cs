@@ -50,7 +50,7 @@ public sealed class RawLane : IAsyncDisposable
         var lane = new RawLane(tcp);
         nonce ??= LaneHandshake.NewNonce();
         upgradeRequest ??= UpgradeRequest(node.Address, sender, clusterKey, signedAt ?? DateTimeOffset.UtcNow, nonce);
-        LastUpgradeRequest = upgradeRequest;
+        lane.UpgradeRequestSent = upgradeRequest;
         await lane._stream.WriteAsync(Encoding.ASCII.GetBytes(upgradeRequest));
         await lane.ReadUpgradeAnswerAsync();
         if (lane.Status == 101 && clusterKey is not null)
@@ -61,8 +61,8 @@ public sealed class RawLane : IAsyncDisposable
         return lane;
     }
 
-    /// <summary>The head of the last upgrade request sent, for replaying it.</summary>
-    public static string? LastUpgradeRequest { get; private set; }
+    /// <summary>The head of the upgrade request this lane sent, for replaying it.</summary>
+    public string UpgradeRequestSent { get; private set; } = "";
 
     public static string UpgradeRequest(string host, string sender, string? clusterKey, DateTimeOffset signedAt, string nonce)
     {

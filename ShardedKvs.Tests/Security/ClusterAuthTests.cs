@@ -119,7 +119,7 @@ public sealed class ClusterAuthTests : IClassFixture<ClusterAuthTests.TwoNodes>
     {
         string key = OwnedBy(_cluster[0]);
         await using RawLane original = await RawLane.OpenAsync(_cluster[0], Member, TestCluster.ClusterKey);
-        string captured = RawLane.LastUpgradeRequest!;
+        string captured = original.UpgradeRequestSent;
 
         // The replayer has the captured bytes, not the cluster key: the best it can do is reuse the
         // original lane's frames, whose MACs are bound to the original's nonces.
