@@ -4,7 +4,7 @@ using ShardedKvs.Node.Api;
 using ShardedKvs.Node.Cluster;
 using ShardedKvs.Node.Cluster.Forwarding;
 using ShardedKvs.Node.Cluster.Migration;
-using ShardedKvs.Node.Ring;
+using ShardedKvs.Ring;
 using ShardedKvs.Node.Security;
 using ShardedKvs.Node.Storage;
 using ShardedKvs.Node.Telemetry;

@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using ShardedKvs.Node.Cluster;
-using ShardedKvs.Node.Ring;
+using ShardedKvs.Ring;
 
 namespace ShardedKvs.Node.Api;
 

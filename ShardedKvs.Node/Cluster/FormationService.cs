@@ -60,7 +60,7 @@ public sealed partial class FormationService(
         ViewState? newest = (await Task.WhenAll(asks))
             .Where(v => v is { Formed: true })
             .MaxBy(v => v!.Epoch);
-        if (newest is null || !Ring.ViewParser.TryParse(newest.View, out var nodes, out _))
+        if (newest is null || !ShardedKvs.Ring.ViewParser.TryParse(newest.View, out var nodes, out _))
         {
             return false;
         }

@@ -21,7 +21,7 @@ public sealed class NodeOptions
     public string? AdminKey { get; set; }
 
     /// <summary>Ring tokens per node; must be the same on every node.</summary>
-    public int TokensPerNode { get; set; } = Ring.TokenRing.DefaultTokensPerNode;
+    public int TokensPerNode { get; set; } = ShardedKvs.Ring.TokenRing.DefaultTokensPerNode;
 
     public int MaxKeyLength { get; set; } = 50;
 

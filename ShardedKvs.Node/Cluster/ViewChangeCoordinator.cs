@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using ShardedKvs.Node.Api;
-using ShardedKvs.Node.Ring;
+using ShardedKvs.Ring;
 using ShardedKvs.Node.Telemetry;
 
 namespace ShardedKvs.Node.Cluster;

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using ShardedKvs.Node.Api;
 using ShardedKvs.Node.Cluster.Migration;
-using ShardedKvs.Node.Ring;
+using ShardedKvs.Ring;
 using ShardedKvs.Node.Storage;
 
 namespace ShardedKvs.Node.Cluster;

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using ShardedKvs.Node.Cluster;
-using ShardedKvs.Node.Ring;
+using ShardedKvs.Ring;
 
 namespace ShardedKvs.Tests.Cluster;
 

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using System.Net;
 using System.Text.Json.Nodes;
-using ShardedKvs.Node.Ring;
+using ShardedKvs.Ring;
 using ShardedKvs.Tests.Infrastructure;
 using Xunit.Abstractions;
 

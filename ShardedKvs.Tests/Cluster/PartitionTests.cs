@@ -1,5 +1,5 @@
 using System.Net;
-using ShardedKvs.Node.Ring;
+using ShardedKvs.Ring;
 using ShardedKvs.Tests.Infrastructure;
 using Xunit.Abstractions;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using ShardedKvs.Node.Cluster;
-using ShardedKvs.Node.Ring;
+using ShardedKvs.Ring;
 using ShardedKvs.Tests.Infrastructure;
 
 namespace ShardedKvs.Tests.Cluster;

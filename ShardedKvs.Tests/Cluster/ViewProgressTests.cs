@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using ShardedKvs.Node.Ring;
+using ShardedKvs.Ring;
 using ShardedKvs.Tests.Infrastructure;
 
 namespace ShardedKvs.Tests.Cluster;

@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using ShardedKvs.Node.Cluster;
-using ShardedKvs.Node.Ring;
+using ShardedKvs.Ring;
 using ShardedKvs.Tests.Api;
 using ShardedKvs.Tests.Infrastructure;
 

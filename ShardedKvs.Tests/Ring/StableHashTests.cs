@@ -1,6 +1,6 @@
 using System.IO.Hashing;
 using System.Text;
-using ShardedKvs.Node.Ring;
+using ShardedKvs.Ring;
 
 namespace ShardedKvs.Tests.Ring;
 

@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using ShardedKvs.Node.Ring;
+using ShardedKvs.Ring;
 using Xunit.Abstractions;
 
 namespace ShardedKvs.Tests.Ring;

@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using ShardedKvs.Node.Ring;
+using ShardedKvs.Ring;
 
 namespace ShardedKvs.Tests.Ring;
 

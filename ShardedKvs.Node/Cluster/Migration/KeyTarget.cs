@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
-using ShardedKvs.Node.Ring;
+using ShardedKvs.Ring;
 using ShardedKvs.Node.Storage;
 
 namespace ShardedKvs.Node.Cluster.Migration;

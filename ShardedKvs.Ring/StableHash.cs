@@ -2,7 +2,7 @@ using System.Buffers;
 using System.IO.Hashing;
 using System.Text;
 
-namespace ShardedKvs.Node.Ring;
+namespace ShardedKvs.Ring;
 
 /// <summary>
 /// The one hash every node agrees on. XxHash3 of the UTF-8 bytes, so the result is the same in

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace ShardedKvs.Node.Ring;
+namespace ShardedKvs.Ring;
 
 /// <summary>Which nodes a view change adds and removes.</summary>
 public sealed record ViewDiff(ImmutableArray<string> Added, ImmutableArray<string> Removed)

@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 
-namespace ShardedKvs.Node.Ring;
+namespace ShardedKvs.Ring;
 
 /// <summary>Parses a view ("h1:p1,h2:p2") into its ordered, distinct addresses, or says what is wrong.</summary>
 public static class ViewParser

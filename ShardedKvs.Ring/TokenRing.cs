@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace ShardedKvs.Node.Ring;
+namespace ShardedKvs.Ring;
 
 /// <summary>
 /// A consistent-hash ring derived from a view alone: node A owns the tokens Hash(A#0..T-1), and a
