@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using ShardedKvs.Node.Cluster;
 
 namespace ShardedKvs.Node;
 

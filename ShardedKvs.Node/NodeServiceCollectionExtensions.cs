@@ -1,13 +1,17 @@
 using System.Collections.Immutable;
 using Microsoft.Extensions.Options;
 using ShardedKvs.Node.Api;
-using ShardedKvs.Node.Cluster;
-using ShardedKvs.Node.Cluster.Forwarding;
-using ShardedKvs.Node.Cluster.Migration;
-using ShardedKvs.Ring;
+using ShardedKvs.Node.Cluster.Formation;
+using ShardedKvs.Node.Cluster.Membership;
+using ShardedKvs.Node.Cluster.Peers;
+using ShardedKvs.Node.Cluster.Peers.Lanes;
+using ShardedKvs.Node.Cluster.Requests;
+using ShardedKvs.Node.Cluster.ViewChange;
+using ShardedKvs.Node.Cluster.ViewChange.Migration;
 using ShardedKvs.Node.Security;
 using ShardedKvs.Node.Storage;
 using ShardedKvs.Node.Telemetry;
+using ShardedKvs.Ring;
 
 namespace ShardedKvs.Node;
 
@@ -31,7 +35,7 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton<KeyValueStore>();
         services.AddSingleton<KeyLocks>();
         services.AddSingleton<KeyHandoffs>();
-        services.AddSingleton<KeyOperations>();
+        services.AddSingleton<KeyRequestHandler>();
         services.AddSingleton<ForwardLanes>();
         services.AddSingleton<LaneServer>();
         services.AddSingleton<KeySource>();

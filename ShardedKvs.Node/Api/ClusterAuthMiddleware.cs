@@ -1,7 +1,8 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
-using ShardedKvs.Node.Cluster;
+using ShardedKvs.Node.Cluster.Membership;
+using ShardedKvs.Node.Cluster.Peers;
 using ShardedKvs.Node.Security;
 
 namespace ShardedKvs.Node.Api;

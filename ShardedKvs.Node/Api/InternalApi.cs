@@ -1,7 +1,10 @@
 using Microsoft.AspNetCore.Http.Features;
-using ShardedKvs.Node.Cluster;
-using ShardedKvs.Node.Cluster.Forwarding;
-using ShardedKvs.Node.Cluster.Migration;
+using ShardedKvs.Node.Cluster.Formation;
+using ShardedKvs.Node.Cluster.Membership;
+using ShardedKvs.Node.Cluster.Peers;
+using ShardedKvs.Node.Cluster.Peers.Lanes;
+using ShardedKvs.Node.Cluster.ViewChange;
+using ShardedKvs.Node.Cluster.ViewChange.Migration;
 using ShardedKvs.Node.Security;
 using ShardedKvs.Node.Storage;
 

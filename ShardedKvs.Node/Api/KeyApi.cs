@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
-using ShardedKvs.Node.Cluster;
+using ShardedKvs.Node.Cluster.Membership;
+using ShardedKvs.Node.Cluster.Requests;
 using ShardedKvs.Node.Storage;
 
 namespace ShardedKvs.Node.Api;
@@ -13,7 +14,7 @@ public static class KeyApi
     {
         // Plain request delegates over services resolved once: the hottest endpoints bind nothing per
         // request. A catch-all, so a key may contain '/' (raw or as %2F): KeyPath reads it from the raw target.
-        KeyOperations operations = endpoints.ServiceProvider.GetRequiredService<KeyOperations>();
+        KeyRequestHandler operations = endpoints.ServiceProvider.GetRequiredService<KeyRequestHandler>();
         ClusterState state = endpoints.ServiceProvider.GetRequiredService<ClusterState>();
         NodeOptions options = endpoints.ServiceProvider.GetRequiredService<IOptions<NodeOptions>>().Value;
         endpoints.MapGet("/kvs/keys/{**key}", context =>
@@ -27,7 +28,7 @@ public static class KeyApi
         return endpoints;
     }
 
-    private static async Task HandleAsync(HttpContext context, KeyOperation operation, KeyOperations operations, ClusterState state, int maxKeyLength, int maxBodyBytes)
+    private static async Task HandleAsync(HttpContext context, KeyOperation operation, KeyRequestHandler operations, ClusterState state, int maxKeyLength, int maxBodyBytes)
     {
         if (!KeyPath.TryGetKey(context, KeysPrefix, out string key, out string? keyError))
         {

@@ -1,7 +1,8 @@
 using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using ShardedKvs.Node.Cluster;
+using ShardedKvs.Node.Cluster.Membership;
+using ShardedKvs.Node.Cluster.Requests;
 
 namespace ShardedKvs.Node.Api;
 

@@ -1,4 +1,4 @@
-using ShardedKvs.Node.Cluster;
+using ShardedKvs.Node.Cluster.Peers;
 
 namespace ShardedKvs.Node.Api;
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using ShardedKvs.Node.Cluster.Peers;
 
 namespace ShardedKvs.Node.Api;
 

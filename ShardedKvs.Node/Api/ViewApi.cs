@@ -2,7 +2,9 @@ using System.Buffers;
 using System.Collections.Immutable;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
-using ShardedKvs.Node.Cluster;
+using ShardedKvs.Node.Cluster.Membership;
+using ShardedKvs.Node.Cluster.ViewChange;
+using ShardedKvs.Node.Cluster.ViewChange.Migration;
 using ShardedKvs.Ring;
 
 namespace ShardedKvs.Node.Api;
@@ -69,7 +71,7 @@ public static class ViewApi
         public static ViewBody Invalid(string error, int statusCode = StatusCodes.Status400BadRequest) => new(null, statusCode, error);
     }
 
-    private static Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<ViewResponse> GetView(ClusterState state, Cluster.Migration.KeySource source)
+    private static Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<ViewResponse> GetView(ClusterState state, KeySource source)
     {
         ClusterSnapshot s = state.Snapshot;
         string status = s.Status switch

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using ShardedKvs.Node.Cluster.Requests;
 
 namespace ShardedKvs.Node.Telemetry;
 
@@ -31,7 +32,7 @@ public sealed class NodeTelemetry : IDisposable
 
     /// <summary>The client span of a forwarded key request; the owner's server span joins it
     /// through the W3C traceparent the request carries on the lane.</summary>
-    public static Activity? StartForward(Cluster.KeyOperation operation, string owner, long epoch)
+    public static Activity? StartForward(KeyOperation operation, string owner, long epoch)
     {
         Activity? activity = Source.StartActivity("kvs.forward", ActivityKind.Client);
         if (activity is { IsAllDataRequested: true })
@@ -45,7 +46,7 @@ public sealed class NodeTelemetry : IDisposable
     }
 
     /// <summary>The owner's server span of a request another node forwarded over a lane.</summary>
-    public static Activity? StartServingForward(Cluster.KeyOperation operation, string sender, long epoch, ActivityContext parent)
+    public static Activity? StartServingForward(KeyOperation operation, string sender, long epoch, ActivityContext parent)
     {
         Activity? activity = Source.StartActivity("kvs.forwarded", ActivityKind.Server, parent);
         if (activity is { IsAllDataRequested: true })
@@ -59,7 +60,7 @@ public sealed class NodeTelemetry : IDisposable
     }
 
     /// <summary>Counts a request served by this node, by operation and outcome.</summary>
-    public void CountRequest(Cluster.KeyOperation operation, Cluster.OutcomeKind outcome)
+    public void CountRequest(KeyOperation operation, OutcomeKind outcome)
     {
         if (Requests.Enabled)
         {
@@ -67,19 +68,19 @@ public sealed class NodeTelemetry : IDisposable
         }
     }
 
-    private static string OperationName(Cluster.KeyOperation operation) => operation switch
+    private static string OperationName(KeyOperation operation) => operation switch
     {
-        Cluster.KeyOperation.Get => "get",
-        Cluster.KeyOperation.Put => "put",
+        KeyOperation.Get => "get",
+        KeyOperation.Put => "put",
         _ => "delete",
     };
 
-    private static string OutcomeName(Cluster.OutcomeKind outcome) => outcome switch
+    private static string OutcomeName(OutcomeKind outcome) => outcome switch
     {
-        Cluster.OutcomeKind.Found => "found",
-        Cluster.OutcomeKind.NotFound => "not_found",
-        Cluster.OutcomeKind.Created => "created",
-        Cluster.OutcomeKind.Replaced => "replaced",
+        OutcomeKind.Found => "found",
+        OutcomeKind.NotFound => "not_found",
+        OutcomeKind.Created => "created",
+        OutcomeKind.Replaced => "replaced",
         _ => "unavailable",
     };
 

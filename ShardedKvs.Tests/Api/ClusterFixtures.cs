@@ -1,5 +1,5 @@
 using System.Net;
-using ShardedKvs.Node.Cluster;
+using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Tests.Infrastructure;
 
 namespace ShardedKvs.Tests.Api;

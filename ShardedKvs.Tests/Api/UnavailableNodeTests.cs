@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using ShardedKvs.Node.Cluster;
+using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Tests.Infrastructure;
 
 namespace ShardedKvs.Tests.Api;

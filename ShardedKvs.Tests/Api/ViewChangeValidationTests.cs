@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using ShardedKvs.Node.Cluster;
+using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Tests.Infrastructure;
 
 namespace ShardedKvs.Tests.Api;

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
-using ShardedKvs.Node.Cluster;
+using ShardedKvs.Node.Cluster.Membership;
+using ShardedKvs.Node.Cluster.Requests;
 using ShardedKvs.Ring;
 
 namespace ShardedKvs.Tests.Cluster;

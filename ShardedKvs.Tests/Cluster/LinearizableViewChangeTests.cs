@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using ShardedKvs.Node.Cluster;
+using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Storage;
 using ShardedKvs.Tests.Infrastructure;
 using ShardedKvs.Tests.Linearizability;

@@ -1,5 +1,5 @@
-using ShardedKvs.Tests.Infrastructure;
 using System.Net;
+using ShardedKvs.Tests.Infrastructure;
 
 namespace ShardedKvs.Tests.EndToEnd;
 

@@ -1,9 +1,9 @@
-using ShardedKvs.Tests.Infrastructure;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using ShardedKvs.Tests.Infrastructure;
 
 namespace ShardedKvs.Tests.EndToEnd;
 

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
-using ShardedKvs.Node.Cluster;
-using ShardedKvs.Node.Cluster.Forwarding;
+using ShardedKvs.Node.Cluster.Peers.Lanes;
+using ShardedKvs.Node.Cluster.Requests;
 
 namespace ShardedKvs.Tests.Forwarding;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
-using ShardedKvs.Node.Cluster;
+using ShardedKvs.Node.Cluster.Membership;
+using ShardedKvs.Node.Cluster.Requests;
 using ShardedKvs.Ring;
 using ShardedKvs.Tests.Api;
 using ShardedKvs.Tests.Infrastructure;

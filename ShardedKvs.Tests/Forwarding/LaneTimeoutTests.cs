@@ -2,8 +2,10 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Options;
-using ShardedKvs.Node.Cluster;
-using ShardedKvs.Node.Cluster.Forwarding;
+using ShardedKvs.Node;
+using ShardedKvs.Node.Cluster.Peers;
+using ShardedKvs.Node.Cluster.Peers.Lanes;
+using ShardedKvs.Node.Cluster.Requests;
 using ShardedKvs.Node.Security;
 using ShardedKvs.Tests.Infrastructure;
 

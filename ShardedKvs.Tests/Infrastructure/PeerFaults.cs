@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using ShardedKvs.Node.Cluster;
+using ShardedKvs.Node.Cluster.Peers;
 
 namespace ShardedKvs.Tests.Infrastructure;
 

@@ -3,8 +3,9 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
-using ShardedKvs.Node.Cluster;
-using ShardedKvs.Node.Cluster.Forwarding;
+using ShardedKvs.Node.Cluster.Peers;
+using ShardedKvs.Node.Cluster.Peers.Lanes;
+using ShardedKvs.Node.Cluster.Requests;
 using ShardedKvs.Node.Security;
 
 namespace ShardedKvs.Tests.Infrastructure;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using ShardedKvs.Node.Cluster;
+using ShardedKvs.Node.Cluster.Peers;
 using ShardedKvs.Node.Security;
 
 namespace ShardedKvs.Tests.Infrastructure;

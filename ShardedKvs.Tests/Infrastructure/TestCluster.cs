@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Builder;
-using ShardedKvs.Node.Cluster;
+using ShardedKvs.Node.Cluster.Membership;
 
 namespace ShardedKvs.Tests.Infrastructure;
 

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using ShardedKvs.Node.Cluster.Peers;
 using ShardedKvs.Ring;
 using Xunit.Abstractions;
 

@@ -1,8 +1,9 @@
 using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
-using ShardedKvs.Node.Cluster;
-using ShardedKvs.Node.Cluster.Forwarding;
+using ShardedKvs.Node.Cluster.Peers;
+using ShardedKvs.Node.Cluster.Peers.Lanes;
+using ShardedKvs.Node.Cluster.Requests;
 using ShardedKvs.Node.Security;
 using ShardedKvs.Tests.Infrastructure;
 

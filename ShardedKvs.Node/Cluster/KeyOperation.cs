@@ -1,8 +1,0 @@
-namespace ShardedKvs.Node.Cluster;
-
-public enum KeyOperation
-{
-    Get,
-    Put,
-    Delete,
-}

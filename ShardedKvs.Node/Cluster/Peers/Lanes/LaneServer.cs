@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ShardedKvs.Node.Cluster.Membership;
+using ShardedKvs.Node.Cluster.Requests;
+using ShardedKvs.Node.Telemetry;
+
+namespace ShardedKvs.Node.Cluster.Peers.Lanes;
+
+/// <summary>
+/// The owner's side of lanes: reads forwarded requests, serves each through <see cref="KeyRequestHandler"/>
+/// exactly as it would serve an HTTP one, and answers by id. Requests served in memory are answered
+/// in the order they came; one that has to wait (for a hand-off, or a second forward during a view
+/// change) answers when it is done, without holding up the rest.
+/// </summary>
+public sealed partial class LaneServer(KeyRequestHandler operations, ClusterState state, IOptions<NodeOptions> options, ILogger<LaneServer> logger)
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private readonly int _maxFrameBytes = ForwardLanes.MaxFrameBytes(options.Value);
+
+    /// <summary>Serves one lane until the sender closes it, it breaks, or <paramref name="cancellationToken"/> fires.</summary>
+    public async Task ServeAsync(Stream stream, string sender, byte[] sessionKey, CancellationToken cancellationToken)
+    {
+        Activity.Current = null; // a forward's span is a child of the forwarder's, not of the long-lived upgrade request
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var mac = new LaneMac(sessionKey);
+        var lane = new ServedLane(sender, mac, new LaneOutbox(stream), new ReceiveBuffer(), stopping.Token);
+        try
+        {
+            int missing = 1;
+            while (true)
+            {
+                int read = await stream.ReadAsync(lane.Received.FreeSpace(Math.Max(missing, 4096)), stopping.Token);
+                if (read == 0)
+                {
+                    return;
+                }
+
+                lane.Received.Commit(read);
+                bool send;
+                (missing, send) = ServeReceived(lane);
+                if (send)
+                {
+                    await lane.Outbox.SendAsync(stopping.Token);
+                }
+            }
+        }
+        catch (LaneProtocolException e)
+        {
+            LogBrokenLane(logger, sender, e.Message);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The sender went away or this node is stopping. Answers still queued are lost with the
+            // connection, as they would be with HTTP.
+        }
+        finally
+        {
+            await stopping.CancelAsync();
+        }
+    }
+
+    /// <returns>How many more bytes the next frame needs at least, and whether the caller must send
+    /// the answers now queued.</returns>
+    private (int Missing, bool Send) ServeReceived(ServedLane lane)
+    {
+        bool send = false;
+        while (true)
+        {
+            int bodyLength = LaneProtocol.TryFindFrame(lane.Received.Data, _maxFrameBytes, out int missing);
+            if (bodyLength == 0)
+            {
+                return (missing, send);
+            }
+
+            LaneRequest request = LaneProtocol.ReadRequest(lane.Received.Data.Slice(LaneProtocol.LengthPrefix, bodyLength));
+            if (!lane.Mac.VerifyNext(request.Authenticated, request.Mac))
+            {
+                throw new LaneProtocolException("A request frame failed its MAC");
+            }
+
+            send |= Serve(lane, request);
+            lane.Received.Consume(LaneProtocol.LengthPrefix + bodyLength);
+        }
+    }
+
+    /// <returns>Whether this call claimed sending (see <see cref="LaneOutbox.ClaimSending"/>).</returns>
+    private bool Serve(ServedLane lane, in LaneRequest request)
+    {
+        if (!state.Snapshot.KnowsMember(lane.Sender))
+        {
+            return Answer(lane, request.Id, new KeyOutcome(OutcomeKind.NotServing, Error: $"Sender '{lane.Sender}' is not a member of a view this node knows"), withValue: false);
+        }
+
+        if (!TryDecodeKey(request.Key, out string? key) || (request.Operation == KeyOperation.Put) != request.HasValue)
+        {
+            throw new LaneProtocolException("A request frame carries a malformed key or value");
+        }
+
+        Activity? activity = StartServing(request, lane.Sender);
+        ValueTask<KeyOutcome> serving = operations.ExecuteAsync(request.Operation, key, request.HasValue ? request.Value.ToArray() : null, request.Epoch, lane.Stopping);
+        bool send = false;
+        if (serving.IsCompletedSuccessfully)
+        {
+            send = Answer(lane, request.Id, serving.Result, request.Operation == KeyOperation.Get);
+            activity?.Dispose();
+        }
+        else
+        {
+            _ = AnswerLaterAsync(lane, request.Id, request.Operation, serving, activity);
+        }
+
+        Activity.Current = null;
+        return send;
+    }
+
+    private static async Task AnswerLaterAsync(ServedLane lane, uint id, KeyOperation operation, ValueTask<KeyOutcome> serving, Activity? activity)
+    {
+        using (activity)
+        {
+            KeyOutcome outcome;
+            try
+            {
+                outcome = await serving;
+            }
+            catch (OperationCanceledException)
+            {
+                return; // the lane is closing; nobody is left to answer
+            }
+
+            if (Answer(lane, id, outcome, operation == KeyOperation.Get))
+            {
+                try
+                {
+                    await lane.Outbox.SendAsync(lane.Stopping);
+                }
+                catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+                {
+                    // The lane is gone; its read loop ends too.
+                }
+            }
+        }
+    }
+
+    /// <returns>Whether the caller must now send (see <see cref="LaneOutbox.ClaimSending"/>).</returns>
+    private static bool Answer(ServedLane lane, uint id, in KeyOutcome outcome, bool withValue)
+    {
+        lock (lane.Outbox.Gate)
+        {
+            LaneProtocol.WriteAnswer(lane.Outbox.Frames, id, outcome, withValue && outcome.Kind == OutcomeKind.Found);
+            return lane.Outbox.ClaimSending();
+        }
+    }
+
+    private static bool TryDecodeKey(ReadOnlySpan<byte> utf8, [NotNullWhen(true)] out string? key)
+    {
+        try
+        {
+            // No length check: the forwarding node applied the public rules (a GET of a key too long
+            // to store is a plain 404), and the frame size bounds what arrives.
+            key = StrictUtf8.GetString(utf8);
+            return key.Length > 0;
+        }
+        catch (DecoderFallbackException)
+        {
+            key = null;
+            return false;
+        }
+    }
+
+    /// <summary>The owner's span of a forwarded request, a child of the forwarder's span when the
+    /// request carries its traceparent.</summary>
+    private static Activity? StartServing(in LaneRequest request, string sender)
+    {
+        if (request.TraceParent.IsEmpty || !NodeTelemetry.Source.HasListeners())
+        {
+            return null;
+        }
+
+        ActivityContext.TryParse(Encoding.ASCII.GetString(request.TraceParent), traceState: null, out ActivityContext parent);
+        return NodeTelemetry.StartServingForward(request.Operation, sender, request.Epoch, parent);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Closed the forwarding lane from {Sender}: {Reason}")]
+    private static partial void LogBrokenLane(ILogger logger, string sender, string reason);
+
+    private sealed record ServedLane(string Sender, LaneMac Mac, LaneOutbox Outbox, ReceiveBuffer Received, CancellationToken Stopping);
+}

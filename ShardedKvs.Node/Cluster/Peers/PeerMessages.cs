@@ -1,0 +1,44 @@
+using ShardedKvs.Node.Cluster.Membership;
+namespace ShardedKvs.Node.Cluster.Peers;
+
+// The node-to-node control protocol. Every message names epochs, so every step can be re-sent.
+
+public sealed record JoinRequest(string Address);
+
+/// <summary>A node's view as peers see it; <see cref="Formed"/> is false while formation runs.</summary>
+public sealed record ViewState(bool Formed, long Epoch, string View, long? PendingEpoch, string? PendingView)
+{
+    public IReadOnlyList<string>? Unavailable { get; init; }
+}
+
+public sealed record PrepareRequest(long FromEpoch, string FromView, long ToEpoch, string ToView)
+{
+    /// <summary>Members of the from-view whose ranges are unavailable (see <see cref="ClusterView.Unavailable"/>).</summary>
+    public IReadOnlyList<string>? FromUnavailable { get; init; }
+
+    /// <summary>The node that coordinates this change.</summary>
+    public string? Coordinator { get; init; }
+}
+
+/// <summary>Names one view change: its epoch and target view (two coordinators may race for one epoch).</summary>
+public sealed record ChangeRef(long Epoch, string View)
+{
+    /// <summary>On commit: members that are down and whose ranges stay unavailable until the next change.</summary>
+    public IReadOnlyList<string>? Unavailable { get; init; }
+
+    /// <summary>On migrate: targets that are down; keys meant for them stay where they are.</summary>
+    public IReadOnlyList<string>? SkipTargets { get; init; }
+}
+
+/// <summary>Which change, if any, a node is coordinating right now.</summary>
+public sealed record CoordinatorStatus(long? RunningEpoch);
+
+public sealed record KeyCount(string Address, int Count);
+
+public sealed record MigrateResult(string Source, long KeysMoved, int Batches, long KeysRemaining);
+
+public sealed record MigrationEntry(string Key, string Value);
+
+public sealed record MigrationBatch(long Epoch, string Source, long BatchId, IReadOnlyList<MigrationEntry> Entries);
+
+public sealed record PeerError(string Error);

@@ -1,0 +1,8 @@
+namespace ShardedKvs.Node.Cluster.Requests;
+
+public enum KeyOperation
+{
+    Get,
+    Put,
+    Delete,
+}

@@ -1,0 +1,20 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using ShardedKvs.Node.Cluster.Membership;
+
+namespace ShardedKvs.Node;
+
+/// <summary>Readiness: healthy when serving keys, unhealthy while forming, degraded (not failed)
+/// when idle outside the view, so the dashboard tells a waiting node from a broken one.</summary>
+public sealed class NodeHealthCheck(ClusterState state) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        ClusterSnapshot s = state.Snapshot;
+        return Task.FromResult(s.Status switch
+        {
+            NodeStatus.Serving => HealthCheckResult.Healthy($"serving epoch {s.Current.Epoch}"),
+            NodeStatus.Idle => HealthCheckResult.Degraded("idle: not in the view"),
+            _ => HealthCheckResult.Unhealthy("forming: waiting for every node of the view to join"),
+        });
+    }
+}

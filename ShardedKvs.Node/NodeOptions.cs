@@ -1,0 +1,77 @@
+namespace ShardedKvs.Node;
+
+/// <summary>
+/// Node settings. ADDRESS, VIEW, CLUSTER_KEY and ADMIN_KEY come from top-level configuration
+/// (environment variables, as for the reference project); the rest from the "Kvs" section.
+/// </summary>
+public sealed class NodeOptions
+{
+    public const string Section = "Kvs";
+
+    /// <summary>This node's host:port as its peers reach it.</summary>
+    public string Address { get; set; } = "";
+
+    /// <summary>The initial view, the same comma-separated list on every node.</summary>
+    public string View { get; set; } = "";
+
+    /// <summary>Shared secret(s) that sign internal (node-to-node) calls; comma-separated during a rotation.</summary>
+    public string ClusterKey { get; set; } = "";
+
+    /// <summary>When set, administrative endpoints require it as a bearer token.</summary>
+    public string? AdminKey { get; set; }
+
+    /// <summary>Ring tokens per node; must be the same on every node.</summary>
+    public int TokensPerNode { get; set; } = ShardedKvs.Ring.TokenRing.DefaultTokensPerNode;
+
+    public int MaxKeyLength { get; set; } = 50;
+
+    /// <summary>Largest public request body (a PUT's JSON); larger gets 413.</summary>
+    public int MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Keys per migration batch: bounds the memory a transfer holds at once.</summary>
+    public int MigrationBatchSize { get; set; } = 1000;
+
+    /// <summary>How long one forwarded request may take before it answers 503.</summary>
+    public TimeSpan ForwardTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long opening a forwarding lane to a peer (connect and upgrade) may take.</summary>
+    public TimeSpan ForwardConnectTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long one control call (prepare, commit, one batch attempt) may take.</summary>
+    public TimeSpan ControlTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long one source may take to move all the keys it loses in a view change.</summary>
+    public TimeSpan MigrationTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How long a source keeps retrying one batch before the migration fails.</summary>
+    public TimeSpan BatchDeadline { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Failpoint for tests: a pause before each migration batch, so that a fault can be made
+    /// to land mid-migration. Zero (off) unless a test sets it.</summary>
+    public TimeSpan MigrationBatchDelay { get; set; } = TimeSpan.Zero;
+
+    /// <summary>How long a request waits for its key's batch to be handed over.</summary>
+    public TimeSpan HandoffWait { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How far a signed internal call's timestamp may be from this node's clock.</summary>
+    public TimeSpan SignatureSkew { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a client may take to send its request headers (Kestrel's default is 30 s;
+    /// a key-value request's headers arrive in one packet).</summary>
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long an idle kept-alive connection stays open.</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Slowest accepted request body, in bytes per second after a 5 s grace period.</summary>
+    public double MinRequestBodyBytesPerSecond { get; set; } = 240;
+
+    /// <summary>Open connections a node accepts at once; further ones are refused.</summary>
+    public long MaxConnections { get; set; } = 10_000;
+
+    /// <summary>Largest internal request body (a migration batch).</summary>
+    public long MaxInternalBodyBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>How often formation and restart discovery ask peers.</summary>
+    public TimeSpan DiscoveryInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+}
