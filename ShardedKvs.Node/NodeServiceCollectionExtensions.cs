@@ -33,8 +33,7 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new ClusterState(options.Address, initialView, options.TokensPerNode));
         services.AddSingleton<KeyValueStore>();
-        services.AddSingleton<KeyLocks>();
-        services.AddSingleton<KeyHandoffs>();
+        services.AddSingleton<KeysInFlight>();
         services.AddSingleton<KeyRequestHandler>();
         services.AddSingleton<ForwardLanes>();
         services.AddSingleton<LaneServer>();

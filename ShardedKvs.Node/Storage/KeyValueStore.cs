@@ -8,7 +8,7 @@ namespace ShardedKvs.Node.Storage;
 /// Values are UTF-8 bytes and come back as views of the stored entry, which is never written
 /// again, so a reader may write one out while the key is being replaced. Every operation is atomic
 /// on its own; callers that need several steps to be atomic (the migration hand-off) order them
-/// with <see cref="Cluster.KeyLocks"/>.
+/// with <see cref="Cluster.Requests.KeysInFlight"/>.
 /// </summary>
 public sealed class KeyValueStore
 {

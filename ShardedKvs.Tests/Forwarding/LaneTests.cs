@@ -25,10 +25,10 @@ public sealed class LaneTests
         // Node 0's batch to the joiner stays in flight for a while, and its keys with it.
         faults.Delay = request => PeerFaults.IsPath(request, "/internal/migration/batch") ? TimeSpan.FromSeconds(4) : TimeSpan.Zero;
         Task<KvsResponse> change = cluster[1].Client.ChangeViewAsync(cluster.ViewOf(0, 1, 2));
-        KeyHandoffs handoffs = cluster[0].Services.GetRequiredService<KeyHandoffs>();
+        KeysInFlight inFlight = cluster[0].Services.GetRequiredService<KeysInFlight>();
         string parked = await Eventually.Until(
             "a key of node 0 to be in flight to the joiner", TimeSpan.FromSeconds(10),
-            _ => Task.FromResult(moving.FirstOrDefault(key => handoffs.TryGetInFlight(key, out Task _))),
+            _ => Task.FromResult(moving.FirstOrDefault(key => inFlight.IsHandingOff(key, out Task _))),
             key => key is not null) ?? "";
 
         // Both reads go from node 1 to node 0, on node 1's one lane to it.

@@ -35,7 +35,7 @@ public sealed class PeerClient(HttpClient http, ForwardLanes lanes, ClusterKeys 
             return Unreachable(target, $"{target} is not a member of a view this node knows");
         }
 
-        long deadline = Environment.TickCount64 + (long)_options.ForwardTimeout.TotalMilliseconds;
+        long deadline = time.GetTimestamp() + (long)(_options.ForwardTimeout.TotalSeconds * time.TimestampFrequency);
         string? traceParent = Activity.Current?.Id;
         for (int attempt = 1; ; attempt++)
         {

@@ -16,10 +16,10 @@ namespace ShardedKvs.Node.Cluster.Requests;
 public sealed class KeyRequestHandler(
     ClusterState state,
     KeyValueStore store,
-    KeyLocks locks,
-    KeyHandoffs handoffs,
+    KeysInFlight inFlight,
     PeerClient peers,
     NodeTelemetry telemetry,
+    TimeProvider time,
     IOptions<NodeOptions> options)
 {
     // A request re-routes each time the snapshot changes under it; view changes are rare, so a
@@ -31,7 +31,7 @@ public sealed class KeyRequestHandler(
     public async ValueTask<KeyOutcome> ExecuteAsync(KeyOperation operation, string key, byte[]? value, long? senderEpoch, CancellationToken cancellationToken)
     {
         ulong hash = StableHash.Of(key);
-        long deadline = Environment.TickCount64 + (long)_options.HandoffWait.TotalMilliseconds;
+        long deadline = time.GetTimestamp() + (long)(_options.HandoffWait.TotalSeconds * time.TimestampFrequency);
         for (int attempt = 0; attempt < MaxAttempts; attempt++)
         {
             ClusterSnapshot snapshot = state.Snapshot;
@@ -91,7 +91,7 @@ public sealed class KeyRequestHandler(
             return state.Version == snapshot.Version;
         }
 
-        lock (locks.For(hash))
+        lock (inFlight.StripeFor(hash))
         {
             if (state.Version != snapshot.Version)
             {
@@ -107,7 +107,7 @@ public sealed class KeyRequestHandler(
     private HandoffStep TryServeDuringHandoff(KeyOperation operation, string key, ulong hash, byte[]? value, ClusterSnapshot snapshot, out KeyOutcome outcome, out Task handedOver)
     {
         outcome = default;
-        lock (locks.For(hash))
+        lock (inFlight.StripeFor(hash))
         {
             if (state.Version != snapshot.Version)
             {
@@ -115,7 +115,7 @@ public sealed class KeyRequestHandler(
                 return HandoffStep.Retry;
             }
 
-            if (handoffs.TryGetInFlight(key, out handedOver))
+            if (inFlight.IsHandingOff(key, out handedOver))
             {
                 return HandoffStep.Wait;
             }
@@ -150,9 +150,9 @@ public sealed class KeyRequestHandler(
         return outcome;
     }
 
-    private static async ValueTask<bool> WaitForHandoffAsync(Task handedOver, long deadline, CancellationToken cancellationToken)
+    private async ValueTask<bool> WaitForHandoffAsync(Task handedOver, long deadline, CancellationToken cancellationToken)
     {
-        long remaining = deadline - Environment.TickCount64;
+        long remaining = deadline - time.GetTimestamp();
         if (remaining <= 0)
         {
             return false;
@@ -160,7 +160,7 @@ public sealed class KeyRequestHandler(
 
         try
         {
-            await handedOver.WaitAsync(TimeSpan.FromMilliseconds(remaining), cancellationToken);
+            await handedOver.WaitAsync(TimeSpan.FromSeconds((double)remaining / time.TimestampFrequency), time, cancellationToken);
             return true;
         }
         catch (TimeoutException)

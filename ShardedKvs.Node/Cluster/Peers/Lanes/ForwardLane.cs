@@ -9,8 +9,15 @@ namespace ShardedKvs.Node.Cluster.Peers.Lanes;
 /// forwarded key requests at once. Requests are appended to the outbox with an id; the read loop
 /// matches each answer to its waiting request by that id.
 /// </summary>
+/// <remarks>
+/// Concurrency: the lane owns one lock, <c>_gate</c>. It guards the pending table (<c>_pending</c>),
+/// the id counter, <c>_closed</c> and <c>_lastUsed</c>, and it is also the outbox's gate, so a request
+/// is appended to the outbox and entered in the table in one step. Nothing is awaited under it.
+/// Whoever removes a request from the table completes it (see <see cref="PendingForward"/>).
+/// </remarks>
 public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
 {
+    private readonly Lock _gate = new();
     private readonly NetworkStream _stream;
     private readonly LaneMac _mac;
     private readonly ReceiveBuffer _received;
@@ -18,19 +25,23 @@ public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
     private readonly Dictionary<uint, PendingForward> _pending = [];
     private readonly CancellationTokenSource _closing = new();
     private readonly int _maxAnswerBytes;
+    private readonly TimeProvider _time;
     private uint _lastId;
     private bool _closed;
-    private long _lastUsed = Environment.TickCount64;
+    private long _lastUsed;
 
     /// <param name="stream">The upgraded connection; the lane owns it and its socket.</param>
-    public ForwardLane(string target, NetworkStream stream, LaneMac mac, ReceiveBuffer received, int maxAnswerBytes)
+    /// <param name="time">Deadlines and idleness are <see cref="TimeProvider.GetTimestamp"/> values.</param>
+    public ForwardLane(string target, NetworkStream stream, LaneMac mac, ReceiveBuffer received, int maxAnswerBytes, TimeProvider time)
     {
         Target = target;
+        _time = time;
+        _lastUsed = time.GetTimestamp();
         _stream = stream;
         _mac = mac;
         _received = received;
         _maxAnswerBytes = maxAnswerBytes;
-        _outbox = new LaneOutbox(_stream);
+        _outbox = new LaneOutbox(_stream, _gate);
         _ = RunAsync(ReadLoopAsync());
     }
 
@@ -43,7 +54,7 @@ public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
     {
         PendingForward pending;
         bool send;
-        lock (_outbox.Gate)
+        lock (_gate)
         {
             if (_closed)
             {
@@ -55,7 +66,7 @@ public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
             LaneProtocol.WriteRequest(_outbox.Frames, id, operation, epoch, key, value, traceParent, _mac);
             pending = PendingForward.Rent(operation, deadline);
             _pending.Add(id, pending);
-            _lastUsed = Environment.TickCount64;
+            _lastUsed = _time.GetTimestamp();
             send = _outbox.ClaimSending();
         }
 
@@ -72,12 +83,12 @@ public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
     }
 
     /// <summary>Answers requests past their deadline; closes the lane when it has been idle for
-    /// <paramref name="idleTimeout"/> milliseconds.</summary>
+    /// <paramref name="idleTimeout"/> (both in <see cref="TimeProvider.GetTimestamp"/> units).</summary>
     public void Sweep(long now, long idleTimeout)
     {
         List<PendingForward>? expired = null;
         bool idle;
-        lock (_outbox.Gate)
+        lock (_gate)
         {
             foreach ((uint id, PendingForward pending) in _pending)
             {
@@ -112,7 +123,7 @@ public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
     public void Close(bool reset = false)
     {
         List<PendingForward> lost;
-        lock (_outbox.Gate)
+        lock (_gate)
         {
             if (_closed)
             {
@@ -183,7 +194,7 @@ public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
 
             LaneAnswerFrame frame = LaneProtocol.ReadAnswer(_received.Data.Slice(LaneProtocol.LengthPrefix, bodyLength));
             PendingForward? pending;
-            lock (_outbox.Gate)
+            lock (_gate)
             {
                 _pending.Remove(frame.Id, out pending);
             }

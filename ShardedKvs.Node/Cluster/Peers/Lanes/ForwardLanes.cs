@@ -89,7 +89,7 @@ public sealed class ForwardLanes : IDisposable
         string host = target[..colon].Trim('[', ']');
         int port = int.Parse(target.AsSpan(colon + 1), CultureInfo.InvariantCulture);
 
-        using var timeout = new CancellationTokenSource(_options.ForwardConnectTimeout);
+        using var timeout = new CancellationTokenSource(_options.ForwardConnectTimeout, _time);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
@@ -107,7 +107,7 @@ public sealed class ForwardLanes : IDisposable
             var received = new ReceiveBuffer();
             string acceptorNonce = await ReadUpgradeAnswerAsync(stream, received, target, timeout.Token);
             byte[] sessionKey = _keys.DeriveLaneKey(0, LaneHandshake.SessionContext(_options.Address, nonce, acceptorNonce));
-            return new ForwardLane(target, stream, new LaneMac(sessionKey), received, MaxFrameBytes(_options));
+            return new ForwardLane(target, stream, new LaneMac(sessionKey), received, MaxFrameBytes(_options), _time);
         }
         catch
         {
@@ -151,8 +151,8 @@ public sealed class ForwardLanes : IDisposable
 
     private void Sweep()
     {
-        long now = Environment.TickCount64;
-        long idle = (long)_options.KeepAliveTimeout.TotalMilliseconds;
+        long now = _time.GetTimestamp();
+        long idle = (long)(_options.KeepAliveTimeout.TotalSeconds * _time.TimestampFrequency);
         foreach (KeyValuePair<string, Task<ForwardLane>> entry in _lanes)
         {
             if (entry.Value.IsCompletedSuccessfully)

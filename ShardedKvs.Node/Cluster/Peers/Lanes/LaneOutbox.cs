@@ -9,13 +9,14 @@ namespace ShardedKvs.Node.Cluster.Peers.Lanes;
 /// a lane saves over one HTTP exchange per request), and no thread is woken just to send. No lock is
 /// held while the bytes go out.
 /// </summary>
-public sealed class LaneOutbox(Stream stream)
+/// <param name="gate">The lock of the lane that owns this outbox; the lane may guard its own state with it too.</param>
+public sealed class LaneOutbox(Stream stream, Lock gate)
 {
     private ArrayBufferWriter<byte> _filling = new(16 * 1024);
     private ArrayBufferWriter<byte> _sending = new(16 * 1024);
     private bool _sendingNow;
 
-    public Lock Gate { get; } = new();
+    public Lock Gate { get; } = gate;
 
     /// <summary>Where frames are appended; only under <see cref="Gate"/>.</summary>
     public IBufferWriter<byte> Frames => _filling;

@@ -27,7 +27,7 @@ public sealed partial class LaneServer(KeyRequestHandler operations, ClusterStat
         Activity.Current = null; // a forward's span is a child of the forwarder's, not of the long-lived upgrade request
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var mac = new LaneMac(sessionKey);
-        var lane = new ServedLane(sender, mac, new LaneOutbox(stream), new ReceiveBuffer(), stopping.Token);
+        var lane = new ServedLane(sender, mac, new LaneOutbox(stream, new Lock()), new ReceiveBuffer(), stopping.Token);
         try
         {
             int missing = 1;

@@ -24,7 +24,7 @@ public sealed class PendingForward : IValueTaskSource<LaneAnswer>
 
     public KeyOperation Operation { get; private set; }
 
-    /// <summary>Environment.TickCount64 after which the request is answered as timed out.</summary>
+    /// <summary>The <see cref="TimeProvider.GetTimestamp"/> after which the request is answered as timed out.</summary>
     public long Deadline { get; private set; }
 
     public ValueTask<LaneAnswer> Answer => new(this, _core.Version);

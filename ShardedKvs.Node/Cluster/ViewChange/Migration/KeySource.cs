@@ -18,8 +18,7 @@ namespace ShardedKvs.Node.Cluster.ViewChange.Migration;
 public sealed partial class KeySource(
     ClusterState state,
     KeyValueStore store,
-    KeyLocks locks,
-    KeyHandoffs handoffs,
+    KeysInFlight inFlight,
     PeerClient peers,
     NodeTelemetry telemetry,
     TimeProvider time,
@@ -65,7 +64,7 @@ public sealed partial class KeySource(
 
         // Every write that began before the hand-off was published has finished after this, and
         // every later one sees it and goes through the hand-off.
-        locks.Barrier();
+        inFlight.Barrier();
         ClusterSnapshot snapshot = state.Snapshot;
         ClusterView pending = snapshot.Pending!;
 
@@ -127,9 +126,9 @@ public sealed partial class KeySource(
         foreach (string key in keys)
         {
             ulong hash = StableHash.Of(key);
-            lock (locks.For(hash))
+            lock (inFlight.StripeFor(hash))
             {
-                if (store.TryGet(key, out ReadOnlyMemory<byte> value) && handoffs.TryBegin(key))
+                if (store.TryGet(key, out ReadOnlyMemory<byte> value) && inFlight.TryBeginHandoff(key))
                 {
                     begun.Add((key, hash, value));
                 }
@@ -182,14 +181,14 @@ public sealed partial class KeySource(
     {
         foreach ((string key, ulong hash, ReadOnlyMemory<byte> value) in begun)
         {
-            lock (locks.For(hash))
+            lock (inFlight.StripeFor(hash))
             {
                 if (deleteHere)
                 {
                     store.RemoveIfUnchanged(key, value);
                 }
 
-                handoffs.End(key);
+                inFlight.EndHandoff(key);
             }
         }
     }

@@ -13,7 +13,7 @@ namespace ShardedKvs.Node.Cluster.ViewChange.Migration;
 /// the keys are in the store. A batch id is applied once, so a re-sent batch, or one that arrives
 /// after its source gave up on it, never overwrites newer writes.
 /// </summary>
-public sealed class KeyTarget(ClusterState state, KeyValueStore store, KeyLocks locks)
+public sealed class KeyTarget(ClusterState state, KeyValueStore store, KeysInFlight inFlight)
 {
     private readonly ConcurrentDictionary<(string Source, long Epoch, long BatchId), BatchFate> _seen = new();
 
@@ -47,7 +47,7 @@ public sealed class KeyTarget(ClusterState state, KeyValueStore store, KeyLocks 
             foreach (MigrationEntry entry in batch.Entries)
             {
                 byte[] value = Encoding.UTF8.GetBytes(entry.Value);
-                lock (locks.For(StableHash.Of(entry.Key)))
+                lock (inFlight.StripeFor(StableHash.Of(entry.Key)))
                 {
                     store.Put(entry.Key, value);
                 }
@@ -73,7 +73,7 @@ public sealed class KeyTarget(ClusterState state, KeyValueStore store, KeyLocks 
 
             foreach (MigrationEntry entry in batch.Entries)
             {
-                lock (locks.For(StableHash.Of(entry.Key)))
+                lock (inFlight.StripeFor(StableHash.Of(entry.Key)))
                 {
                     store.Remove(entry.Key);
                 }
