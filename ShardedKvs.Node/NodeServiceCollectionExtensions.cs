@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ShardedKvs.Node.Api;
 using ShardedKvs.Node.Cluster.Formation;
@@ -46,9 +47,16 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton<AdminKeyFilter>();
         services.AddSingleton(new ClusterKeys(options.ClusterKey));
         services.AddHostedService<FormationService>();
-        services.AddPeerClient();
+        services.AddSingleton<RequestSigner>();
+        services.TryAddSingleton(_ => new PeerHttp(PeerHttp.CreateHandler()));
+        services.AddSingleton<PeerClient>();
+        services.AddSingleton<IBatchTransport, PeerBatchTransport>();
         services.AddHealthChecks().AddCheck<NodeHealthCheck>("cluster");
-        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, NodeJsonContext.Default));
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, NodeJsonContext.Default);
+            json.SerializerOptions.TypeInfoResolverChain.Insert(1, PeerJsonContext.Default);
+        });
         return builder;
     }
 
@@ -60,50 +68,11 @@ public static class NodeServiceCollectionExtensions
         telemetry.ObserveState(() => store.Count, () => state.Snapshot.Current.Epoch);
 
         app.UseJsonErrors();
-        app.UseWhen(context => context.Request.Path.StartsWithSegments("/internal"), internalCalls => internalCalls.UseMiddleware<ClusterAuthMiddleware>());
+        app.UseWhen(context => context.Request.Path.StartsWithSegments(PeerRoutes.Prefix), internalCalls => internalCalls.UseMiddleware<ClusterAuthMiddleware>());
         app.MapKeyApi();
         app.MapViewApi();
         app.MapInternalApi();
         return app;
-    }
-
-    // Internal in Microsoft.Extensions.ServiceDiscovery, hence matched by name.
-    private const string ServiceDiscoveryHandler = "Microsoft.Extensions.ServiceDiscovery.Http.ResolvingHttpDelegatingHandler";
-
-    private static IServiceCollection AddPeerClient(this IServiceCollection services)
-    {
-#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers: see the comment below.
-        services.AddHttpClient<PeerClient>(PeerClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
-            {
-                // One pool of kept-alive connections per peer, reused by every forward.
-                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-                PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-                MaxConnectionsPerServer = int.MaxValue,
-                ConnectTimeout = TimeSpan.FromSeconds(2),
-                AllowAutoRedirect = false,
-                UseProxy = false,
-                UseCookies = false,
-            })
-            // Retries are decided per request by PeerClient: a blanket retry of forwarded writes is unsafe.
-            .RemoveAllResilienceHandlers()
-            // Peers are always literal host:port addresses (ViewParser), so the service-discovery
-            // handler the host-wide defaults add would only re-resolve them on every forward; and the
-            // per-request logging handlers open a scope and check levels for every forward. Both are
-            // measurable on the forwarding path and neither changes what goes on the wire.
-            .RemoveAllLoggers()
-            .ConfigureAdditionalHttpMessageHandlers(static (handlers, _) =>
-            {
-                for (int i = handlers.Count - 1; i >= 0; i--)
-                {
-                    if (handlers[i].GetType().FullName == ServiceDiscoveryHandler)
-                    {
-                        handlers.RemoveAt(i);
-                    }
-                }
-            });
-#pragma warning restore EXTEXP0001
-        return services;
     }
 
     private static ImmutableArray<string> Validate(NodeOptions options)

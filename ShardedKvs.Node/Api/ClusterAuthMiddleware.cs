@@ -9,7 +9,7 @@ namespace ShardedKvs.Node.Api;
 
 /// <summary>
 /// Internal endpoints answer only calls signed with a cluster key (HMAC-SHA256 over method, path,
-/// sender, epoch, timestamp and the body's hash), made within the skew window, by a member of a
+/// sender, timestamp and the body's hash; see <see cref="Security.RequestSigner"/>), made within the skew window, by a member of a
 /// view this node knows. Everything else is refused before it is parsed or changes anything.
 /// A middleware rather than an endpoint filter because the signature covers the body, which must be
 /// checked before model binding reads it.
@@ -79,7 +79,7 @@ public sealed class ClusterAuthMiddleware(RequestDelegate next, ClusterKeys keys
     }
 
     private static Task RefuseAsync(HttpContext context, int statusCode, string error) =>
-        PeerResults.Error(statusCode, error).ExecuteAsync(context);
+        PeerAnswers.Error(statusCode, error).ExecuteAsync(context);
 }
 
 /// <summary>Who signed an internal call, and with which of the cluster keys.</summary>

@@ -17,37 +17,35 @@ public static class InternalApi
     public static IEndpointRouteBuilder MapInternalApi(this IEndpointRouteBuilder endpoints)
     {
         // Every call here has passed ClusterAuthMiddleware: signed, fresh, and from a known member.
-        RouteGroupBuilder group = endpoints.MapGroup("/internal");
-
-        group.MapGet("/view", (ViewChangeParticipant participant) =>
-            TypedResults.Json(participant.DescribeView(), NodeJson.Context.ViewState)).WithMetadata(new OpenToAnyClusterMember());
-        group.MapPost("/formation/join", (JoinRequest request, FormationRegistry registry, ViewChangeParticipant participant) =>
+        endpoints.MapGet(PeerRoutes.View.Path, (ViewChangeParticipant participant) =>
+            TypedResults.Json(participant.DescribeView(), PeerJsonContext.Default.ViewState)).WithMetadata(new OpenToAnyClusterMember());
+        endpoints.MapPost(PeerRoutes.Join.Path, (JoinRequest request, FormationRegistry registry, ViewChangeParticipant participant) =>
         {
             registry.Join(request.Address);
-            return TypedResults.Json(participant.DescribeView(), NodeJson.Context.ViewState);
+            return TypedResults.Json(participant.DescribeView(), PeerJsonContext.Default.ViewState);
         });
-        group.MapGet("/key-count", (KeyValueStore store, ClusterState state) =>
-            TypedResults.Json(new KeyCount(state.Snapshot.Self, store.Count), NodeJson.Context.KeyCount));
+        endpoints.MapGet(PeerRoutes.KeyCount.Path, (KeyValueStore store, ClusterState state) =>
+            TypedResults.Json(new KeyCount(state.Snapshot.Self, store.Count), PeerJsonContext.Default.KeyCount));
 
-        group.MapPost("/view-change/prepare", (PrepareRequest request, ViewChangeParticipant participant) => participant.Prepare(request))
+        endpoints.MapPost(PeerRoutes.Prepare.Path, (PrepareRequest request, ViewChangeParticipant participant) => PeerAnswers.From(participant.Prepare(request)))
             .WithMetadata(new OpenToAnyClusterMember());
-        group.MapPost("/view-change/migrate", (ChangeRef change, ViewChangeParticipant participant, CancellationToken cancellationToken) =>
-            participant.MigrateAsync(change, cancellationToken));
-        group.MapPost("/view-change/commit", (ChangeRef change, ViewChangeParticipant participant) => participant.Commit(change))
+        endpoints.MapPost(PeerRoutes.Migrate.Path, async (ChangeRef change, ViewChangeParticipant participant, CancellationToken cancellationToken) =>
+            PeerAnswers.From(await participant.MigrateAsync(change, cancellationToken)));
+        endpoints.MapPost(PeerRoutes.Commit.Path, (ChangeRef change, ViewChangeParticipant participant) => PeerAnswers.From(participant.Commit(change)))
             .WithMetadata(new OpenToAnyClusterMember());
-        group.MapGet("/view-change/running", (ViewChangeCoordinator coordinator) =>
-            TypedResults.Json(new CoordinatorStatus(coordinator.RunningEpoch), NodeJson.Context.CoordinatorStatus));
-        group.MapPost("/view-change/abort", (ChangeRef change, ViewChangeParticipant participant) => participant.Abort(change));
+        endpoints.MapGet(PeerRoutes.Running.Path, (ViewChangeCoordinator coordinator) =>
+            TypedResults.Json(new CoordinatorStatus(coordinator.RunningEpoch), PeerJsonContext.Default.CoordinatorStatus));
+        endpoints.MapPost(PeerRoutes.Abort.Path, (ChangeRef change, ViewChangeParticipant participant) => PeerAnswers.From(participant.Abort(change)));
 
-        group.MapPost("/migration/batch", (MigrationBatch batch, KeyTarget target) =>
-            target.Accept(batch) is { } refusal ? PeerResults.Error(StatusCodes.Status409Conflict, refusal) : Results.Ok());
-        group.MapPost("/migration/discard", (MigrationBatch batch, KeyTarget target) =>
+        endpoints.MapPost(PeerRoutes.MigrationBatch.Path, (MigrationBatch batch, KeyTarget target) =>
+            target.Accept(batch) is { } refusal ? PeerAnswers.Error(StatusCodes.Status409Conflict, refusal) : Results.Ok());
+        endpoints.MapPost(PeerRoutes.MigrationDiscard.Path, (MigrationBatch batch, KeyTarget target) =>
         {
             target.Discard(batch);
             return Results.Ok();
         });
 
-        group.MapGet("/lane", OpenLaneAsync);
+        endpoints.MapGet(PeerRoutes.Lane.Path, OpenLaneAsync);
         return endpoints;
     }
 
@@ -60,7 +58,7 @@ public static class InternalApi
             || !string.Equals(context.Request.Headers.Upgrade, LaneHandshake.Protocol, StringComparison.OrdinalIgnoreCase)
             || !LaneHandshake.IsNonce(openerNonce))
         {
-            await PeerResults.Error(StatusCodes.Status400BadRequest, $"A lane opens with an upgrade to {LaneHandshake.Protocol} and a nonce of 32 hex digits").ExecuteAsync(context);
+            await PeerAnswers.Error(StatusCodes.Status400BadRequest, $"A lane opens with an upgrade to {LaneHandshake.Protocol} and a nonce of 32 hex digits").ExecuteAsync(context);
             return;
         }
 

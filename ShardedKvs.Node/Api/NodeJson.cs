@@ -4,6 +4,7 @@ using ShardedKvs.Node.Cluster.Peers;
 
 namespace ShardedKvs.Node.Api;
 
+/// <summary>The public API's contracts.</summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
@@ -12,18 +13,10 @@ namespace ShardedKvs.Node.Api;
 [JsonSerializable(typeof(ViewChangeResponse))]
 [JsonSerializable(typeof(ViewResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
-[JsonSerializable(typeof(JoinRequest))]
-[JsonSerializable(typeof(ViewState))]
-[JsonSerializable(typeof(PrepareRequest))]
-[JsonSerializable(typeof(ChangeRef))]
-[JsonSerializable(typeof(KeyCount))]
-[JsonSerializable(typeof(CoordinatorStatus))]
-[JsonSerializable(typeof(MigrateResult))]
-[JsonSerializable(typeof(MigrationBatch))]
-[JsonSerializable(typeof(PeerError))]
 public sealed partial class NodeJsonContext : JsonSerializerContext;
 
-/// <summary>The one set of JSON options the node uses, source generated (no reflection).</summary>
+/// <summary>The JSON of the public API, source generated (no reflection). The peers' contracts
+/// have their own context, Cluster/Peers/PeerJsonContext.</summary>
 public static class NodeJson
 {
     public static NodeJsonContext Context { get; } = NodeJsonContext.Default;

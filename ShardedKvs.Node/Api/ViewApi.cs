@@ -37,9 +37,14 @@ public static class ViewApi
         }
 
         ViewChangeResult result = await coordinator.ChangeAsync(nodes, context.RequestAborted);
-        return result.Error is null
-            ? TypedResults.Json(new ViewChangeResponse("View change successful", result.Shards) { LostNodes = result.LostNodes }, NodeJson.Context.ViewChangeResponse)
-            : ApiErrors.Create(result.StatusCode, result.Error, "Error in PUT", address: result.Address);
+        if (!result.Succeeded)
+        {
+            int status = result.Status == ViewChangeStatus.Conflict ? StatusCodes.Status409Conflict : StatusCodes.Status503ServiceUnavailable;
+            return ApiErrors.Create(status, result.Error ?? "View change failed", "Error in PUT", address: result.Address);
+        }
+
+        ShardInfo[] shards = [.. result.Shards.Select(s => new ShardInfo(s.Address, s.Count))];
+        return TypedResults.Json(new ViewChangeResponse("View change successful", shards) { LostNodes = result.LostNodes }, NodeJson.Context.ViewChangeResponse);
     }
 
     private static ViewBody ParseBody(ReadOnlySequence<byte> json)

@@ -5,11 +5,15 @@ using ShardedKvs.Node.Cluster.Peers;
 namespace ShardedKvs.Tests.Infrastructure;
 
 /// <summary>
-/// A test-only fault on a node's peer HttpClient: delays or drops chosen internal calls, before they
-/// are sent or after the peer answered. Switched on per test; production code knows nothing of it.
+/// A test-only fault on a node's peer HTTP client: holds, delays or drops chosen internal calls,
+/// before they are sent or after the peer answered. Switched on per test; production code knows
+/// nothing of it (it wraps the handler of <see cref="PeerHttp"/>).
 /// </summary>
 public sealed class PeerFaults
 {
+    /// <summary>A call waits for the returned task (a gate the test releases) before it is sent; null lets it go.</summary>
+    public Func<HttpRequestMessage, Task?> Hold { get; set; } = _ => null;
+
     public Func<HttpRequestMessage, TimeSpan> Delay { get; set; } = _ => TimeSpan.Zero;
 
     /// <summary>Drop the request before it is sent (the peer never sees it).</summary>
@@ -18,16 +22,26 @@ public sealed class PeerFaults
     /// <summary>Let the peer process the request, then lose its answer.</summary>
     public Func<HttpRequestMessage, bool> DropResponse { get; set; } = _ => false;
 
+    /// <summary>Registered before the node's own services, so the node uses this client.</summary>
     public void InstallOn(WebApplicationBuilder builder) =>
-        builder.Services.AddHttpClient(PeerClient.HttpClientName).AddHttpMessageHandler(() => new FaultHandler(this));
+        builder.Services.AddSingleton(_ => new PeerHttp(new FaultHandler(this) { InnerHandler = PeerHttp.CreateHandler() }));
 
-    public static bool IsPath(HttpRequestMessage request, string path) =>
-        request.RequestUri?.AbsolutePath.Equals(path, StringComparison.Ordinal) == true;
+    public static bool Is(HttpRequestMessage request, PeerRoute route) =>
+        request.Method == route.Method && request.RequestUri?.AbsolutePath.Equals(route.Path, StringComparison.Ordinal) == true;
+
+    /// <summary>The node that sent the call.</summary>
+    public static string? Sender(HttpRequestMessage request) =>
+        request.Headers.TryGetValues(PeerHeaders.Sender, out IEnumerable<string>? values) ? values.FirstOrDefault() : null;
 
     private sealed class FaultHandler(PeerFaults faults) : DelegatingHandler
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
+            if (faults.Hold(request) is { } gate)
+            {
+                await gate.WaitAsync(cancellationToken);
+            }
+
             TimeSpan delay = faults.Delay(request);
             if (delay > TimeSpan.Zero)
             {

@@ -1,6 +1,4 @@
-using System.Net.Http.Json;
 using Microsoft.Extensions.Options;
-using ShardedKvs.Node.Api;
 using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Cluster.Peers;
 
@@ -81,15 +79,7 @@ public sealed partial class FormationService(
         var commit = new ChangeRef(1, initial.Text);
         foreach (string node in initial.Nodes.Where(n => !string.Equals(n, self, StringComparison.OrdinalIgnoreCase)))
         {
-            try
-            {
-                using HttpResponseMessage response = await peers.PostAsync(node, "/internal/view-change/commit", commit, cancellationToken);
-                if (!response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            if (!(await peers.CallAsync(node, PeerRoutes.Commit, commit, cancellationToken)).Succeeded)
             {
                 return;
             }
@@ -100,30 +90,15 @@ public sealed partial class FormationService(
 
     private async Task RegisterAsync(string coordinator, CancellationToken cancellationToken)
     {
-        try
-        {
-            using HttpResponseMessage response = await peers.PostAsync(coordinator, "/internal/formation/join", new JoinRequest(state.Snapshot.Self), cancellationToken);
-        }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        PeerCallResult joined = await peers.CallAsync(coordinator, PeerRoutes.Join, new JoinRequest(state.Snapshot.Self), cancellationToken);
+        if (joined.Outcome != PeerCallOutcome.Answered)
         {
             LogCoordinatorUnreachable(logger, coordinator);
         }
     }
 
-    private async Task<ViewState?> AskViewAsync(string node, CancellationToken cancellationToken)
-    {
-        try
-        {
-            using HttpResponseMessage response = await peers.GetAsync(node, "/internal/view", cancellationToken);
-            return response.IsSuccessStatusCode
-                ? await response.Content.ReadFromJsonAsync(NodeJson.Context.ViewState, cancellationToken)
-                : null;
-        }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
-        {
-            return null;
-        }
-    }
+    private async Task<ViewState?> AskViewAsync(string node, CancellationToken cancellationToken) =>
+        (await peers.CallAsync(node, PeerRoutes.View, message: null, PeerJsonContext.Default.ViewState, cancellationToken)).Answer;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Node {Self} starting with view {View} (coordinates formation: {Coordinates})")]
     private static partial void LogStarting(ILogger logger, string self, string view, bool coordinates);

@@ -1,11 +1,10 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.Options;
-using ShardedKvs.Node.Api;
 using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Cluster.Peers.Lanes;
 using ShardedKvs.Node.Cluster.Requests;
@@ -15,14 +14,15 @@ namespace ShardedKvs.Node.Cluster.Peers;
 
 /// <summary>
 /// Calls other nodes: key requests over the forwarding lanes, control calls to their internal HTTP
-/// endpoints over pooled connections. Forwarded writes are never retried once they may have reached
-/// the owner: a retry could turn a 201 into a 200, or apply an old value after a newer one. Only a
-/// write that was never sent (no lane could be opened) is tried again.
+/// endpoints (<see cref="PeerRoutes"/>) over pooled connections. A control call never throws for a
+/// peer that is down or slow: it returns a <see cref="PeerCallResult"/> saying whether the peer
+/// refused the connection, did not answer, or answered with a status.
+/// Forwarded writes are never retried once they may have reached the owner: a retry could turn a
+/// 201 into a 200, or apply an old value after a newer one. Only a write that was never sent (no
+/// lane could be opened) is tried again.
 /// </summary>
-public sealed class PeerClient(HttpClient http, ForwardLanes lanes, ClusterKeys keys, ClusterState state, TimeProvider time, IOptions<NodeOptions> options)
+public sealed class PeerClient(PeerHttp http, ForwardLanes lanes, RequestSigner signer, ClusterState state, TimeProvider time, IOptions<NodeOptions> options)
 {
-    public const string HttpClientName = "peers";
-
     private readonly NodeOptions _options = options.Value;
 
     /// <summary>Sends a key request to its owner over the lane to it and waits for the answer, at most
@@ -77,54 +77,85 @@ public sealed class PeerClient(HttpClient http, ForwardLanes lanes, ClusterKeys 
 
     private static KeyOutcome Unreachable(string target, string error) => new(OutcomeKind.OwnerUnreachable, Owner: target, Error: error);
 
-    /// <param name="timeout">How long the call may take; <see cref="NodeOptions.ControlTimeout"/> when null.</param>
-    public Task<HttpResponseMessage> PostAsync<T>(string target, string path, T message, CancellationToken cancellationToken, TimeSpan? timeout = null) =>
-        SendControlAsync(target, HttpMethod.Post, path, JsonSerializer.SerializeToUtf8Bytes(message, NodeJson.Options), timeout, cancellationToken);
+    /// <summary>Makes one control call and classifies how it went; never throws for a peer that is
+    /// down, slow or refusing. The call's timeout is that of its route's kind.</summary>
+    public async Task<PeerCallResult> CallAsync(string node, PeerRoute route, object? message, CancellationToken cancellationToken)
+    {
+        (PeerCallResult result, _) = await SendAsync<object>(node, route, message, answer: null, cancellationToken);
+        return result;
+    }
 
-    public Task<HttpResponseMessage> GetAsync(string target, string path, CancellationToken cancellationToken) =>
-        SendControlAsync(target, HttpMethod.Get, path, body: null, limit: null, cancellationToken);
+    /// <summary>Like <see cref="CallAsync"/>, and reads a successful call's answer as
+    /// <typeparamref name="TAnswer"/>; the answer is null when the call failed or the body did not parse.</summary>
+    public Task<(PeerCallResult Result, TAnswer? Answer)> CallAsync<TAnswer>(string node, PeerRoute route, object? message, JsonTypeInfo<TAnswer> answer, CancellationToken cancellationToken)
+        where TAnswer : class =>
+        SendAsync(node, route, message, answer, cancellationToken);
 
-    private async Task<HttpResponseMessage> SendControlAsync(string target, HttpMethod method, string path, byte[]? body, TimeSpan? limit, CancellationToken cancellationToken)
+    private async Task<(PeerCallResult, TAnswer?)> SendAsync<TAnswer>(string node, PeerRoute route, object? message, JsonTypeInfo<TAnswer>? answer, CancellationToken cancellationToken)
+        where TAnswer : class
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(limit ?? _options.ControlTimeout);
-        using var request = new HttpRequestMessage(method, new Uri($"http://{target}{path}"));
+        timeout.CancelAfter(route.Timeout == PeerCallTimeout.Migration ? _options.MigrationTimeout : _options.ControlTimeout);
+        try
+        {
+            using HttpRequestMessage request = CreateRequest(node, route, message);
+            using HttpResponseMessage response = await http.Client.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
+            if (!response.IsSuccessStatusCode)
+            {
+                PeerError? error = await TryReadAsync(response, PeerJsonContext.Default.PeerError, timeout.Token);
+                return (PeerCallResult.Answered(node, response.StatusCode, error?.Error ?? $"answered {(int)response.StatusCode}"), null);
+            }
+
+            TAnswer? body = answer is null ? null : await TryReadAsync(response, answer, timeout.Token);
+            return (PeerCallResult.Answered(node, response.StatusCode, null), body);
+        }
+        catch (HttpRequestException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
+        {
+            return (PeerCallResult.RefusedBy(node), null);
+        }
+        catch (HttpRequestException)
+        {
+            return (PeerCallResult.NoAnswerFrom(node, "unreachable"), null);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (PeerCallResult.NoAnswerFrom(node, "did not answer in time"), null);
+        }
+    }
+
+    /// <summary>A signed request to <paramref name="node"/>. Only addresses of a view this node knows
+    /// are ever called: nothing a request carries can point the peer client anywhere else.</summary>
+    private HttpRequestMessage CreateRequest(string node, PeerRoute route, object? message)
+    {
+        if (!state.Snapshot.KnowsMember(node))
+        {
+            throw new HttpRequestException($"{node} is not a member of a view this node knows");
+        }
+
+        byte[]? body = message is null ? null : JsonSerializer.SerializeToUtf8Bytes(message, message.GetType(), PeerJsonContext.SerializerOptions);
+        var request = new HttpRequestMessage(route.Method, new Uri($"http://{node}{route.Path}"));
         if (body is not null)
         {
             request.Content = new ByteArrayContent(body);
             request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
         }
 
-        Sign(request, body);
-        HttpResponseMessage response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
-        return response;
-    }
-
-    /// <summary>Signs the request target exactly as it goes on the wire; the receiver checks its raw target.
-    /// Only addresses of a view this node knows are ever called: nothing a request carries can point
-    /// the peer client anywhere else.</summary>
-    private void Sign(HttpRequestMessage request, byte[]? body)
-    {
-        string target = $"{request.RequestUri!.Host}:{request.RequestUri.Port}"; // Authority drops port 80
-        if (!state.Snapshot.KnowsMember(target))
+        foreach ((string name, string value) in signer.Sign(route.Method.Method, route.Path, body ?? ReadOnlyMemory<byte>.Empty).All)
         {
-            throw new HttpRequestException($"{target} is not a member of a view this node knows");
+            request.Headers.TryAddWithoutValidation(name, value);
         }
 
-        string timestamp = time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
-        string signature = keys.Sign(new SignedFields(request.Method.Method, request.RequestUri!.PathAndQuery, _options.Address, timestamp, body ?? ReadOnlyMemory<byte>.Empty));
-        request.Headers.TryAddWithoutValidation(PeerHeaders.Sender, _options.Address);
-        request.Headers.TryAddWithoutValidation(PeerHeaders.Timestamp, timestamp);
-        request.Headers.TryAddWithoutValidation(PeerHeaders.Signature, signature);
+        return request;
     }
 
-    public static async Task<PeerError?> TryReadErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    private static async Task<T?> TryReadAsync<T>(HttpResponseMessage response, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+        where T : class
     {
         try
         {
-            return await response.Content.ReadFromJsonAsync(NodeJson.Context.PeerError, cancellationToken);
+            return await response.Content.ReadFromJsonAsync(type, cancellationToken);
         }
-        catch (Exception e) when (e is System.Text.Json.JsonException or NotSupportedException or InvalidOperationException)
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
         {
             return null;
         }

@@ -1,7 +1,9 @@
 using ShardedKvs.Node.Cluster.Membership;
+
 namespace ShardedKvs.Node.Cluster.Peers;
 
-// The node-to-node control protocol. Every message names epochs, so every step can be re-sent.
+// The node-to-node control protocol: the bodies of the calls in PeerRoutes. Every message names
+// epochs, so every step can be re-sent.
 
 public sealed record JoinRequest(string Address);
 

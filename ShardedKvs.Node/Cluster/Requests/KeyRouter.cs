@@ -1,4 +1,5 @@
 using ShardedKvs.Node.Cluster.Membership;
+
 namespace ShardedKvs.Node.Cluster.Requests;
 
 /// <summary>

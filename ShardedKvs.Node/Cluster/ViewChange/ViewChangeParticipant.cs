@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using ShardedKvs.Node.Api;
 using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Cluster.Peers;
 using ShardedKvs.Node.Cluster.ViewChange.Migration;
@@ -16,54 +15,54 @@ public sealed partial class ViewChangeParticipant(
     KeyTarget target,
     ILogger<ViewChangeParticipant> logger)
 {
-    public IResult Prepare(PrepareRequest request)
+    public StepOutcome Prepare(PrepareRequest request)
     {
         if (!ViewParser.TryParse(request.FromView, out ImmutableArray<string> from, out string? error)
             || !ViewParser.TryParse(request.ToView, out ImmutableArray<string> to, out error))
         {
-            return PeerResults.Error(StatusCodes.Status400BadRequest, error);
+            return StepOutcome.Invalid(error);
         }
 
         PrepareOutcome outcome = state.Prepare(request.FromEpoch, from, request.FromUnavailable, request.ToEpoch, to, request.Coordinator ?? "");
         LogPrepare(logger, request.ToEpoch, outcome);
         return outcome switch
         {
-            PrepareOutcome.Conflict => PeerResults.Error(StatusCodes.Status409Conflict, $"a change to epoch {state.Snapshot.Pending?.Epoch} ({state.Snapshot.Pending?.Text}) is pending"),
-            PrepareOutcome.Stale => PeerResults.Error(StatusCodes.Status409Conflict, $"already at epoch {state.Snapshot.Current.Epoch}"),
-            _ => Results.Ok(),
+            PrepareOutcome.Conflict => StepOutcome.Conflict($"a change to epoch {state.Snapshot.Pending?.Epoch} ({state.Snapshot.Pending?.Text}) is pending"),
+            PrepareOutcome.Stale => StepOutcome.Conflict($"already at epoch {state.Snapshot.Current.Epoch}"),
+            _ => StepOutcome.Done,
         };
     }
 
-    public async Task<IResult> MigrateAsync(ChangeRef change, CancellationToken cancellationToken)
+    public async Task<StepOutcome> MigrateAsync(ChangeRef change, CancellationToken cancellationToken)
     {
         ClusterSnapshot snapshot = state.Snapshot;
         if (snapshot.Current.Epoch >= change.Epoch)
         {
-            return Results.Json(new MigrateResult(snapshot.Self, 0, 0, 0), NodeJson.Context.MigrateResult);
+            return StepOutcome.Done with { Migrated = new MigrateResult(snapshot.Self, 0, 0, 0) };
         }
 
         if (snapshot.Pending is not { } pending || pending.Epoch != change.Epoch || pending.Text != change.View)
         {
-            return PeerResults.Error(StatusCodes.Status409Conflict, $"not prepared for epoch {change.Epoch}");
+            return StepOutcome.Conflict($"not prepared for epoch {change.Epoch}");
         }
 
         try
         {
             MigrateResult result = await source.MigrateAsync(change.Epoch, change.SkipTargets ?? [], cancellationToken);
             LogMigrated(logger, change.Epoch, result.KeysMoved, result.Batches);
-            return Results.Json(result, NodeJson.Context.MigrateResult);
+            return StepOutcome.Done with { Migrated = result };
         }
-        catch (Migration.MigrationFailedException e)
+        catch (MigrationFailedException e)
         {
-            return PeerResults.Error(StatusCodes.Status503ServiceUnavailable, e.Message);
+            return StepOutcome.Unavailable(e.Message);
         }
     }
 
-    public IResult Commit(ChangeRef change)
+    public StepOutcome Commit(ChangeRef change)
     {
         if (!ViewParser.TryParse(change.View, out ImmutableArray<string> nodes, out string? error))
         {
-            return PeerResults.Error(StatusCodes.Status400BadRequest, error);
+            return StepOutcome.Invalid(error);
         }
 
         if (state.TryAdopt(change.Epoch, nodes, change.Unavailable))
@@ -72,17 +71,17 @@ public sealed partial class ViewChangeParticipant(
             LogCommitted(logger, change.Epoch, state.Snapshot.Status, store.Count);
         }
 
-        return Results.Ok();
+        return StepOutcome.Done;
     }
 
-    public IResult Abort(ChangeRef change)
+    public StepOutcome Abort(ChangeRef change)
     {
         if (state.Snapshot.Pending is { } pending && pending.Epoch == change.Epoch && pending.Text == change.View)
         {
             state.Abort(change.Epoch);
         }
 
-        return Results.Ok();
+        return StepOutcome.Done;
     }
 
     public ViewState DescribeView()

@@ -19,13 +19,15 @@ public sealed class ForwardLanes : IDisposable
 
     private readonly ConcurrentDictionary<string, Task<ForwardLane>> _lanes = new(StringComparer.Ordinal);
     private readonly ClusterKeys _keys;
+    private readonly RequestSigner _signer;
     private readonly TimeProvider _time;
     private readonly NodeOptions _options;
     private readonly ITimer _sweeper;
 
-    public ForwardLanes(ClusterKeys keys, TimeProvider time, IOptions<NodeOptions> options)
+    public ForwardLanes(ClusterKeys keys, RequestSigner signer, TimeProvider time, IOptions<NodeOptions> options)
     {
         _keys = keys;
+        _signer = signer;
         _time = time;
         _options = options.Value;
         TimeSpan period = TimeSpan.FromTicks(Math.Clamp(_options.ForwardTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 50, TimeSpan.TicksPerSecond));
@@ -97,12 +99,14 @@ public sealed class ForwardLanes : IDisposable
             var stream = new NetworkStream(socket, ownsSocket: true);
             string nonce = LaneHandshake.NewNonce();
             string pathAndQuery = $"{LaneHandshake.Path}?{LaneHandshake.NonceParameter}={nonce}";
-            string timestamp = _time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
-            string signature = _keys.Sign(new SignedFields("GET", pathAndQuery, _options.Address, timestamp, ReadOnlyMemory<byte>.Empty));
-            string upgrade =
-                $"GET {pathAndQuery} HTTP/1.1\r\nHost: {target}\r\nConnection: Upgrade\r\nUpgrade: {LaneHandshake.Protocol}\r\n" +
-                $"{PeerHeaders.Sender}: {_options.Address}\r\n{PeerHeaders.Timestamp}: {timestamp}\r\n{PeerHeaders.Signature}: {signature}\r\n\r\n";
-            await stream.WriteAsync(Encoding.ASCII.GetBytes(upgrade), timeout.Token);
+            var upgrade = new StringBuilder($"GET {pathAndQuery} HTTP/1.1\r\nHost: {target}\r\nConnection: Upgrade\r\nUpgrade: {LaneHandshake.Protocol}\r\n");
+            foreach ((string name, string value) in _signer.Sign("GET", pathAndQuery, ReadOnlyMemory<byte>.Empty).All)
+            {
+                upgrade.Append(CultureInfo.InvariantCulture, $"{name}: {value}\r\n");
+            }
+
+            upgrade.Append("\r\n");
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(upgrade.ToString()), timeout.Token);
 
             var received = new ReceiveBuffer();
             string acceptorNonce = await ReadUpgradeAnswerAsync(stream, received, target, timeout.Token);

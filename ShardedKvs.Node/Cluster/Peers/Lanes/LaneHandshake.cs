@@ -11,7 +11,7 @@ namespace ShardedKvs.Node.Cluster.Peers.Lanes;
 /// </summary>
 public static class LaneHandshake
 {
-    public const string Path = "/internal/lane";
+    public static readonly string Path = PeerRoutes.Lane.Path;
     public const string Protocol = "kvs-lane";
     public const string NonceParameter = "nonce";
 

@@ -19,7 +19,7 @@ public sealed partial class KeySource(
     ClusterState state,
     KeyValueStore store,
     KeysInFlight inFlight,
-    PeerClient peers,
+    IBatchTransport transport,
     NodeTelemetry telemetry,
     TimeProvider time,
     IOptions<NodeOptions> options,
@@ -202,32 +202,27 @@ public sealed partial class KeySource(
         int refusedInARow = 0;
         while (true)
         {
-            string failure;
-            try
+            PeerCallResult result = await transport.SendAsync(target, batch, cancellationToken);
+            if (result.Succeeded)
             {
-                using HttpResponseMessage response = await peers.PostAsync(target, "/internal/migration/batch", batch, cancellationToken);
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
+                return;
+            }
 
-                PeerError? error = await PeerClient.TryReadErrorAsync(response, cancellationToken);
-                failure = error?.Error ?? $"answered {(int)response.StatusCode}";
-                if (response.StatusCode is not (HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout))
+            string failure = result.Error ?? "failed";
+            if (result.Outcome == PeerCallOutcome.Answered)
+            {
+                if (result.Status is not (HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout))
                 {
                     throw new MigrationFailedException(target, failure);
                 }
             }
-            catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            else
             {
-                failure = e.Message;
-
                 // Nothing listens on the target's port: it is down, and waiting out the deadline helps no one.
-                bool refused = e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused };
-                refusedInARow = refused ? refusedInARow + 1 : 0;
+                refusedInARow = result.Refused ? refusedInARow + 1 : 0;
                 if (refusedInARow >= 3)
                 {
-                    throw new MigrationFailedException(target, "connection refused");
+                    throw new MigrationFailedException(target, failure);
                 }
             }
 
@@ -246,13 +241,10 @@ public sealed partial class KeySource(
     /// so no stale copy stays there. Best effort: a target that cannot be reached is down or cut off.</summary>
     private async Task TryDiscardAsync(string target, MigrationBatch batch)
     {
-        try
+        PeerCallResult result = await transport.DiscardAsync(target, batch, CancellationToken.None);
+        if (result.Outcome != PeerCallOutcome.Answered)
         {
-            using HttpResponseMessage response = await peers.PostAsync(target, "/internal/migration/discard", batch with { Entries = batch.Entries.Select(e => e with { Value = "" }).ToArray() }, CancellationToken.None);
-        }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
-        {
-            LogDiscardFailed(logger, batch.BatchId, target, e.Message);
+            LogDiscardFailed(logger, batch.BatchId, target, result.Error ?? "");
         }
     }
 

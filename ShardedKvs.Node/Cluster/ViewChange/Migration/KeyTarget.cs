@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text;
 using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Cluster.Peers;
@@ -13,12 +12,16 @@ namespace ShardedKvs.Node.Cluster.ViewChange.Migration;
 /// the keys are in the store. A batch id is applied once, so a re-sent batch, or one that arrives
 /// after its source gave up on it, never overwrites newer writes.
 /// </summary>
+/// <remarks>
+/// Concurrency: <c>_batchGate</c> guards <c>_seen</c> and orders a batch's store against its discard
+/// and against <see cref="ForgetBefore"/>. Lock order: <c>_batchGate</c> first, then a key's stripe
+/// of <see cref="KeysInFlight"/>; never the other way round (a request holds a stripe and never
+/// waits for a batch). Batches are rare next to key requests, so one gate is enough.
+/// </remarks>
 public sealed class KeyTarget(ClusterState state, KeyValueStore store, KeysInFlight inFlight)
 {
-    private readonly ConcurrentDictionary<(string Source, long Epoch, long BatchId), BatchFate> _seen = new();
-
-    // Orders a batch's store against its discard; batches are rare next to key requests.
     private readonly Lock _batchGate = new();
+    private readonly Dictionary<(string Source, long Epoch, long BatchId), BatchFate> _seen = [];
 
     /// <returns>null when stored (or already stored); otherwise why the batch was refused.</returns>
     public string? Accept(MigrationBatch batch)
@@ -84,11 +87,11 @@ public sealed class KeyTarget(ClusterState state, KeyValueStore store, KeysInFli
     /// <summary>Forgets batches of views that are no longer pending.</summary>
     public void ForgetBefore(long epoch)
     {
-        foreach (var id in _seen.Keys)
+        lock (_batchGate)
         {
-            if (id.Epoch < epoch)
+            foreach (var id in _seen.Keys.Where(id => id.Epoch < epoch).ToList())
             {
-                _seen.TryRemove(id, out _);
+                _seen.Remove(id);
             }
         }
     }

@@ -1,12 +1,13 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using ShardedKvs.Node.Cluster.Membership;
+using ShardedKvs.Node.Cluster.Peers;
 using ShardedKvs.Node.Cluster.Requests;
 using ShardedKvs.Ring;
 using ShardedKvs.Tests.Api;
 using ShardedKvs.Tests.Infrastructure;
 
-namespace ShardedKvs.Tests.Forwarding;
+namespace ShardedKvs.Tests.Cluster.Peers.Lanes;
 
 /// <summary>Forwards share one lane per peer: what that must not cost a client.</summary>
 public sealed class LaneTests
@@ -22,8 +23,9 @@ public sealed class LaneTests
         string staying = KeyWith(cluster, 0, stays: true, grown);
         await Parallel.ForEachAsync(moving.Append(staying), async (key, _) => await cluster[0].Client.PutAsync(key, "v-" + key));
 
-        // Node 0's batch to the joiner stays in flight for a while, and its keys with it.
-        faults.Delay = request => PeerFaults.IsPath(request, "/internal/migration/batch") ? TimeSpan.FromSeconds(4) : TimeSpan.Zero;
+        // Node 0's batch to the joiner stays in flight until the test opens the gate, and its keys with it.
+        var batches = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        faults.Hold = request => PeerFaults.Is(request, PeerRoutes.MigrationBatch) ? batches.Task : null;
         Task<KvsResponse> change = cluster[1].Client.ChangeViewAsync(cluster.ViewOf(0, 1, 2));
         KeysInFlight inFlight = cluster[0].Services.GetRequiredService<KeysInFlight>();
         string parked = await Eventually.Until(
@@ -33,11 +35,19 @@ public sealed class LaneTests
 
         // Both reads go from node 1 to node 0, on node 1's one lane to it.
         Task<KvsResponse> waiting = cluster[1].Client.GetKeyAsync(parked);
-        KvsResponse other = await cluster[1].Client.GetKeyAsync(staying);
+        KvsResponse other;
+        try
+        {
+            other = await cluster[1].Client.GetKeyAsync(staying);
+            Assert.False(waiting.IsCompleted, "the read of the key in flight waits for its batch, not the other way round");
+        }
+        finally
+        {
+            batches.TrySetResult();
+        }
 
         Assert.Equal(HttpStatusCode.OK, other.Status);
         Assert.Equal("v-" + staying, other.Field("value"));
-        Assert.False(waiting.IsCompleted, "the read of the key in flight waits for its batch, not the other way round");
         KvsResponse handedOver = await waiting;
         Assert.Equal(HttpStatusCode.OK, handedOver.Status);
         Assert.Equal("v-" + parked, handedOver.Field("value"));

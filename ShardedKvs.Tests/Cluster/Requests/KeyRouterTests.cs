@@ -3,7 +3,7 @@ using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Cluster.Requests;
 using ShardedKvs.Ring;
 
-namespace ShardedKvs.Tests.Cluster;
+namespace ShardedKvs.Tests.Cluster.Requests;
 
 /// <summary>The routing decision on its own: no HTTP, just snapshots.</summary>
 public sealed class KeyRouterTests

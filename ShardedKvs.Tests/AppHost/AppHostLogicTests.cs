@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using ShardedKvs.AppHost;
 
-namespace ShardedKvs.Tests.EndToEnd;
+namespace ShardedKvs.Tests.AppHost;
 
 /// <summary>The AppHost's pure parts: how the dashboard commands pick the current view, and its options.</summary>
 public sealed class AppHostLogicTests

@@ -1,8 +1,9 @@
 using System.Net;
 using ShardedKvs.Node.Cluster.Membership;
+using ShardedKvs.Node.Cluster.Peers;
 using ShardedKvs.Tests.Infrastructure;
 
-namespace ShardedKvs.Tests.Cluster;
+namespace ShardedKvs.Tests.Cluster.ViewChange;
 
 public sealed class ConcurrentViewChangeTests
 {
@@ -13,11 +14,22 @@ public sealed class ConcurrentViewChangeTests
         await using TestCluster cluster = await TestCluster.StartAsync(
             nodes: 5, initialViewSize: 3, configure: (_, builder) => faults.InstallOn(builder));
         await Parallel.ForAsync(0, 100, async (i, _) => await cluster[0].Client.PutAsync($"key{i}", $"v{i}"));
-        faults.Delay = request => PeerFaults.IsPath(request, "/internal/migration/batch") ? TimeSpan.FromMilliseconds(300) : TimeSpan.Zero;
+        // The first change's batches wait at a gate, so it is still moving keys when the second arrives.
+        var batches = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        faults.Hold = request => PeerFaults.Is(request, PeerRoutes.MigrationBatch) ? batches.Task : null;
 
         Task<KvsResponse> first = cluster[0].Client.ChangeViewAsync(cluster.ViewOf(0, 1, 2, 3));
-        await Eventually.WaitUntilAsync(() => Task.FromResult(cluster[1].Snapshot.HandingOff), TimeSpan.FromSeconds(10), "the first change to start moving keys");
-        KvsResponse second = await cluster[1].Client.ChangeViewAsync(cluster.ViewOf(0, 1, 2, 4));
+        KvsResponse second;
+        try
+        {
+            await Eventually.WaitUntilAsync(() => Task.FromResult(cluster[1].Snapshot.HandingOff), TimeSpan.FromSeconds(10), "the first change to start moving keys");
+            second = await cluster[1].Client.ChangeViewAsync(cluster.ViewOf(0, 1, 2, 4));
+        }
+        finally
+        {
+            batches.TrySetResult();
+        }
+
         KvsResponse winner = await first;
 
         Assert.Equal(HttpStatusCode.OK, winner.Status);

@@ -5,7 +5,7 @@ using ShardedKvs.Ring;
 using ShardedKvs.Tests.Infrastructure;
 using Xunit.Abstractions;
 
-namespace ShardedKvs.Tests.Cluster;
+namespace ShardedKvs.Tests.Cluster.ViewChange;
 
 /// <summary>
 /// A node killed with SIGKILL in the middle of a view change: the change fails with a clear error in

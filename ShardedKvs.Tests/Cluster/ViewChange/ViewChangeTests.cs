@@ -3,7 +3,7 @@ using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Ring;
 using ShardedKvs.Tests.Infrastructure;
 
-namespace ShardedKvs.Tests.Cluster;
+namespace ShardedKvs.Tests.Cluster.ViewChange;
 
 public sealed class ViewChangeTests
 {

@@ -2,12 +2,13 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using ShardedKvs.Node.Cluster.Membership;
+using ShardedKvs.Node.Cluster.Peers;
 using ShardedKvs.Node.Storage;
 using ShardedKvs.Tests.Infrastructure;
 using ShardedKvs.Tests.Linearizability;
 using Xunit.Abstractions;
 
-namespace ShardedKvs.Tests.Cluster;
+namespace ShardedKvs.Tests.Cluster.ViewChange;
 
 /// <summary>
 /// The promise of the online view change, checked the way Jepsen-style tools check it: many clients
@@ -38,19 +39,22 @@ public sealed class LinearizableViewChangeTests(ITestOutputHelper output)
     {
         // A share of every view-change and migration call is dropped before it is sent, has its
         // answer lost after the peer acted on it, or is delayed. Every step is idempotent and
-        // re-sent, and a batch is applied once, so clients must see exactly what they see without faults.
+        // re-sent, and a batch is applied once, so clients must see exactly what they see without
+        // faults. The faults are drawn from one seed, printed so that a failing run can be replayed.
+        var random = new SeededRandom(FaultSeed.Choose());
+        output.WriteLine($"fault seed {random.Seed} ({FaultSeed.Variable}={random.Seed} replays it)");
         var faults = new PeerFaults
         {
-            DropRequest = request => IsViewChangeTraffic(request) && Random.Shared.Next(100) < 10,
-            DropResponse = request => IsViewChangeTraffic(request) && Random.Shared.Next(100) < 10,
-            Delay = request => IsViewChangeTraffic(request) && Random.Shared.Next(100) < 20 ? TimeSpan.FromMilliseconds(Random.Shared.Next(20, 200)) : TimeSpan.Zero,
+            DropRequest = request => IsViewChangeTraffic(request) && random.Percent(10),
+            DropResponse = request => IsViewChangeTraffic(request) && random.Percent(10),
+            Delay = request => IsViewChangeTraffic(request) && random.Percent(20) ? TimeSpan.FromMilliseconds(random.Next(20, 200)) : TimeSpan.Zero,
         };
-        return RunAsync(faults);
+        return FaultSeed.ReplayableAsync(random.Seed, () => RunAsync(faults));
     }
 
     private static bool IsViewChangeTraffic(HttpRequestMessage request) =>
-        request.RequestUri?.AbsolutePath.StartsWith("/internal/view-change/", StringComparison.Ordinal) == true
-        || request.RequestUri?.AbsolutePath.StartsWith("/internal/migration/", StringComparison.Ordinal) == true;
+        request.RequestUri?.AbsolutePath.StartsWith(PeerRoutes.Prefix + "/view-change/", StringComparison.Ordinal) == true
+        || request.RequestUri?.AbsolutePath.StartsWith(PeerRoutes.Prefix + "/migration/", StringComparison.Ordinal) == true;
 
     private async Task RunAsync(PeerFaults? faults)
     {

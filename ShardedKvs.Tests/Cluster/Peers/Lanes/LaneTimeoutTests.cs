@@ -9,7 +9,7 @@ using ShardedKvs.Node.Cluster.Requests;
 using ShardedKvs.Node.Security;
 using ShardedKvs.Tests.Infrastructure;
 
-namespace ShardedKvs.Tests.Forwarding;
+namespace ShardedKvs.Tests.Cluster.Peers.Lanes;
 
 /// <summary>
 /// A forward the owner does not answer in time: its client hears 503 (outcome unknown), and the lane
@@ -25,10 +25,9 @@ public sealed class LaneTimeoutTests
         using var owner = new TcpListener(IPAddress.Loopback, 0);
         owner.Start();
         string target = $"127.0.0.1:{((IPEndPoint)owner.LocalEndpoint).Port}";
-        using var lanes = new ForwardLanes(
-            new ClusterKeys(TestCluster.ClusterKey),
-            TimeProvider.System,
-            Options.Create(new NodeOptions { Address = "127.0.0.1:1", ForwardTimeout = TimeSpan.FromMilliseconds(300) }));
+        var keys = new ClusterKeys(TestCluster.ClusterKey);
+        var options = Options.Create(new NodeOptions { Address = "127.0.0.1:1", ForwardTimeout = TimeSpan.FromMilliseconds(300) });
+        using var lanes = new ForwardLanes(keys, new RequestSigner(keys, TimeProvider.System, options), TimeProvider.System, options);
         Task<ForwardLane> opening = lanes.GetAsync(target).AsTask();
         using TcpClient accepted = await owner.AcceptTcpClientAsync();
         NetworkStream toForwarder = accepted.GetStream();
@@ -36,7 +35,7 @@ public sealed class LaneTimeoutTests
         await toForwarder.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 101 Switching Protocols\r\n{PeerHeaders.LaneNonce}: {LaneHandshake.NewNonce()}\r\n\r\n"));
         ForwardLane lane = await opening;
 
-        Assert.True(lane.TrySend(KeyOperation.Put, "k", "v"u8.ToArray(), epoch: 1, traceParent: null, Environment.TickCount64 + 300, out ValueTask<LaneAnswer> sent));
+        Assert.True(lane.TrySend(KeyOperation.Put, "k", "v"u8.ToArray(), epoch: 1, traceParent: null, TimeProvider.System.GetTimestamp() + TimeProvider.System.TimestampFrequency * 3 / 10, out ValueTask<LaneAnswer> sent));
         LaneAnswer answer = await sent;
 
         Assert.Equal(OutcomeKind.OwnerUnreachable, answer.Outcome.Kind);

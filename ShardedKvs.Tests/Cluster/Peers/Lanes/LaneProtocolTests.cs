@@ -3,7 +3,7 @@ using System.Text;
 using ShardedKvs.Node.Cluster.Peers.Lanes;
 using ShardedKvs.Node.Cluster.Requests;
 
-namespace ShardedKvs.Tests.Forwarding;
+namespace ShardedKvs.Tests.Cluster.Peers.Lanes;
 
 /// <summary>The lane's frames: what one side writes the other reads back exactly, however the bytes
 /// are split on the way, and anything else is refused rather than guessed at.</summary>

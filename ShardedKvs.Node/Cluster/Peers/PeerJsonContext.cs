@@ -1,0 +1,22 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ShardedKvs.Node.Cluster.Peers;
+
+/// <summary>The JSON of the node-to-node protocol (PeerMessages.cs), source generated.</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(JoinRequest))]
+[JsonSerializable(typeof(ViewState))]
+[JsonSerializable(typeof(PrepareRequest))]
+[JsonSerializable(typeof(ChangeRef))]
+[JsonSerializable(typeof(KeyCount))]
+[JsonSerializable(typeof(CoordinatorStatus))]
+[JsonSerializable(typeof(MigrateResult))]
+[JsonSerializable(typeof(MigrationBatch))]
+[JsonSerializable(typeof(PeerError))]
+public sealed partial class PeerJsonContext : JsonSerializerContext
+{
+    public static JsonSerializerOptions SerializerOptions => Default.Options;
+}

@@ -1,0 +1,40 @@
+namespace ShardedKvs.Node.Cluster.Peers;
+
+/// <summary>
+/// Every internal (node-to-node) endpoint, in one place: the endpoints are mapped from these, the
+/// peer client calls them, and the tests' fault injection matches them. Every call below
+/// <see cref="Prefix"/> must be signed (see <c>Api/ClusterAuthMiddleware</c>).
+/// </summary>
+public static class PeerRoutes
+{
+    public const string Prefix = "/internal";
+
+    /// <summary>A node's view (<see cref="ViewState"/>): restart discovery and stalled-change probes.</summary>
+    public static readonly PeerRoute View = new(HttpMethod.Get, Prefix + "/view", PeerCallTimeout.Control);
+
+    /// <summary>A member of the initial view registers with the formation coordinator.</summary>
+    public static readonly PeerRoute Join = new(HttpMethod.Post, Prefix + "/formation/join", PeerCallTimeout.Control);
+
+    /// <summary>The keys a node holds (<see cref="KeyCount"/>), for a view change's answer.</summary>
+    public static readonly PeerRoute KeyCount = new(HttpMethod.Get, Prefix + "/key-count", PeerCallTimeout.Control);
+
+    public static readonly PeerRoute Prepare = new(HttpMethod.Post, Prefix + "/view-change/prepare", PeerCallTimeout.Control);
+
+    public static readonly PeerRoute Migrate = new(HttpMethod.Post, Prefix + "/view-change/migrate", PeerCallTimeout.Migration);
+
+    public static readonly PeerRoute Commit = new(HttpMethod.Post, Prefix + "/view-change/commit", PeerCallTimeout.Control);
+
+    public static readonly PeerRoute Abort = new(HttpMethod.Post, Prefix + "/view-change/abort", PeerCallTimeout.Control);
+
+    /// <summary>Which change a node is coordinating (<see cref="CoordinatorStatus"/>).</summary>
+    public static readonly PeerRoute Running = new(HttpMethod.Get, Prefix + "/view-change/running", PeerCallTimeout.Control);
+
+    /// <summary>One batch of keys from a source to their next owner.</summary>
+    public static readonly PeerRoute MigrationBatch = new(HttpMethod.Post, Prefix + "/migration/batch", PeerCallTimeout.Control);
+
+    /// <summary>Drop a batch whose acknowledgement the source never saw.</summary>
+    public static readonly PeerRoute MigrationDiscard = new(HttpMethod.Post, Prefix + "/migration/discard", PeerCallTimeout.Control);
+
+    /// <summary>The upgrade that opens a forwarding lane (see <see cref="Lanes.LaneHandshake"/>).</summary>
+    public static readonly PeerRoute Lane = new(HttpMethod.Get, Prefix + "/lane", PeerCallTimeout.Control);
+}

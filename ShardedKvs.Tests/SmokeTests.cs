@@ -1,1 +1,0 @@
-namespace ShardedKvs.Tests;
