@@ -1,3 +1,5 @@
+using ShardedKvs.Linearizability;
+
 namespace ShardedKvs.Tests.Linearizability;
 
 public sealed class HistoryRecorderTests

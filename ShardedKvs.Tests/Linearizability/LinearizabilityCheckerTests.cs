@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Xunit.Abstractions;
 
+using ShardedKvs.Linearizability;
+
 namespace ShardedKvs.Tests.Linearizability;
 
 public sealed class LinearizabilityCheckerTests(ITestOutputHelper output)

@@ -5,7 +5,7 @@ using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Cluster.Peers;
 using ShardedKvs.Node.Storage;
 using ShardedKvs.Tests.Infrastructure;
-using ShardedKvs.Tests.Linearizability;
+using ShardedKvs.Linearizability;
 using Xunit.Abstractions;
 
 namespace ShardedKvs.Tests.Cluster.ViewChange;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace ShardedKvs.Tests.Linearizability;
+namespace ShardedKvs.Linearizability;
 
 /// <summary>The checker's verdicts for a whole history, one per key, ordered by key.</summary>
 public sealed class CheckResult

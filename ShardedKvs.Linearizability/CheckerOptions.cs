@@ -1,4 +1,4 @@
-namespace ShardedKvs.Tests.Linearizability;
+namespace ShardedKvs.Linearizability;
 
 /// <summary>Budgets and reporting limits for <see cref="LinearizabilityChecker"/>.</summary>
 public sealed record CheckerOptions

@@ -1,4 +1,4 @@
-namespace ShardedKvs.Tests.Linearizability;
+namespace ShardedKvs.Linearizability;
 
 /// <summary>
 /// Cheap, certain refutations tried before the search, each with a precise explanation. Finding

@@ -1,4 +1,4 @@
-namespace ShardedKvs.Tests.Linearizability;
+namespace ShardedKvs.Linearizability;
 
 /// <summary>The operations of a per-key register with delete.</summary>
 public enum OpKind

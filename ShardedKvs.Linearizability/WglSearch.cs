@@ -1,4 +1,4 @@
-namespace ShardedKvs.Tests.Linearizability;
+namespace ShardedKvs.Linearizability;
 
 /// <summary>
 /// Wing–Gong linearizability search with Lowe's memoization, as in Porcupine. Call and return events

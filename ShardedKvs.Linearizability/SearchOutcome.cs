@@ -1,4 +1,4 @@
-namespace ShardedKvs.Tests.Linearizability;
+namespace ShardedKvs.Linearizability;
 
 /// <summary>What <see cref="WglSearch"/> concluded for one key.</summary>
 /// <param name="Verdict">Linearizable, not, or budget exhausted.</param>

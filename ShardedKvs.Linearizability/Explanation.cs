@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace ShardedKvs.Tests.Linearizability;
+namespace ShardedKvs.Linearizability;
 
 /// <summary>Human-readable reasons for non-linearizable and timed-out keys.</summary>
 internal static class Explanation

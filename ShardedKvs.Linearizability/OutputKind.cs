@@ -1,4 +1,4 @@
-namespace ShardedKvs.Tests.Linearizability;
+namespace ShardedKvs.Linearizability;
 
 /// <summary>What an operation reported. Which kinds are legal depends on the <see cref="OpKind"/>.</summary>
 public enum OutputKind

@@ -1,4 +1,4 @@
-namespace ShardedKvs.Tests.Linearizability;
+namespace ShardedKvs.Linearizability;
 
 /// <summary>
 /// The doubly linked lists the WGL search walks, as flat arrays (dancing links: a lifted node keeps

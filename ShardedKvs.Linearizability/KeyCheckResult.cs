@@ -1,4 +1,4 @@
-namespace ShardedKvs.Tests.Linearizability;
+namespace ShardedKvs.Linearizability;
 
 /// <summary>The verdict for one key's sub-history.</summary>
 /// <param name="Key">The key.</param>

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace ShardedKvs.Tests.Linearizability;
+namespace ShardedKvs.Linearizability;
 
 /// <summary>
 /// One recorded operation on one key. Times are ticks from any monotonic clock shared by all

@@ -1,4 +1,4 @@
-namespace ShardedKvs.Tests.Linearizability;
+namespace ShardedKvs.Linearizability;
 
 /// <summary>An operation's reported result; <see cref="Value"/> is set only for <see cref="OutputKind.Present"/>.</summary>
 public readonly record struct OpOutput
