@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Cluster.Peers;
+using ShardedKvs.Node.Telemetry;
 
 namespace ShardedKvs.Node.Cluster.Formation;
 
@@ -100,12 +101,12 @@ public sealed partial class FormationService(
     private async Task<ViewState?> AskViewAsync(string node, CancellationToken cancellationToken) =>
         (await peers.CallAsync(node, PeerRoutes.View, message: null, PeerJsonContext.Default.ViewState, cancellationToken)).Answer;
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Node {Self} starting with view {View} (coordinates formation: {Coordinates})")]
+    [LoggerMessage(EventId = LogEvents.FormationStarting, Level = LogLevel.Information, Message = "Node {Self} starting with view {View} (coordinates formation: {Coordinates})")]
     private static partial void LogStarting(ILogger logger, string self, string view, bool coordinates);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Cluster formed at epoch {Epoch}: {View}; this node is {Status}")]
+    [LoggerMessage(EventId = LogEvents.FormationFormed, Level = LogLevel.Information, Message = "Cluster formed at epoch {Epoch}: {View}; this node is {Status}")]
     private static partial void LogFormed(ILogger logger, long epoch, string view, NodeStatus status);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Formation coordinator {Coordinator} is not reachable yet")]
+    [LoggerMessage(EventId = LogEvents.FormationCoordinatorUnreachable, Level = LogLevel.Debug, Message = "Formation coordinator {Coordinator} is not reachable yet")]
     private static partial void LogCoordinatorUnreachable(ILogger logger, string coordinator);
 }

@@ -3,6 +3,7 @@ using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Cluster.Peers;
 using ShardedKvs.Node.Cluster.ViewChange.Migration;
 using ShardedKvs.Node.Storage;
+using ShardedKvs.Node.Telemetry;
 using ShardedKvs.Ring;
 
 namespace ShardedKvs.Node.Cluster.ViewChange;
@@ -93,12 +94,12 @@ public sealed partial class ViewChangeParticipant(
         };
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Prepare for epoch {Epoch}: {Outcome}")]
+    [LoggerMessage(EventId = LogEvents.ParticipantPrepare, Level = LogLevel.Information, Message = "Prepare for epoch {Epoch}: {Outcome}")]
     private static partial void LogPrepare(ILogger logger, long epoch, PrepareOutcome outcome);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Migrated for epoch {Epoch}: {Keys} keys in {Batches} batches")]
+    [LoggerMessage(EventId = LogEvents.ParticipantMigrated, Level = LogLevel.Information, Message = "Migrated for epoch {Epoch}: {Keys} keys in {Batches} batches")]
     private static partial void LogMigrated(ILogger logger, long epoch, long keys, int batches);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Committed epoch {Epoch}: now {Status}, holding {Keys} keys")]
+    [LoggerMessage(EventId = LogEvents.ParticipantCommitted, Level = LogLevel.Information, Message = "Committed epoch {Epoch}: now {Status}, holding {Keys} keys")]
     private static partial void LogCommitted(ILogger logger, long epoch, NodeStatus status, int keys);
 }

@@ -184,7 +184,7 @@ public sealed partial class LaneServer(KeyRequestHandler operations, ClusterStat
         return NodeTelemetry.StartServingForward(request.Operation, sender, request.Epoch, parent);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Closed the forwarding lane from {Sender}: {Reason}")]
+    [LoggerMessage(EventId = LogEvents.LaneBroken, Level = LogLevel.Warning, Message = "Closed the forwarding lane from {Sender}: {Reason}")]
     private static partial void LogBrokenLane(ILogger logger, string sender, string reason);
 
     private sealed record ServedLane(string Sender, LaneMac Mac, LaneOutbox Outbox, ReceiveBuffer Received, CancellationToken Stopping);

@@ -248,9 +248,9 @@ public sealed partial class KeySource(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId} to {Target} failed ({Reason}); retrying")]
+    [LoggerMessage(EventId = LogEvents.MigrationBatchRetry, Level = LogLevel.Warning, Message = "Batch {BatchId} to {Target} failed ({Reason}); retrying")]
     private static partial void LogBatchRetry(ILogger logger, long batchId, string target, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not tell {Target} to discard batch {BatchId}: {Reason}")]
+    [LoggerMessage(EventId = LogEvents.MigrationDiscardFailed, Level = LogLevel.Warning, Message = "Could not tell {Target} to discard batch {BatchId}: {Reason}")]
     private static partial void LogDiscardFailed(ILogger logger, long batchId, string target, string reason);
 }

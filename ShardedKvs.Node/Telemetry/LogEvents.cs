@@ -1,0 +1,34 @@
+namespace ShardedKvs.Node.Telemetry;
+
+/// <summary>
+/// The event id of every log the node writes through [LoggerMessage], in one place so ids stay
+/// unique and stable for log queries. One block of a hundred per room.
+/// </summary>
+public static class LogEvents
+{
+    // Cluster/Formation
+    public const int FormationStarting = 100;
+    public const int FormationFormed = 101;
+    public const int FormationCoordinatorUnreachable = 102;
+
+    // Cluster/ViewChange: the coordinator
+    public const int ViewChangeStarting = 200;
+    public const int ViewChangePrepared = 201;
+    public const int ViewChangeAborted = 202;
+    public const int ViewChangeMigrationFailed = 203;
+    public const int ViewChangeFinishingStalled = 204;
+    public const int ViewChangeMigrated = 205;
+    public const int ViewChangeCommitted = 206;
+
+    // Cluster/ViewChange: this node's part in a change
+    public const int ParticipantPrepare = 300;
+    public const int ParticipantMigrated = 301;
+    public const int ParticipantCommitted = 302;
+
+    // Cluster/ViewChange/Migration
+    public const int MigrationBatchRetry = 400;
+    public const int MigrationDiscardFailed = 401;
+
+    // Cluster/Peers/Lanes
+    public const int LaneBroken = 500;
+}
