@@ -18,6 +18,9 @@ namespace ShardedKvs.Node;
 
 public static class NodeServiceCollectionExtensions
 {
+    /// <summary>The log category that reports each health check's result, an Unhealthy one at Error.</summary>
+    private const string HealthCheckServiceCategory = "Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService";
+
     /// <summary>Everything a node is made of, configured from ADDRESS, VIEW, CLUSTER_KEY, ADMIN_KEY and the "Kvs" section.</summary>
     public static IHostApplicationBuilder AddShardedKvsNode(this IHostApplicationBuilder builder)
     {
@@ -52,6 +55,11 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton<PeerClient>();
         services.AddSingleton<IBatchTransport, PeerBatchTransport>();
         services.AddHealthChecks().AddCheck<NodeHealthCheck>("cluster");
+
+        // The health check service logs every Unhealthy result at Error (event 103), and a forming
+        // node is Unhealthy (not ready) by design until every member joined: a normal start would
+        // show an error in the dashboard. /health itself says why a node is not ready.
+        builder.Logging.AddFilter(HealthCheckServiceCategory, LogLevel.Critical);
         services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, NodeJsonContext.Default);
