@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using ShardedKvs.Node.Cluster.Peers;
 
 namespace ShardedKvs.Node.Api;
 

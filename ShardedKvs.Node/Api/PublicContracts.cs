@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using ShardedKvs.Node.Cluster.Peers;
 
 namespace ShardedKvs.Node.Api;
 
