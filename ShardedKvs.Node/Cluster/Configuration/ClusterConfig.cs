@@ -16,7 +16,7 @@ namespace ShardedKvs.Node.Cluster.Configuration;
 /// Failover, re-replication, rejoining and view changes are all this one movement: the placement
 /// chases the target.
 /// </summary>
-public sealed class ClusterConfig
+public sealed class ClusterConfig : IEquatable<ClusterConfig>
 {
     private readonly Dictionary<string, ConfigMember> _byAddress;
 
@@ -96,6 +96,22 @@ public sealed class ClusterConfig
     public override string ToString() =>
         $"epoch {Epoch}: view {string.Join(',', View)}; placement {string.Join(',', Placement)}" +
         (IsFilling ? $"; filling {string.Join(',', Target)} since {FillEpoch}, done {string.Join(',', Filled)}" : "");
+
+    /// <summary>Two configurations are equal when every decided field is: nodes compare decisions
+    /// they learned from different peers this way.</summary>
+    public bool Equals(ClusterConfig? other) =>
+        other is not null
+        && Epoch == other.Epoch
+        && ReplicationFactor == other.ReplicationFactor
+        && FillEpoch == other.FillEpoch
+        && View.SequenceEqual(other.View)
+        && Members.SequenceEqual(other.Members)
+        && Placement.SequenceEqual(other.Placement)
+        && Filled.SequenceEqual(other.Filled);
+
+    public override bool Equals(object? obj) => Equals(obj as ClusterConfig);
+
+    public override int GetHashCode() => HashCode.Combine(Epoch, Placement.Length, View.Length);
 
     internal static bool SameMembers(ImmutableArray<PlacedMember> a, ImmutableArray<PlacedMember> b) =>
         a.Length == b.Length && a.All(b.Contains);
