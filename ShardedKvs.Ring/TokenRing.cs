@@ -65,6 +65,9 @@ public sealed class TokenRing
 
     public int TokensPerNode { get; }
 
+    /// <summary>Every token on the ring, sorted: the key ranges end at these hashes.</summary>
+    public ReadOnlySpan<ulong> Tokens => _tokens;
+
     /// <summary>Replicas per key: the configured factor, at most the number of nodes.</summary>
     public int ReplicationFactor { get; }
 
