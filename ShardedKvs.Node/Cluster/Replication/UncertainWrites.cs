@@ -1,0 +1,102 @@
+using ShardedKvs.Node.Cluster.Configuration;
+
+namespace ShardedKvs.Node.Cluster.Replication;
+
+/// <summary>
+/// On a replica: the writes it applied from each primary whose completion it has not yet heard of
+/// (their version is above that primary's last watermark). Such a write may or may not have been
+/// acknowledged to its client. If the primary dies, the replica that takes its keys over gathers these
+/// from every survivor and adopts, per key, the newest version any of them holds, so a write a reader
+/// may have seen on one replica never vanishes at the next failover. Guarded by one lock per primary.
+/// </summary>
+public sealed class UncertainWrites
+{
+    private readonly Dictionary<PlacedMember, FromPrimary> _byPrimary = [];
+    private readonly Lock _gate = new();
+
+    public void Applied(PlacedMember primary, string key, long version)
+    {
+        FromPrimary from = For(primary);
+        lock (from.Gate)
+        {
+            if (version <= from.Watermark)
+            {
+                return; // already settled: nothing uncertain about it
+            }
+
+            from.ByVersion.Enqueue(key, version);
+            if (!from.Newest.TryGetValue(key, out long known) || version > known)
+            {
+                from.Newest[key] = version;
+            }
+        }
+    }
+
+    /// <summary>The primary says every write of its up to <paramref name="watermark"/> has completed.</summary>
+    public void Settled(PlacedMember primary, long watermark)
+    {
+        FromPrimary from = For(primary);
+        lock (from.Gate)
+        {
+            if (watermark <= from.Watermark)
+            {
+                return;
+            }
+
+            from.Watermark = watermark;
+
+            while (from.ByVersion.TryPeek(out string? key, out long oldest) && oldest <= watermark)
+            {
+                from.ByVersion.Dequeue();
+                if (from.Newest.TryGetValue(key, out long newest) && newest <= watermark)
+                {
+                    from.Newest.Remove(key);
+                }
+            }
+        }
+    }
+
+    /// <summary>The keys still uncertain from <paramref name="primary"/>, each with the newest version applied here.</summary>
+    public IReadOnlyList<(string Key, long Version)> Of(PlacedMember primary)
+    {
+        FromPrimary from = For(primary);
+        lock (from.Gate)
+        {
+            return [.. from.Newest.Select(p => (p.Key, p.Value))];
+        }
+    }
+
+    /// <summary>Forgets a primary whose keys have been reconciled.</summary>
+    public void Forget(PlacedMember primary)
+    {
+        lock (_gate)
+        {
+            _byPrimary.Remove(primary);
+        }
+    }
+
+    private FromPrimary For(PlacedMember primary)
+    {
+        lock (_gate)
+        {
+            if (!_byPrimary.TryGetValue(primary, out FromPrimary? from))
+            {
+                _byPrimary[primary] = from = new FromPrimary();
+            }
+
+            return from;
+        }
+    }
+
+    private sealed class FromPrimary
+    {
+        public Lock Gate { get; } = new();
+
+        /// <summary>Keys by the version applied, oldest first: what a watermark settles.</summary>
+        public PriorityQueue<string, long> ByVersion { get; } = new();
+
+        public Dictionary<string, long> Newest { get; } = new(StringComparer.Ordinal);
+
+        public long Watermark { get; set; }
+    }
+}

@@ -1,0 +1,54 @@
+using ShardedKvs.Node.Cluster.Configuration;
+using ShardedKvs.Node.Cluster.Replication;
+
+namespace ShardedKvs.Tests.Cluster.Replication;
+
+public class UncertainWritesTests
+{
+    private static readonly PlacedMember Primary = new("p:1", 1);
+    private static readonly PlacedMember Other = new("q:1", 1);
+
+    [Fact]
+    public void A_write_stays_uncertain_until_its_primary_settles_it_and_only_the_newest_version_is_kept()
+    {
+        var uncertain = new UncertainWrites();
+        uncertain.Applied(Primary, "a", 10);
+        uncertain.Applied(Primary, "b", 11);
+        uncertain.Applied(Primary, "a", 12);
+        uncertain.Applied(Other, "c", 5);
+
+        Assert.Equal([("a", 12L), ("b", 11L)], uncertain.Of(Primary).OrderBy(e => e.Key));
+        uncertain.Settled(Primary, 11);
+        Assert.Equal([("a", 12L)], uncertain.Of(Primary));
+        uncertain.Settled(Primary, 9); // an older watermark changes nothing
+        Assert.Equal([("a", 12L)], uncertain.Of(Primary));
+        uncertain.Applied(Primary, "d", 8); // below the watermark: settled already
+        uncertain.Settled(Primary, 12);
+        Assert.Empty(uncertain.Of(Primary));
+        Assert.Equal([("c", 5L)], uncertain.Of(Other));
+    }
+
+    [Fact]
+    public async Task Concurrent_writes_and_watermarks_leave_exactly_the_unsettled_keys()
+    {
+        var uncertain = new UncertainWrites();
+        long next = 0;
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(t => Task.Run(() =>
+        {
+            for (int i = 0; i < 2_000; i++)
+            {
+                long version = Interlocked.Increment(ref next);
+                uncertain.Applied(Primary, $"key-{version % 500}", version);
+                if (i % 100 == 0)
+                {
+                    uncertain.Settled(Primary, Math.Max(0, Interlocked.Read(ref next) - 1_000));
+                }
+            }
+        })));
+
+        uncertain.Settled(Primary, next - 100);
+        var left = uncertain.Of(Primary);
+        Assert.All(left, e => Assert.True(e.Version > next - 100));
+        Assert.Equal(100, left.Count); // versions next-99..next are 100 distinct keys modulo 500
+    }
+}
