@@ -89,6 +89,7 @@ public static class Extensions
     /// <summary>
     /// Maps <c>/health</c> (all checks: readiness) and <c>/alive</c> (checks tagged "live") in every
     /// environment, not only Development: the AppHost's health checks and any orchestrator rely on them.
+    /// Readiness answers 200 only when every check is Healthy (see <see cref="HealthEndpoints.ReadinessStatusCodes"/>).
     /// They reveal only a status and the descriptions of failing checks.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
@@ -97,6 +98,7 @@ public static class Extensions
 
         app.MapHealthChecks(HealthEndpoints.HealthPath, new HealthCheckOptions
         {
+            ResultStatusCodes = HealthEndpoints.ReadinessStatusCodes,
             ResponseWriter = HealthEndpoints.WritePlainText,
         });
         app.MapHealthChecks(HealthEndpoints.AlivePath, new HealthCheckOptions

@@ -7,7 +7,7 @@ namespace ShardedKvs.ServiceDefaults;
 /// <summary>Paths and the plain-text response writer of the health endpoints.</summary>
 public static class HealthEndpoints
 {
-    /// <summary>Readiness: every registered check must pass (Degraded still answers 200).</summary>
+    /// <summary>Readiness: 200 only when every registered check is Healthy; Degraded and Unhealthy answer 503.</summary>
     public const string HealthPath = "/health";
 
     /// <summary>Liveness: only the checks tagged <see cref="LiveTag"/>.</summary>
@@ -15,6 +15,18 @@ public static class HealthEndpoints
 
     /// <summary>Tag of the checks that make up liveness.</summary>
     public const string LiveTag = "live";
+
+    /// <summary>
+    /// Status codes of the readiness endpoint. A scheduler or load balancer reads only the status
+    /// code, and a Degraded node (idle outside the view, or catching up) would answer every key
+    /// request with 503: so it is not ready. The body still names the state for a person.
+    /// </summary>
+    public static IDictionary<HealthStatus, int> ReadinessStatusCodes => new Dictionary<HealthStatus, int>
+    {
+        [HealthStatus.Healthy] = StatusCodes.Status200OK,
+        [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
+        [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
+    };
 
     /// <summary>
     /// Writes the overall status on the first line, then one line per check that is not healthy,

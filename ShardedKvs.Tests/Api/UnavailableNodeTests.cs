@@ -135,12 +135,14 @@ public sealed class UnavailableNodeTests(StoppedOwnerFixture fixture) : IClassFi
     }
 
     [Fact]
-    public async Task Node_outside_the_view_is_degraded_and_says_idle()
+    public async Task Node_outside_the_view_is_not_ready_says_idle_and_is_alive()
     {
         using HttpResponseMessage health = await Cluster[3].Client.GetAsync("/health");
+        using HttpResponseMessage alive = await Cluster[3].Client.GetAsync("/alive");
         KvsResponse view = await Cluster[3].Client.SendAsync(HttpMethod.Get, "/kvs/view");
 
-        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
         Assert.Equal("Degraded\ncluster: Degraded (idle: not in the view)\n", await health.Content.ReadAsStringAsync());
         ApiAssert.Is(view, HttpStatusCode.OK, new JsonObject
         {
@@ -183,8 +185,10 @@ public sealed class UnavailableNodeTests(StoppedOwnerFixture fixture) : IClassFi
 
         ApiAssert.Is(await node.Client.ChangeViewAsync(self), HttpStatusCode.ServiceUnavailable, ApiAssert.Error("Only a serving member of the current view can change the view", "Error in PUT"));
         using HttpResponseMessage health = await node.Client.GetAsync("/health");
+        using HttpResponseMessage alive = await node.Client.GetAsync("/alive");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
         Assert.Equal("Unhealthy\ncluster: Unhealthy (forming: waiting for every node of the view to join)\n", await health.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
         ApiAssert.Is(await node.Client.SendAsync(HttpMethod.Get, "/kvs/view"), HttpStatusCode.OK, new JsonObject
         {
             ["message"] = "View retrieved successfully",
