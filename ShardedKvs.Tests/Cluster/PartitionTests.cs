@@ -9,6 +9,7 @@ namespace ShardedKvs.Tests.Cluster;
 /// A real network partition: each node in its own network namespace, one node cut off from the
 /// others by blackhole routes. Nobody may get a wrong answer, and a view change must be refused.
 /// </summary>
+[Collection(NetworkNamespaceCollection.Name)]
 public sealed class PartitionTests(ITestOutputHelper output)
 {
     private const int Keys = 60;
@@ -20,7 +21,7 @@ public sealed class PartitionTests(ITestOutputHelper output)
         ["Kvs__ControlTimeout"] = "00:00:01",
     };
 
-    [Fact]
+    [NetworkNamespaceFact]
     public async Task A_node_cut_off_from_the_others_causes_503s_and_refused_view_changes_never_wrong_answers()
     {
         using var network = new NetworkNamespaces(hosts: 3);
