@@ -72,6 +72,24 @@ public sealed class NetworkNamespaces : IDisposable
         }
     }
 
+    /// <summary>
+    /// Takes a host away for good, as when its machine dies: kills every process in its namespace
+    /// and deletes the namespace with its interface, so its address stops answering at all.
+    /// </summary>
+    public void TearDown(int host)
+    {
+        string ns = NamespaceOf(host);
+        foreach (string pid in Run($"netns pids {ns}").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            using Process process = Process.GetProcessById(int.Parse(pid, System.Globalization.CultureInfo.InvariantCulture));
+            process.Kill();
+            process.WaitForExit();
+        }
+
+        Run($"netns del {ns}");
+        _namespaces.Remove(ns);
+    }
+
     public void Dispose()
     {
         foreach (string ns in _namespaces)
