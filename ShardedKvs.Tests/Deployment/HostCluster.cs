@@ -43,8 +43,11 @@ public sealed class HostCluster : IAsyncDisposable
 
     public string ViewOf(params int[] hosts) => string.Join(',', hosts.Select(AddressOf));
 
-    /// <summary>Starts the node of <paramref name="host"/> with the initial view <paramref name="view"/>.</summary>
-    public void Start(int host, string view)
+    /// <summary>
+    /// Starts the node of <paramref name="host"/> with the initial view <paramref name="view"/> and
+    /// the ADDRESS <paramref name="address"/> (by default its IP and port; a name must resolve on every host).
+    /// </summary>
+    public void Start(int host, string view, string? address = null)
     {
         var start = new ProcessStartInfo("ip", ["netns", "exec", _network.NamespaceOf(host), _executable])
         {
@@ -55,7 +58,7 @@ public sealed class HostCluster : IAsyncDisposable
         start.Environment.Clear();
         start.Environment["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["ADDRESS"] = AddressOf(host);
+        start.Environment["ADDRESS"] = address ?? AddressOf(host);
         start.Environment["VIEW"] = view;
         start.Environment["CLUSTER_KEY"] = ClusterKey;
         start.Environment["ADMIN_KEY"] = AdminKey;

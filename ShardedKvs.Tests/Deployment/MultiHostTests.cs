@@ -12,7 +12,7 @@ namespace ShardedKvs.Tests.Deployment;
 /// carries. Each test builds its own hosts and removes them afterwards.
 /// </summary>
 [Collection(NetworkNamespaceCollection.Name)]
-public sealed class MultiHostTests(PublishedNodeFixture published, ITestOutputHelper output) : IClassFixture<PublishedNodeFixture>
+public sealed class MultiHostTests(PublishedNodeFixture published, ITestOutputHelper output)
 {
     private const int Keys = 90;
     private const int Ok = 200;

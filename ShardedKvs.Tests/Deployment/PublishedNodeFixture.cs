@@ -5,7 +5,7 @@ namespace ShardedKvs.Tests.Deployment;
 
 /// <summary>
 /// The node as the image carries it: deploy/image/publish.sh (a self-contained linux-x64 publish)
-/// run once for a test class, into a folder of its own that is deleted afterwards. When
+/// run once for the namespace tests, into a folder of its own that is deleted afterwards. When
 /// KVS_PUBLISHED_NODE names a folder publish.sh wrote (`.ci/run` publishes before the tests, so the
 /// compile does not compete with running tests for the two cores), that folder is used as it is.
 /// </summary>

@@ -11,9 +11,12 @@ public sealed class NetworkNamespaces : IDisposable
 {
     private readonly string _id = Guid.NewGuid().ToString("N")[..4];
     private readonly List<string> _namespaces = [];
+    private readonly List<string> _hostFiles = [];
+    private readonly int _hosts;
 
     public NetworkNamespaces(int hosts)
     {
+        _hosts = hosts;
         Subnet = $"10.213.{Random.Shared.Next(1, 250)}";
         SwitchNamespace = $"kvs-{_id}-sw";
         HostInterface = $"kv{_id}h";
@@ -73,6 +76,22 @@ public sealed class NetworkNamespaces : IDisposable
     }
 
     /// <summary>
+    /// Gives every host a name that every host resolves, as a cluster's DNS would: `ip netns exec`
+    /// mounts /etc/netns/NAME/hosts over /etc/hosts for whatever runs in namespace NAME.
+    /// </summary>
+    public void SetHostNames(Func<int, string> nameOf)
+    {
+        string hosts = "127.0.0.1 localhost\n" + string.Concat(Enumerable.Range(0, _hosts).Select(h => $"{AddressOf(h)} {nameOf(h)}\n"));
+        for (int host = 0; host < _hosts; host++)
+        {
+            string folder = Path.Combine("/etc/netns", NamespaceOf(host));
+            Directory.CreateDirectory(folder);
+            File.WriteAllText(Path.Combine(folder, "hosts"), hosts);
+            _hostFiles.Add(folder);
+        }
+    }
+
+    /// <summary>
     /// Takes a host away for good, as when its machine dies: kills every process in its namespace
     /// and deletes the namespace with its interface, so its address stops answering at all.
     /// </summary>
@@ -98,6 +117,16 @@ public sealed class NetworkNamespaces : IDisposable
         }
 
         TryRun($"link del {HostInterface}");
+        foreach (string folder in _hostFiles)
+        {
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
     }
 
     private void Plug(string name, string ns, string address)
