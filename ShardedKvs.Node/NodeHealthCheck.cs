@@ -4,7 +4,8 @@ using ShardedKvs.Node.Cluster.Membership;
 namespace ShardedKvs.Node;
 
 /// <summary>Readiness: healthy when serving keys, unhealthy while forming, degraded (not failed)
-/// when idle outside the view, so the dashboard tells a waiting node from a broken one.</summary>
+/// when idle outside the view, so the text tells a waiting node from a broken one; /health answers
+/// 503 for both (HealthEndpoints.ReadinessStatusCodes), since neither serves keys.</summary>
 public sealed class NodeHealthCheck(ClusterState state) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
