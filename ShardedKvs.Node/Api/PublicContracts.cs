@@ -33,6 +33,10 @@ public sealed record ViewResponse(
     [property: JsonPropertyName("pendingEpoch")] long? PendingEpoch,
     [property: JsonPropertyName("pendingView")] string? PendingView)
 {
+    /// <summary>Ring tokens per node, so a client can compute the same ring and send each key to its owner.</summary>
+    [JsonPropertyName("tokensPerNode")]
+    public int TokensPerNode { get; init; }
+
     /// <summary>During a change: keys this node has handed to their new owners so far.</summary>
     [JsonPropertyName("keysMoved")]
     public long? KeysMoved { get; init; }

@@ -89,6 +89,7 @@ public static class ViewApi
         return TypedResults.Json(
             new ViewResponse("View retrieved successfully", s.Self, status, s.Current.Epoch, s.Current.Text, s.Pending?.Epoch, s.Pending?.Text)
             {
+                TokensPerNode = s.Current.Ring.TokensPerNode,
                 KeysMoved = s.Pending is { } pending ? source.MovedFor(pending.Epoch) : null,
                 KeysRemaining = s.Pending is not null ? source.CountRemaining() : null,
                 Unavailable = s.Current.Unavailable.IsEmpty ? null : s.Current.Unavailable,

@@ -1,0 +1,23 @@
+namespace ShardedKvs.Client.Retries;
+
+/// <summary>Why one attempt did not produce an answer, sorted by what it says about execution.</summary>
+public enum AttemptFailure
+{
+    /// <summary>The connection could not be opened, so the request never left: not executed.</summary>
+    NotSent,
+
+    /// <summary>
+    /// 503 naming the current view (node forming, idle, or not owning the key in any view it knows),
+    /// or 503 without an owner (key in flight between nodes): the node did not execute it.
+    /// </summary>
+    NotExecuted,
+
+    /// <summary>
+    /// 503 naming an owner but no view: the node forwarded to that owner and could not get an answer
+    /// (or the owner's keys are unavailable). A write may have landed.
+    /// </summary>
+    OwnerFailed,
+
+    /// <summary>The request left but no answer came: attempt timeout, connection lost, a 5xx, an unreadable answer.</summary>
+    NoAnswer,
+}

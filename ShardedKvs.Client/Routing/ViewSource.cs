@@ -1,0 +1,119 @@
+using System.Collections.Immutable;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using ShardedKvs.Client.Telemetry;
+using ShardedKvs.Client.Transport;
+using ShardedKvs.Ring;
+
+namespace ShardedKvs.Client.Routing;
+
+/// <summary>
+/// Keeps the client's routing table: fetches GET /kvs/view from the known nodes and seeds, adopts the
+/// newest committed view (highest epoch among nodes that serve), and never goes back to an older one.
+/// One refresh runs at a time; callers that ask meanwhile share it.
+/// </summary>
+internal sealed partial class ViewSource(
+    HttpClient http, ShardedKvsClientOptions options, TimeProvider time, ILogger logger)
+{
+    // Refreshes that found nothing new are not repeated faster than this, so a burst of stale
+    // answers costs one round of view requests.
+    private static readonly TimeSpan MinRefreshInterval = TimeSpan.FromMilliseconds(50);
+
+    private readonly ImmutableArray<string> _seeds = [.. options.Endpoints];
+
+    // Guards _refreshing and _lastRefresh. _current is swapped whole (volatile) and read without the lock.
+    private readonly Lock _gate = new();
+    private volatile RoutingTable? _current;
+    private Task<RoutingTable?>? _refreshing;
+    private long _lastRefresh;
+
+    public RoutingTable? Current => _current;
+
+    /// <summary>The current table, fetching the first one when there is none yet; null when no node serves.</summary>
+    public async ValueTask<RoutingTable?> GetAsync(CancellationToken cancellationToken) =>
+        _current ?? await RefreshAsync(seen: null, cancellationToken);
+
+    /// <summary>
+    /// Fetches the view again unless someone already replaced <paramref name="seen"/> or a refresh just
+    /// ran; returns the table to use next (possibly the same one).
+    /// </summary>
+    public Task<RoutingTable?> RefreshAsync(RoutingTable? seen, CancellationToken cancellationToken)
+    {
+        Task<RoutingTable?> refreshing;
+        lock (_gate)
+        {
+            RoutingTable? current = _current;
+            if (current is not null && (!ReferenceEquals(current, seen) || time.GetElapsedTime(_lastRefresh) < MinRefreshInterval))
+            {
+                return Task.FromResult<RoutingTable?>(current);
+            }
+
+            if (_refreshing is null || _refreshing.IsCompleted)
+            {
+                _refreshing = Task.Run(FetchAsync, CancellationToken.None);
+            }
+
+            refreshing = _refreshing;
+        }
+
+        return refreshing.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Starts a refresh in the background (an answer hinted that the view is stale).</summary>
+    public void RefreshInBackground(RoutingTable seen) =>
+        _ = RefreshAsync(seen, CancellationToken.None).ContinueWith(
+            static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+
+    private async Task<RoutingTable?> FetchAsync()
+    {
+        ClientTelemetry.ViewRefreshes.Add(1);
+        RoutingTable? current = _current;
+        IEnumerable<string> candidates = current is null ? _seeds : current.Ring.Nodes.Concat(_seeds);
+        ViewAnswer?[] answers = await Task.WhenAll(candidates.Distinct(StringComparer.OrdinalIgnoreCase).Select(AskAsync));
+
+        ViewAnswer? newest = answers.Where(a => a is { IsServing: true }).MaxBy(a => a!.Epoch);
+        RoutingTable? adopted = current;
+        if (newest is not null
+            && (current is null || current.IsOlderThan(newest.Epoch))
+            && ViewParser.TryParse(newest.View, out ImmutableArray<string> nodes, out _))
+        {
+            adopted = new RoutingTable(newest.Epoch, nodes, newest.TokensPerNode is > 0 and var t ? t : options.DefaultTokensPerNode);
+            LogAdopted(logger, adopted.Epoch, adopted.ViewText);
+        }
+        else if (newest is null)
+        {
+            LogNoServingNode(logger, string.Join(',', candidates.Distinct(StringComparer.OrdinalIgnoreCase)));
+        }
+
+        lock (_gate)
+        {
+            _current = adopted;
+            _lastRefresh = time.GetTimestamp();
+        }
+
+        return adopted;
+    }
+
+    private async Task<ViewAnswer?> AskAsync(string node)
+    {
+        using var timeout = new CancellationTokenSource(options.ViewTimeout, time);
+        try
+        {
+            using HttpResponseMessage response = await http.GetAsync(new Uri($"http://{node}/kvs/view"), timeout.Token);
+            return response.IsSuccessStatusCode
+                ? await response.Content.ReadFromJsonAsync(ClientJson.Default.ViewAnswer, timeout.Token)
+                : null;
+        }
+        catch (Exception e) when (e is HttpRequestException or JsonException or OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "ShardedKvs client now routes by epoch {Epoch}: {View}")]
+    private static partial void LogAdopted(ILogger logger, long epoch, string view);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "ShardedKvs client: no serving node answered GET /kvs/view (asked {Nodes})")]
+    private static partial void LogNoServingNode(ILogger logger, string nodes);
+}

@@ -1,0 +1,34 @@
+using ShardedKvs.Client.Retries;
+
+namespace ShardedKvs.Client.Transport;
+
+/// <summary>Sorts a node's HTTP answer into what it means for the operation (pure; no HTTP types).</summary>
+internal static class AttemptClassifier
+{
+    public static AttemptResult Classify(string node, int status, KeyAnswer? answer)
+    {
+        if (answer is null)
+        {
+            return new AttemptResult(AttemptKind.Failed, node, status, Failure: AttemptFailure.NoAnswer);
+        }
+
+        return status switch
+        {
+            200 or 201 => new AttemptResult(AttemptKind.Answered, node, status, answer),
+
+            // "Key does not exist" carries doesExist:false; any other 404 (an unknown path) is a wrong request.
+            404 when answer.DoesExist == false => new AttemptResult(AttemptKind.Answered, node, status, answer),
+
+            // A view in the body, or no owner named: this node refused before doing anything.
+            503 when answer.View is not null || answer.Address is null =>
+                new AttemptResult(AttemptKind.Failed, node, status, answer, AttemptFailure.NotExecuted),
+
+            // It named an owner it forwarded to (or whose keys are lost): a write may have landed there.
+            503 => new AttemptResult(AttemptKind.Failed, node, status, answer, AttemptFailure.OwnerFailed),
+
+            >= 400 and < 500 => new AttemptResult(AttemptKind.Rejected, node, status, answer),
+
+            _ => new AttemptResult(AttemptKind.Failed, node, status, answer, AttemptFailure.NoAnswer),
+        };
+    }
+}
