@@ -16,8 +16,8 @@ namespace ShardedKvs.Client.Routing;
 internal sealed partial class ViewSource(
     HttpClient http, ShardedKvsClientOptions options, TimeProvider time, ILogger logger)
 {
-    // Refreshes that found nothing new are not repeated faster than this, so a burst of stale
-    // answers costs one round of view requests.
+    // Fetches are not repeated faster than this, so a burst of stale answers (or a node that keeps
+    // answering 503) costs one round of view requests per interval.
     private static readonly TimeSpan MinRefreshInterval = TimeSpan.FromMilliseconds(50);
 
     private readonly ImmutableArray<string> _seeds = [.. options.Endpoints];
@@ -35,8 +35,9 @@ internal sealed partial class ViewSource(
         _current ?? await RefreshAsync(seen: null, cancellationToken);
 
     /// <summary>
-    /// Fetches the view again unless someone already replaced <paramref name="seen"/> or a refresh just
-    /// ran; returns the table to use next (possibly the same one).
+    /// Fetches the view again unless someone already replaced <paramref name="seen"/>; returns the
+    /// table to use next (possibly the same one). Within <see cref="MinRefreshInterval"/> of the last
+    /// fetch the next one waits out the rest of the interval rather than being dropped.
     /// </summary>
     public Task<RoutingTable?> RefreshAsync(RoutingTable? seen, CancellationToken cancellationToken)
     {
@@ -44,14 +45,15 @@ internal sealed partial class ViewSource(
         lock (_gate)
         {
             RoutingTable? current = _current;
-            if (current is not null && (!ReferenceEquals(current, seen) || time.GetElapsedTime(_lastRefresh) < MinRefreshInterval))
+            if (current is not null && !ReferenceEquals(current, seen))
             {
                 return Task.FromResult<RoutingTable?>(current);
             }
 
             if (_refreshing is null || _refreshing.IsCompleted)
             {
-                _refreshing = Task.Run(FetchAsync, CancellationToken.None);
+                TimeSpan wait = _lastRefresh == 0 ? TimeSpan.Zero : MinRefreshInterval - time.GetElapsedTime(_lastRefresh);
+                _refreshing = Task.Run(() => FetchAsync(wait), CancellationToken.None);
             }
 
             refreshing = _refreshing;
@@ -65,8 +67,13 @@ internal sealed partial class ViewSource(
         _ = RefreshAsync(seen, CancellationToken.None).ContinueWith(
             static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
-    private async Task<RoutingTable?> FetchAsync()
+    private async Task<RoutingTable?> FetchAsync(TimeSpan wait)
     {
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, time);
+        }
+
         ClientTelemetry.ViewRefreshes.Add(1);
         RoutingTable? current = _current;
         IEnumerable<string> candidates = current is null ? _seeds : current.Ring.Nodes.Concat(_seeds);
