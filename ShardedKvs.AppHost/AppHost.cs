@@ -1,14 +1,14 @@
-using ShardedKvs.AppHost;
+using ShardedKvs.Aspire.Hosting;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
-var cluster = KvsClusterOptions.From(builder.Configuration);
+// The cluster: node-1..N, secrets, dashboard commands; shaped by the "Kvs" configuration section.
+var kvs = builder.AddShardedKvs<Projects.ShardedKvs_Node>("kvs", ShardedKvsClusterOptions.From(builder.Configuration));
 
-var clusterKey = builder.AddGeneratedSecret("cluster-key",
-    "Shared secret the nodes present to each other on internal calls (CLUSTER_KEY).");
-var adminKey = builder.AddGeneratedSecret("admin-key",
-    "Bearer token that PUT /kvs/view-change requires (ADMIN_KEY).");
-
-builder.AddKvsCluster(cluster, clusterKey, adminKey);
+// An app that uses it: gets ConnectionStrings:kvs and starts once the view serves.
+builder.AddProject<Projects.ShardedKvs_SampleApi>("sample-api", launchProfileName: null)
+    .WithHttpEndpoint(name: "http")
+    .WithReference(kvs)
+    .WaitFor(kvs);
 
 builder.Build().Run();

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Configuration;
-using ShardedKvs.AppHost;
+using ShardedKvs.Aspire.Hosting;
 
 namespace ShardedKvs.Tests.AppHost;
 
@@ -46,7 +46,7 @@ public sealed class AppHostLogicTests
     [Fact]
     public void Options_default_to_four_nodes_three_in_the_view_from_port_13801()
     {
-        var options = KvsClusterOptions.From(new ConfigurationBuilder().Build());
+        var options = ShardedKvsClusterOptions.From(new ConfigurationBuilder().Build());
 
         Assert.Equal((4, 3, 13801, null), (options.Nodes, options.InitialViewSize, options.BasePort, options.TokensPerNode));
         Assert.Equal(13804, options.PortOf(4));
@@ -62,6 +62,6 @@ public sealed class AppHostLogicTests
             .AddInMemoryCollection(new Dictionary<string, string?> { ["Kvs:Nodes"] = nodes, ["Kvs:InitialViewSize"] = viewSize })
             .Build();
 
-        Assert.Throws<InvalidOperationException>(() => KvsClusterOptions.From(configuration));
+        Assert.Throws<InvalidOperationException>(() => ShardedKvsClusterOptions.From(configuration));
     }
 }

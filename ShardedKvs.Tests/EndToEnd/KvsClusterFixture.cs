@@ -79,6 +79,13 @@ public abstract class KvsClusterFixture(int basePort) : IAsyncLifetime, IDisposa
     /// <summary>An HttpClient for node-<paramref name="node"/> (1-based).</summary>
     public HttpClient Client(int node) => App.CreateHttpClient(NodeName(node), "http");
 
+    /// <summary>An HttpClient for the sample app, once the AppHost reports it healthy (it waits for the cluster).</summary>
+    public async Task<HttpClient> SampleApiAsync(CancellationToken ct)
+    {
+        await App.ResourceNotifications.WaitForResourceHealthyAsync("sample-api", ct);
+        return App.CreateHttpClient("sample-api", "http");
+    }
+
     /// <summary>The address of node-<paramref name="node"/> as it appears in views: host:port.</summary>
     public string AddressOf(int node)
     {
@@ -149,3 +156,6 @@ public sealed class ViewChangeFixture() : KvsClusterFixture(23811);
 
 /// <summary>Cluster for <see cref="DashboardCommandTests"/>.</summary>
 public sealed class DashboardCommandFixture() : KvsClusterFixture(23821);
+
+/// <summary>Cluster and sample app for <see cref="SampleAppTests"/>.</summary>
+public sealed class SampleAppFixture() : KvsClusterFixture(23831);

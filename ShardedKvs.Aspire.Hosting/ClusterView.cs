@@ -1,4 +1,4 @@
-namespace ShardedKvs.AppHost;
+namespace ShardedKvs.Aspire.Hosting;
 
 /// <summary>A view as the nodes report it: its epoch and its members in order.</summary>
 public sealed record ClusterView(long Epoch, IReadOnlyList<string> Members)

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace ShardedKvs.AppHost;
+namespace ShardedKvs.Aspire.Hosting;
 
 /// <summary>A node's answer to GET /kvs/view.</summary>
 public sealed record NodeViewResponse(

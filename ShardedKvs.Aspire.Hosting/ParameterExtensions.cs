@@ -1,4 +1,4 @@
-namespace ShardedKvs.AppHost;
+namespace ShardedKvs.Aspire.Hosting;
 
 /// <summary>Secret parameters that never stop a fresh clone from starting.</summary>
 public static class ParameterExtensions

@@ -2,11 +2,11 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 
-namespace ShardedKvs.AppHost;
+namespace ShardedKvs.Aspire.Hosting;
 
 /// <summary>
 /// The AppHost's client for the nodes' admin API, a singleton registered by
-/// <see cref="KvsClusterExtensions.AddKvsCluster"/>. It owns its HttpClient rather than taking one
+/// <see cref="ShardedKvsBuilderExtensions.AddShardedKvs"/>. It owns its HttpClient rather than taking one
 /// from IHttpClientFactory, so no host-wide HttpClient defaults reach it (Aspire's testing builder
 /// adds a retrying resilience handler to every factory client): a view change must never be sent
 /// twice behind the user's back.

@@ -3,7 +3,7 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace ShardedKvs.AppHost;
+namespace ShardedKvs.Aspire.Hosting;
 
 /// <summary>
 /// Dashboard commands on each node resource: "Add to view", "Remove from view" and "Show view".

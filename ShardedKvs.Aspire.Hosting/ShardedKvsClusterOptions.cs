@@ -1,12 +1,12 @@
 using Microsoft.Extensions.Configuration;
 
-namespace ShardedKvs.AppHost;
+namespace ShardedKvs.Aspire.Hosting;
 
 /// <summary>
 /// Shape of the local cluster, from the "Kvs" configuration section (appsettings.json, user secrets,
 /// environment <c>Kvs__Nodes=5</c>, or the command line <c>-- --Kvs:Nodes=5</c>).
 /// </summary>
-public sealed class KvsClusterOptions
+public sealed class ShardedKvsClusterOptions
 {
     /// <summary>The configuration section these options are read from.</summary>
     public const string SectionName = "Kvs";
@@ -23,20 +23,27 @@ public sealed class KvsClusterOptions
     /// <summary>Ring tokens per node, passed to every node as Kvs__TokensPerNode; unset means the node's default.</summary>
     public int? TokensPerNode { get; set; }
 
+    /// <summary>
+    /// Copies of each key, passed to every node as Kvs__ReplicationFactor (nodes read it once
+    /// replication lands); unset means the node's default.
+    /// </summary>
+    public int? ReplicationFactor { get; set; }
+
     /// <summary>The port node-<paramref name="nodeNumber"/> listens on (numbers start at 1).</summary>
     public int PortOf(int nodeNumber) => BasePort + nodeNumber - 1;
 
     /// <summary>Reads the section and checks that the values describe a cluster that can start.</summary>
-    public static KvsClusterOptions From(IConfiguration configuration)
+    public static ShardedKvsClusterOptions From(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
 
-        var options = configuration.GetSection(SectionName).Get<KvsClusterOptions>() ?? new KvsClusterOptions();
+        var options = configuration.GetSection(SectionName).Get<ShardedKvsClusterOptions>() ?? new ShardedKvsClusterOptions();
         options.Validate();
         return options;
     }
 
-    private void Validate()
+    /// <summary>Checks that the values describe a cluster that can start; throws naming the first bad one.</summary>
+    public void Validate()
     {
         if (Nodes < 1)
         {
@@ -58,6 +65,11 @@ public sealed class KvsClusterOptions
         if (TokensPerNode is < 1)
         {
             throw new InvalidOperationException($"{SectionName}:TokensPerNode must be at least 1 when set (it is {TokensPerNode}).");
+        }
+
+        if (ReplicationFactor is < 1)
+        {
+            throw new InvalidOperationException($"{SectionName}:ReplicationFactor must be at least 1 when set (it is {ReplicationFactor}).");
         }
     }
 }
