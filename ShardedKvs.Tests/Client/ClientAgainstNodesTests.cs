@@ -76,6 +76,7 @@ public sealed class ClientAgainstNodesTests : IClassFixture<ClientAgainstNodesTe
         });
 
         Assert.Equal(0, forwards.Forwards);
+        Assert.Equal(ThreeNodes.TokensPerNode, _client.CurrentView!.TokensPerNode);
 
         // The counter does count: a plain request to a node that does not own the key is one forward.
         string elsewhere = keys.First(k => Keys.OwnerOf(_cluster[0], k) != _cluster[0].Address);
@@ -104,5 +105,15 @@ public sealed class ClientAgainstNodesTests : IClassFixture<ClientAgainstNodesTe
         Assert.Equal(ActivityKind.Server, nodeSpan!.Kind);
     }
 
-    public sealed class ThreeNodes : ClusterFixture;
+    /// <summary>Three nodes with a ring that is not the default one, so a client that ignored the
+    /// view's tokensPerNode would route keys to the wrong nodes (and cause forwards).</summary>
+    public sealed class ThreeNodes : ClusterFixture
+    {
+        public const int TokensPerNode = 64;
+
+        protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
+        {
+            ["Kvs:TokensPerNode"] = TokensPerNode.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+    }
 }
