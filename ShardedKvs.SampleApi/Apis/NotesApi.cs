@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using ShardedKvs.Client;
 
@@ -34,9 +35,20 @@ public static class NotesApi
     }
 
     private static async Task<Results<Created<Note>, Ok<Note>, BadRequest<ApiError>, JsonHttpResult<ApiError>>> PutAsync(
-        string key, Note note, ShardedKvsClient kvs, CancellationToken cancellationToken)
+        string key, HttpRequest request, ShardedKvsClient kvs, CancellationToken cancellationToken)
     {
-        if (note.Text is null)
+        // Read by hand, so a malformed body gets the same {"error","message"} answer as everything else.
+        Note? note;
+        try
+        {
+            note = await request.ReadFromJsonAsync<Note>(cancellationToken);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            return TypedResults.BadRequest(new ApiError("Invalid JSON body", "Send {\"text\":\"...\"} as application/json"));
+        }
+
+        if (note?.Text is null)
         {
             return TypedResults.BadRequest(new ApiError("Text is missing", "Send {\"text\":\"...\"}"));
         }

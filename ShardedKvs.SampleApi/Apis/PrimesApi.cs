@@ -15,21 +15,21 @@ public static class PrimesApi
 
     public static IEndpointRouteBuilder MapPrimesApi(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/primes/{limit:int}", GetPrimeCountAsync);
+        endpoints.MapGet("/primes/{limit}", GetPrimeCountAsync);
         return endpoints;
     }
 
     private static async Task<Results<Ok<PrimeCount>, BadRequest<ApiError>>> GetPrimeCountAsync(
-        int limit, HybridCache cache, TimeProvider time, CancellationToken cancellationToken)
+        string limit, HybridCache cache, TimeProvider time, CancellationToken cancellationToken)
     {
-        if (limit is < 0 or > MaxLimit)
+        if (!int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) || n > MaxLimit)
         {
-            return TypedResults.BadRequest(new ApiError("Limit out of range", $"limit must be between 0 and {MaxLimit}"));
+            return TypedResults.BadRequest(new ApiError("Limit out of range", $"limit must be a whole number from 0 to {MaxLimit}"));
         }
 
         PrimeCount result = await cache.GetOrCreateAsync(
-            $"primes:{limit}",
-            (limit, time),
+            $"primes:{n}",
+            (limit: n, time),
             static (state, ct) => ValueTask.FromResult(new PrimeCount(
                 state.limit, PrimeSieve.CountBelow(state.limit, ct), state.time.GetUtcNow(), Environment.ProcessId)),
             CacheFor10Minutes,

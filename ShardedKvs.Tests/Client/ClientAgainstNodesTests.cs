@@ -85,22 +85,29 @@ public sealed class ClientAgainstNodesTests : IClassFixture<ClientAgainstNodesTe
     }
 
     [Fact]
-    public async Task The_nodes_request_span_joins_the_clients_trace()
+    public async Task An_app_span_the_client_span_and_the_nodes_span_form_one_trace()
     {
+        using var app = new ActivitySource("ShardedKvs.Tests.App");
         var spans = new ConcurrentQueue<Activity>();
         using var listener = new ActivityListener
         {
-            ShouldListenTo = s => s.Name is ShardedKvsClientTelemetry.Name or "Microsoft.AspNetCore",
+            ShouldListenTo = s => s.Name is ShardedKvsClientTelemetry.Name or "Microsoft.AspNetCore" || s == app,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
             ActivityStopped = spans.Enqueue,
         };
         ActivitySource.AddActivityListener(listener);
 
-        await _client.PutAsync(Keys.Unique("traced"), "v");
+        Activity appSpan;
+        using (appSpan = app.StartActivity("GET /notes/{key}", ActivityKind.Server)!)
+        {
+            await _client.PutAsync(Keys.Unique("traced"), "v");
+        }
 
-        Activity clientSpan = spans.Single(s => s.Source.Name == ShardedKvsClientTelemetry.Name && s.OperationName == "kvs.client.put");
+        Activity clientSpan = spans.Single(s => s.Source.Name == ShardedKvsClientTelemetry.Name && s.TraceId == appSpan.TraceId);
+        Assert.Equal("kvs.client.put", clientSpan.OperationName);
+        Assert.Equal(appSpan.SpanId, clientSpan.ParentSpanId);
         Activity? nodeSpan = await Eventually.Until("the node's span of the PUT", TimeSpan.FromSeconds(10),
-            _ => Task.FromResult(spans.FirstOrDefault(s => s.Source.Name == "Microsoft.AspNetCore" && s.TraceId == clientSpan.TraceId)),
+            _ => Task.FromResult(spans.FirstOrDefault(s => s.Source.Name == "Microsoft.AspNetCore" && s.TraceId == appSpan.TraceId)),
             s => s is not null);
         Assert.Equal(ActivityKind.Server, nodeSpan!.Kind);
     }

@@ -64,4 +64,23 @@ public sealed class SampleAppTests(SampleAppFixture cluster) : IClassFixture<Sam
         Assert.Equal(HttpStatusCode.NoContent, (await app.DeleteAsync($"/notes/{key}", ct)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await app.GetAsync($"/notes/{key}", ct)).StatusCode);
     }
+
+    [Fact]
+    public async Task Bad_input_gets_a_json_error_and_stores_nothing()
+    {
+        using var timeout = new CancellationTokenSource(TestTimeout);
+        var ct = timeout.Token;
+        var app = await cluster.SampleApiAsync(ct);
+        var key = $"bad-{Guid.NewGuid():N}";
+
+        using var malformed = new StringContent("{not json", System.Text.Encoding.UTF8, "application/json");
+        var put = await app.PutAsync($"/notes/{key}", malformed, ct);
+        var primes = await app.GetAsync("/primes/many", ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, put.StatusCode);
+        Assert.Equal("Invalid JSON body", (await put.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("error").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, primes.StatusCode);
+        Assert.Equal("Limit out of range", (await primes.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("error").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await app.GetAsync($"/notes/{key}", ct)).StatusCode);
+    }
 }
