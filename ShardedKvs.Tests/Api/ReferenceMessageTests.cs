@@ -81,6 +81,7 @@ public sealed class ReferenceMessageTests(ThreeNodeFixture fixture) : IClassFixt
                 ["state"] = "serving",
                 ["epoch"] = 1,
                 ["view"] = Cluster.InitialView,
+                ["tokensPerNode"] = 256,
             });
         }
     }

@@ -151,6 +151,7 @@ public sealed class UnavailableNodeTests(StoppedOwnerFixture fixture) : IClassFi
             ["state"] = "idle",
             ["epoch"] = 1,
             ["view"] = Cluster.InitialView,
+            ["tokensPerNode"] = 256,
         });
         Assert.Equal(0, await Cluster[3].Client.KeyCountAsync());
     }
@@ -196,6 +197,7 @@ public sealed class UnavailableNodeTests(StoppedOwnerFixture fixture) : IClassFi
             ["state"] = "forming",
             ["epoch"] = 0,
             ["view"] = view,
+            ["tokensPerNode"] = 256,
         });
         Assert.Equal(0, await node.Client.KeyCountAsync());
         Assert.Equal(NodeStatus.Forming, node.Snapshot.Status);
