@@ -10,15 +10,13 @@ namespace Aspire.Hosting;
 /// <summary>Adds a local ShardedKvs cluster to an Aspire AppHost.</summary>
 public static class ShardedKvsBuilderExtensions
 {
-    private const string HealthPath = "/health";
-
     /// <summary>
     /// Adds a ShardedKvs cluster named <paramref name="name"/>: node-1 .. node-N (project
     /// <typeparamref name="TNodeProject"/>, i.e. <c>Projects.ShardedKvs_Node</c>), node-i listening on
     /// BasePort + i - 1 on an endpoint DCP does not proxy, so the address in the view is the one the
     /// node really listens on. node-1 .. node-K form the initial view; the others start idle, ready for
     /// the "Add to view" command. Every node gets the cluster secret, the admin key, a health check on
-    /// /health and the view commands. Reference the returned resource from an app with
+    /// its state (serving: Healthy, idle: Degraded, forming or silent: Unhealthy) and the view commands. Reference the returned resource from an app with
     /// <c>.WithReference(kvs).WaitFor(kvs)</c>; the app reads <c>ConnectionStrings:{name}</c>.
     /// </summary>
     /// <param name="builder">The AppHost builder.</param>
@@ -94,7 +92,7 @@ public static class ShardedKvsBuilderExtensions
                 .WithEnvironment("ADMIN_KEY", adminKey)
                 .WithOptionalSetting("Kvs__TokensPerNode", options.TokensPerNode)
                 .WithOptionalSetting("Kvs__ReplicationFactor", options.ReplicationFactor)
-                .WithHttpHealthCheck(HealthPath)
+                .WithNodeStateHealthCheck(addresses[i])
                 .WithViewCommands(addresses[i], addresses, adminKey);
         }
 
@@ -115,6 +113,15 @@ public static class ShardedKvsBuilderExtensions
             State = KnownResourceStates.Running,
             StartTimeStamp = DateTime.UtcNow,
         });
+    }
+
+    private static IResourceBuilder<ProjectResource> WithNodeStateHealthCheck(
+        this IResourceBuilder<ProjectResource> node, ReferenceExpression address)
+    {
+        var key = $"{node.Resource.Name}_state";
+        node.ApplicationBuilder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+            key, sp => new NodeStateHealthCheck(address, sp.GetRequiredService<KvsAdminClient>()), failureStatus: null, tags: null));
+        return node.WithHealthCheck(key);
     }
 
     private static IResourceBuilder<ProjectResource> WithOptionalSetting(

@@ -27,6 +27,21 @@ public sealed class ClusterBasicsTests(ClusterBasicsFixture cluster) : IClassFix
         Assert.Equal("idle", idle.String("state"));
     }
 
+    // The node's /health is a scheduler's readiness probe (503 while idle); the dashboard must still
+    // tell a node waiting to be added from a broken one.
+    [Fact]
+    public async Task The_dashboard_shows_serving_nodes_healthy_and_the_idle_node_degraded_with_its_reason()
+    {
+        using var timeout = new CancellationTokenSource(TestTimeout);
+        var idle = await cluster.App.ResourceNotifications.WaitForResourceAsync(
+            "node-4", e => e.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded, timeout.Token);
+        var serving = await cluster.App.ResourceNotifications.WaitForResourceAsync(
+            "node-1", e => e.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, timeout.Token);
+
+        Assert.Contains(idle.Snapshot.HealthReports, report => report.Description is { } d && d.Contains("idle", StringComparison.Ordinal));
+        Assert.Contains(serving.Snapshot.HealthReports, report => report.Description is { } d && d.Contains("serving", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Keys_written_through_one_node_are_read_through_another_which_forwards_to_the_owner()
     {
