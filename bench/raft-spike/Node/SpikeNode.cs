@@ -1,0 +1,70 @@
+using DotNext.Net.Cluster.Consensus.Raft;
+using DotNext.Net.Cluster.Consensus.Raft.Http;
+using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using RaftSpike.Security;
+
+namespace RaftSpike.Node;
+
+/// <summary>One Raft member embedded in ASP.NET Core the way the product would embed it: Raft on the
+/// node's own Kestrel port, calls signed with the cluster key in both directions.</summary>
+public static class SpikeNode
+{
+    public const string RaftPath = "/cluster-consensus/raft";
+
+    public static async Task<int> RunAsync(SpikeNodeOptions options)
+    {
+        Directory.CreateDirectory(options.DataDir);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(options.PublicEndPoint.ToString());
+        builder.Logging.ClearProviders().AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("DotNext", LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Diagnostics", LogLevel.Error);
+
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services
+            .UseInMemoryConfigurationStorage(members =>
+            {
+                foreach (int port in options.Members)
+                {
+                    members.Add(new(new Uri($"http://127.0.0.1:{port}/")));
+                }
+            })
+            .UseStateMachine<ConfigStateMachine>(new WriteAheadLog.Options { Location = Path.Combine(options.DataDir, "wal") });
+
+        var raftClient = builder.Services.AddHttpClient("raftClient")
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromMilliseconds(150) });
+        if (options.ClusterKey is { } key)
+        {
+            builder.Services.AddSingleton(new RaftSignature(key));
+            builder.Services.AddTransient<RaftSigningHandler>();
+            raftClient.AddHttpMessageHandler<RaftSigningHandler>();
+        }
+
+        builder.JoinCluster((config, _, _) =>
+        {
+            config.PublicEndPoint = options.PublicEndPoint;
+            config.ColdStart = options.ColdStart;
+            config.LowerElectionTimeout = 150;
+            config.UpperElectionTimeout = 300;
+            config.RequestTimeout = TimeSpan.FromSeconds(1);
+            config.RpcTimeout = TimeSpan.FromMilliseconds(150);
+        });
+
+        await using WebApplication app = builder.Build();
+        await app.RestoreStateAsync<ConfigStateMachine>();
+        if (options.ClusterKey is not null)
+        {
+            app.UseWhen(
+                context => context.Request.Path.StartsWithSegments(RaftPath, StringComparison.Ordinal),
+                branch => branch.UseMiddleware<RaftSignatureMiddleware>());
+        }
+
+        app.UseConsensusProtocolHandler();
+        app.MapSpikeApi();
+        Console.WriteLine($"node {options.PublicEndPoint} incarnation {options.Incarnation} data {options.DataDir} members [{string.Join(',', options.Members)}] coldStart={options.ColdStart} signed={options.ClusterKey is not null}");
+        await app.RunAsync();
+        return 0;
+    }
+}
