@@ -16,6 +16,9 @@ public static class ExperimentRunner
         ("e", "membership change with a dead member (2 of 3 alive)", MembershipExperiment.RunAsync),
         ("f", "SIGSTOP the leader, SIGCONT it after a new leader committed", StalledLeaderExperiment.RunAsync),
         ("g", "empty restart vs Raft's durability assumption: is an acknowledged entry lost?", EmptyRestartLossExperiment.RunAsync),
+        ("h", "the incarnation in the member URL: a restarted process as a new member", IncarnationIdentityExperiment.RunAsync),
+        ("i", "a process with the wrong cluster key", ForeignKeyExperiment.RunAsync),
+        ("j", "WAL across chunk boundaries (#292) and a whole-cluster restart from disk", WalRestartExperiment.RunAsync),
     ];
 
     public static async Task<int> RunAsync(string[] args)

@@ -12,6 +12,7 @@ public sealed record NodeState(
     string Value,
     long ValueIndex,
     long Applied,
+    long CorruptEntries,
     IReadOnlyList<MemberState> Members,
     long SignedCalls,
     long RefusedCalls)

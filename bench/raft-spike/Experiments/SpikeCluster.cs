@@ -41,10 +41,13 @@ public sealed class SpikeCluster : IDisposable
 
     public static int PortOf(string url) => new Uri(url).Port;
 
-    public NodeProcess Start(int port, IEnumerable<int> members, string? dataDir = null, bool coldStart = false)
+    public NodeProcess Start(int port, IEnumerable<int> members, string? dataDir = null) =>
+        Start(port, members.Select(p => p.ToString(CultureInfo.InvariantCulture)), dataDir, path: null, ClusterKey);
+
+    public NodeProcess Start(int port, IEnumerable<string> members, string? dataDir, string? path, string? clusterKey, int? snapshotEvery = null)
     {
         dataDir ??= Path.Combine(Directory, $"data-{port}");
-        var node = NodeProcess.Start(port, members, dataDir, Path.Combine(Directory, $"node-{port}.log"), ClusterKey, coldStart);
+        var node = NodeProcess.Start(port, members, dataDir, Path.Combine(Directory, $"node-{port}.log"), clusterKey, path, snapshotEvery);
         _nodes[port] = node;
         lock (s_everyNode)
         {
@@ -55,6 +58,19 @@ public sealed class SpikeCluster : IDisposable
     }
 
     public NodeProcess this[int port] => _nodes[port];
+
+    public async Task<int> StatusOfAsync(string url)
+    {
+        try
+        {
+            using var response = await _http.PostAsync(url, null);
+            return (int)response.StatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return 0;
+        }
+    }
 
     public async Task<NodeState?> StateAsync(int port)
     {
@@ -87,6 +103,24 @@ public sealed class SpikeCluster : IDisposable
         }
 
         return null;
+    }
+
+    /// <summary>The node that currently calls itself leader (leadership can move between two steps).</summary>
+    public async Task<int> LeaderNowAsync(IEnumerable<int> ports)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            var states = await Task.WhenAll(ports.Select(StateAsync));
+            if (states.FirstOrDefault(s => s is { IsLeader: true }) is { } leader)
+            {
+                return PortOf(leader.Self);
+            }
+
+            await Task.Delay(20);
+        }
+
+        throw new InvalidOperationException("no leader within 20 s");
     }
 
     public async Task<ProposeResult> ProposeAsync(int port, string value)
@@ -142,11 +176,14 @@ public sealed class SpikeCluster : IDisposable
         }
     }
 
-    public async Task<string> ChangeMembershipAsync(int leaderPort, string verb, int memberPort)
+    public Task<string> ChangeMembershipAsync(int leaderPort, string verb, int memberPort) =>
+        ChangeMembershipAsync(leaderPort, verb, Url(memberPort));
+
+    public async Task<string> ChangeMembershipAsync(int leaderPort, string verb, string memberUrl)
     {
         try
         {
-            using var response = await _http.PostAsync($"{Url(leaderPort)}spike/members/{verb}?uri={Uri.EscapeDataString(Url(memberPort))}", null);
+            using var response = await _http.PostAsync($"{Url(leaderPort)}spike/members/{verb}?uri={Uri.EscapeDataString(memberUrl)}", null);
             return $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)

@@ -13,7 +13,6 @@ namespace RaftSpike.Node;
 public sealed class ConfigStateMachine(SpikeNodeOptions options)
     : SimpleStateMachine(new DirectoryInfo(Path.Combine(options.DataDir, "snapshots")))
 {
-    private const int SnapshotEvery = 50;
     private volatile ConfigValue _current = ConfigValue.Empty;
 
     public ConfigValue Current => _current;
@@ -27,8 +26,23 @@ public sealed class ConfigStateMachine(SpikeNodeOptions options)
         }
 
         ConfigValue previous = _current;
-        _current = new ConfigValue(Encoding.UTF8.GetString(payload), entry.Index, previous.AppliedEntries + 1);
-        return ValueTask.FromResult(entry.Index % SnapshotEvery == 0);
+        string text = Encoding.UTF8.GetString(payload);
+        long corrupt = previous.CorruptEntries + (IsCorrupt(text) ? 1 : 0);
+        _current = new ConfigValue(text, entry.Index, previous.AppliedEntries + 1, corrupt);
+        return ValueTask.FromResult(entry.Index % options.SnapshotEvery == 0);
+    }
+
+    private static bool IsCorrupt(string text)
+    {
+        if (!text.StartsWith('#'))
+        {
+            return false;
+        }
+
+        int bar = text.IndexOf('|', StringComparison.Ordinal);
+        return bar < 0
+            || !int.TryParse(text.AsSpan(1, bar - 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int length)
+            || length != text.Length - bar - 1;
     }
 
     protected override ValueTask PersistAsync(IAsyncBinaryWriter writer, CancellationToken token)
@@ -41,6 +55,6 @@ public sealed class ConfigStateMachine(SpikeNodeOptions options)
     {
         string text = await File.ReadAllTextAsync(snapshotFile.FullName, token);
         int newline = text.IndexOf('\n', StringComparison.Ordinal);
-        _current = new ConfigValue(text[(newline + 1)..], long.Parse(text[..newline], System.Globalization.CultureInfo.InvariantCulture), 0);
+        _current = new ConfigValue(text[(newline + 1)..], long.Parse(text[..newline], System.Globalization.CultureInfo.InvariantCulture), 0, 0);
     }
 }

@@ -36,6 +36,7 @@ public static class SpikeApi
             value = value.Value,
             valueIndex = value.Index,
             applied = value.AppliedEntries,
+            corruptEntries = value.CorruptEntries,
             members = cluster.Members.Select(m => new { endPoint = m.EndPoint.ToString(), status = m.Status.ToString(), remote = m.IsRemote }),
             signedCalls = RaftSigningHandler.SignedCalls,
             refusedCalls = RaftSignatureMiddleware.Refused,

@@ -9,13 +9,14 @@ namespace RaftSpike.Node;
 /// node's own Kestrel port, calls signed with the cluster key in both directions.</summary>
 public static class SpikeNode
 {
-    public const string RaftPath = "/cluster-consensus/raft";
+    // DotNext serves Raft on the public endpoint's path, or on this one when that path is empty.
+    private const string DefaultRaftPath = "/cluster-consensus/raft";
 
     public static async Task<int> RunAsync(SpikeNodeOptions options)
     {
         Directory.CreateDirectory(options.DataDir);
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls(options.PublicEndPoint.ToString());
+        builder.WebHost.UseUrls(SpikeNodeOptions.UrlOf(options.Port, path: null));
         builder.Logging.ClearProviders().AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("DotNext", LogLevel.Information);
@@ -26,9 +27,9 @@ public static class SpikeNode
         builder.Services
             .UseInMemoryConfigurationStorage(members =>
             {
-                foreach (int port in options.Members)
+                foreach (Uri member in options.Members)
                 {
-                    members.Add(new(new Uri($"http://127.0.0.1:{port}/")));
+                    members.Add(new(member));
                 }
             })
             .UseStateMachine<ConfigStateMachine>(new WriteAheadLog.Options { Location = Path.Combine(options.DataDir, "wal") });
@@ -56,8 +57,9 @@ public static class SpikeNode
         await app.RestoreStateAsync<ConfigStateMachine>();
         if (options.ClusterKey is not null)
         {
+            string raftPath = options.Path is { Length: > 0 } path ? "/" + path : DefaultRaftPath;
             app.UseWhen(
-                context => context.Request.Path.StartsWithSegments(RaftPath, StringComparison.Ordinal),
+                context => context.Request.Path.StartsWithSegments(raftPath, StringComparison.Ordinal),
                 branch => branch.UseMiddleware<RaftSignatureMiddleware>());
         }
 
