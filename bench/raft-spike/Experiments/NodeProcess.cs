@@ -28,14 +28,16 @@ public sealed class NodeProcess
 
     public bool HasExited => _process.HasExited;
 
-    public static NodeProcess Start(int port, IEnumerable<string> members, string dataDir, string logPath, string? clusterKey, string? path = null, int? snapshotEvery = null)
+    public static NodeProcess Start(int port, IEnumerable<string> members, string dataDir, string logPath, string? clusterKey, string? path = null, int? snapshotEvery = null, string extra = "")
     {
         string memberList = string.Join(',', members);
         string arguments = $"node --port {port.ToString(CultureInfo.InvariantCulture)} --data {dataDir}"
             + (memberList.Length > 0 ? $" --members {memberList}" : string.Empty)
             + (clusterKey is null ? string.Empty : $" --key {clusterKey}")
             + (path is null ? string.Empty : $" --path {path}")
-            + (snapshotEvery is null ? string.Empty : $" --snapshot-every {snapshotEvery.Value.ToString(CultureInfo.InvariantCulture)}");
+            + (snapshotEvery is null ? string.Empty : $" --snapshot-every {snapshotEvery.Value.ToString(CultureInfo.InvariantCulture)}")
+            + (extra.Length == 0 ? string.Empty : " " + extra)
+            + (Environment.GetEnvironmentVariable("RAFT_SPIKE_ELECTION_MS") is { Length: > 0 } electionMs ? $" --election-ms {electionMs}" : string.Empty);
         var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
         start.ArgumentList.Add("-c");
         // exec: the child's pid is the node's own, so SIGKILL/SIGSTOP reach the node and nothing else.

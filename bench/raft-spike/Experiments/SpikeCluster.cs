@@ -44,10 +44,10 @@ public sealed class SpikeCluster : IDisposable
     public NodeProcess Start(int port, IEnumerable<int> members, string? dataDir = null) =>
         Start(port, members.Select(p => p.ToString(CultureInfo.InvariantCulture)), dataDir, path: null, ClusterKey);
 
-    public NodeProcess Start(int port, IEnumerable<string> members, string? dataDir, string? path, string? clusterKey, int? snapshotEvery = null)
+    public NodeProcess Start(int port, IEnumerable<string> members, string? dataDir, string? path, string? clusterKey, int? snapshotEvery = null, string extra = "")
     {
         dataDir ??= Path.Combine(Directory, $"data-{port}");
-        var node = NodeProcess.Start(port, members, dataDir, Path.Combine(Directory, $"node-{port}.log"), clusterKey, path, snapshotEvery);
+        var node = NodeProcess.Start(port, members, dataDir, Path.Combine(Directory, $"node-{port}.log"), clusterKey, path, snapshotEvery, extra);
         _nodes[port] = node;
         lock (s_everyNode)
         {

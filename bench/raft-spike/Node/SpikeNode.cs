@@ -24,15 +24,24 @@ public static class SpikeNode
 
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services
-            .UseInMemoryConfigurationStorage(members =>
+        if (options.PersistMembership)
+        {
+            // DotNext's own membership file: a restarted member knows the configuration it last saw.
+            // It cannot be seeded: the first member cold-starts and the leader adds the others.
+            builder.Services.UsePersistentConfigurationStorage(Path.Combine(options.DataDir, "membership"));
+        }
+        else
+        {
+            builder.Services.UseInMemoryConfigurationStorage(members =>
             {
                 foreach (Uri member in options.Members)
                 {
                     members.Add(new(member));
                 }
-            })
-            .UseStateMachine<ConfigStateMachine>(new WriteAheadLog.Options { Location = Path.Combine(options.DataDir, "wal") });
+            });
+        }
+
+        builder.Services.UseStateMachine<ConfigStateMachine>(new WriteAheadLog.Options { Location = Path.Combine(options.DataDir, "wal") });
 
         var raftClient = builder.Services.AddHttpClient("raftClient")
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromMilliseconds(150) });
@@ -47,10 +56,11 @@ public static class SpikeNode
         {
             config.PublicEndPoint = options.PublicEndPoint;
             config.ColdStart = options.ColdStart;
-            config.LowerElectionTimeout = 150;
-            config.UpperElectionTimeout = 300;
-            config.RequestTimeout = TimeSpan.FromSeconds(1);
-            config.RpcTimeout = TimeSpan.FromMilliseconds(150);
+            // Defaults of the DotNext example: 150-300 ms, RPC timeout = the lower bound.
+            config.LowerElectionTimeout = options.LowerElectionTimeoutMs;
+            config.UpperElectionTimeout = options.LowerElectionTimeoutMs * 2;
+            config.RequestTimeout = TimeSpan.FromMilliseconds(Math.Max(1000, options.LowerElectionTimeoutMs * 4));
+            config.RpcTimeout = TimeSpan.FromMilliseconds(options.LowerElectionTimeoutMs);
         });
 
         await using WebApplication app = builder.Build();
@@ -65,7 +75,7 @@ public static class SpikeNode
 
         app.UseConsensusProtocolHandler();
         app.MapSpikeApi();
-        Console.WriteLine($"node {options.PublicEndPoint} incarnation {options.Incarnation} data {options.DataDir} members [{string.Join(',', options.Members)}] coldStart={options.ColdStart} signed={options.ClusterKey is not null}");
+        Console.WriteLine($"node {options.PublicEndPoint} incarnation {options.Incarnation} data {options.DataDir} members [{string.Join(',', options.Members)}] coldStart={options.ColdStart} signed={options.ClusterKey is not null} election={options.LowerElectionTimeoutMs}-{options.LowerElectionTimeoutMs * 2} ms");
         await app.RunAsync();
         return 0;
     }

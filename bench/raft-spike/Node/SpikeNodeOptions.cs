@@ -11,7 +11,9 @@ public sealed record SpikeNodeOptions(
     bool ColdStart,
     string Incarnation,
     string? Path,
-    int SnapshotEvery)
+    int SnapshotEvery,
+    bool PersistMembership,
+    int LowerElectionTimeoutMs)
 {
     /// <summary>With a path, the member's identity (DotNext derives it from this URI) and its Raft
     /// route both carry it: a way to give each incarnation its own identity at the same host:port.</summary>
@@ -26,6 +28,8 @@ public sealed record SpikeNodeOptions(
         List<Uri> members = [];
         string? path = null;
         int snapshotEvery = 50;
+        bool persistMembership = false;
+        int electionMs = 150;
         string? data = null;
         string? key = null;
         bool coldStart = false;
@@ -40,6 +44,8 @@ public sealed record SpikeNodeOptions(
                 case "--data": data = args[++i]; break;
                 case "--key": key = args[++i]; break;
                 case "--cold-start": coldStart = true; break;
+                case "--persist-membership": persistMembership = true; break;
+                case "--election-ms": electionMs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }
@@ -57,7 +63,9 @@ public sealed record SpikeNodeOptions(
             coldStart,
             Guid.NewGuid().ToString("N")[..8],
             path,
-            snapshotEvery);
+            snapshotEvery,
+            persistMembership,
+            electionMs);
     }
 
     // A bare port means the member's root URL; anything else is the member's full URL.
