@@ -20,7 +20,7 @@ public static class ExperimentRunner
         ("i", "a process with the wrong cluster key", ForeignKeyExperiment.RunAsync),
         ("j", "WAL across chunk boundaries (#292) and a whole-cluster restart from disk", WalRestartExperiment.RunAsync),
         ("k", "cold start + add one at a time, persistent membership, replace a member, restart all", PersistentMembershipExperiment.RunAsync),
-        ("l", "static seed in memory + log on disk: replace a member, restart all with the stale seed", StaleSeedRestartExperiment.RunAsync),
+        ("l", "seeded membership (in memory / persistent file) + log on disk: replace a member, restart all with the stale seed", StaleSeedRestartExperiment.RunAsync),
     ];
 
     public static async Task<int> RunAsync(string[] args)

@@ -1,5 +1,7 @@
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.Http;
+using DotNext.Net.Cluster.Consensus.Raft.Membership;
+using Microsoft.AspNetCore.Connections;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using RaftSpike.Security;
 
@@ -24,21 +26,26 @@ public static class SpikeNode
 
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
-        if (options.PersistMembership)
+        switch (options.Membership)
         {
-            // DotNext's own membership file: a restarted member knows the configuration it last saw.
-            // It cannot be seeded: the first member cold-starts and the leader adds the others.
-            builder.Services.UsePersistentConfigurationStorage(Path.Combine(options.DataDir, "membership"));
-        }
-        else
-        {
-            builder.Services.UseInMemoryConfigurationStorage(members =>
-            {
-                foreach (Uri member in options.Members)
+            case MembershipStore.PersistentColdStart:
+                // DotNext's own membership file. It cannot be seeded through DotNext's API: the first
+                // member cold-starts and the leader adds the others.
+                builder.Services.UsePersistentConfigurationStorage(Path.Combine(options.DataDir, "membership"));
+                break;
+            case MembershipStore.PersistentSeed:
+                var seeded = await SeededMembershipStorage.OpenAsync(Path.Combine(options.DataDir, "membership"), options.Members);
+                builder.Services.AddSingleton<IClusterConfigurationStorage<UriEndPoint>>(seeded);
+                break;
+            default:
+                builder.Services.UseInMemoryConfigurationStorage(members =>
                 {
-                    members.Add(new(member));
-                }
-            });
+                    foreach (Uri member in options.Members)
+                    {
+                        members.Add(new(member));
+                    }
+                });
+                break;
         }
 
         builder.Services.UseStateMachine<ConfigStateMachine>(new WriteAheadLog.Options { Location = Path.Combine(options.DataDir, "wal") });
@@ -75,7 +82,7 @@ public static class SpikeNode
 
         app.UseConsensusProtocolHandler();
         app.MapSpikeApi();
-        Console.WriteLine($"node {options.PublicEndPoint} incarnation {options.Incarnation} data {options.DataDir} members [{string.Join(',', options.Members)}] coldStart={options.ColdStart} signed={options.ClusterKey is not null} election={options.LowerElectionTimeoutMs}-{options.LowerElectionTimeoutMs * 2} ms");
+        Console.WriteLine($"node {options.PublicEndPoint} incarnation {options.Incarnation} data {options.DataDir} members [{string.Join(',', options.Members)}] coldStart={options.ColdStart} membership={options.Membership} signed={options.ClusterKey is not null} election={options.LowerElectionTimeoutMs}-{options.LowerElectionTimeoutMs * 2} ms");
         await app.RunAsync();
         return 0;
     }

@@ -12,7 +12,7 @@ public sealed record SpikeNodeOptions(
     string Incarnation,
     string? Path,
     int SnapshotEvery,
-    bool PersistMembership,
+    MembershipStore Membership,
     int LowerElectionTimeoutMs)
 {
     /// <summary>With a path, the member's identity (DotNext derives it from this URI) and its Raft
@@ -28,7 +28,7 @@ public sealed record SpikeNodeOptions(
         List<Uri> members = [];
         string? path = null;
         int snapshotEvery = 50;
-        bool persistMembership = false;
+        var membership = MembershipStore.InMemorySeed;
         int electionMs = 150;
         string? data = null;
         string? key = null;
@@ -44,7 +44,8 @@ public sealed record SpikeNodeOptions(
                 case "--data": data = args[++i]; break;
                 case "--key": key = args[++i]; break;
                 case "--cold-start": coldStart = true; break;
-                case "--persist-membership": persistMembership = true; break;
+                case "--persist-membership": membership = MembershipStore.PersistentColdStart; break;
+                case "--seeded-membership": membership = MembershipStore.PersistentSeed; break;
                 case "--election-ms": electionMs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
@@ -64,7 +65,7 @@ public sealed record SpikeNodeOptions(
             Guid.NewGuid().ToString("N")[..8],
             path,
             snapshotEvery,
-            persistMembership,
+            membership,
             electionMs);
     }
 
