@@ -4,9 +4,11 @@ namespace RaftSpike.Experiments;
 
 /// <summary>
 /// (g) Raft assumes a member that acknowledged an entry still has it after a restart. With
-/// ShardedKvs' restart semantics (same address, empty memory) that is false. Sequence: follower X
-/// stalls; the leader commits V with follower Y; Y and the leader die; Y restarts (empty or with its
-/// data dir); X resumes. X and Y are a majority: does the committed V survive?
+/// ShardedKvs' restart semantics (same address, empty memory) that is false. Sequence: follower X is
+/// killed; the leader commits V with follower Y; Y and the leader are killed; Y restarts (empty or
+/// with its data dir) and X restarts with its data dir (which never saw V). X and Y are a majority:
+/// does the committed V survive? (X is killed rather than stopped: a stopped process still receives
+/// the leader's append into its socket buffer and applies it on SIGCONT, which hid the loss once.)
 /// </summary>
 public static class EmptyRestartLossExperiment
 {
@@ -27,19 +29,19 @@ public static class EmptyRestartLossExperiment
             int y = ports.Last(p => p != leader);
             await cluster.ProposeAsync(leader, "base");
             await Task.Delay(300);
-            cluster[x].Stop();
+            cluster[x].Kill();
             var acked = await cluster.ProposeAsync(leader, "acknowledged-V");
-            Line($"[{mode}] X=:{x} stalled; leader :{leader} committed 'acknowledged-V' with Y=:{y}: {acked.Ok} {acked.Body}");
+            Line($"[{mode}] X=:{x} killed; leader :{leader} committed 'acknowledged-V' with Y=:{y}: {acked.Ok} {acked.Body}");
 
             cluster[y].Kill();
             cluster[leader].Kill();
             string dataDir = empty ? System.IO.Path.Combine(cluster.Directory, $"data-{y}-incarnation-2") : cluster[y].DataDir;
             cluster.Start(y, ports, dataDir);
-            cluster[x].Continue();
+            cluster.Start(x, ports, cluster[x].DataDir);
             var survivors = new[] { x, y };
             int? next = await cluster.WaitForLeaderAsync(survivors, TimeSpan.FromSeconds(30), majorityOf: 3);
             string read = next is null ? "no leader" : await cluster.ReadAsync(next.Value, barrier: true);
-            Line($"[{mode}] leader and Y killed, Y restarted {mode}, X resumed: new leader :{next}; its committed value (read barrier): {read}");
+            Line($"[{mode}] leader and Y killed, Y restarted {mode}, X restarted from its data dir: new leader :{next}; its committed value (read barrier): {read}");
             bool lost = !read.Contains("acknowledged-V", StringComparison.Ordinal);
             Line($"[{mode}] ACKNOWLEDGED ENTRY {(lost ? "LOST" : "kept")}");
             await cluster.PrintStatesAsync($"[{mode}] states", survivors);
