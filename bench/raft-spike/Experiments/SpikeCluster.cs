@@ -179,7 +179,22 @@ public sealed class SpikeCluster : IDisposable
     public Task<string> ChangeMembershipAsync(int leaderPort, string verb, int memberPort) =>
         ChangeMembershipAsync(leaderPort, verb, Url(memberPort));
 
+    /// <summary>Asks the leader to change the membership; if leadership moved in between (it did,
+    /// with 150-300 ms timeouts on a busy machine), asks the new leader, and says so.</summary>
     public async Task<string> ChangeMembershipAsync(int leaderPort, string verb, string memberUrl)
+    {
+        string answer = await ChangeMembershipOnceAsync(leaderPort, verb, memberUrl);
+        var clock = Stopwatch.StartNew();
+        while (answer.Contains("NotLeaderException", StringComparison.Ordinal) && clock.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            int leader = await LeaderNowAsync(_nodes.Keys.ToArray());
+            answer = $"{await ChangeMembershipOnceAsync(leader, verb, memberUrl)} (retried on :{leader}: leadership had moved)";
+        }
+
+        return answer;
+    }
+
+    private async Task<string> ChangeMembershipOnceAsync(int leaderPort, string verb, string memberUrl)
     {
         try
         {
@@ -190,6 +205,20 @@ public sealed class SpikeCluster : IDisposable
         {
             return $"{e.GetType().Name}: {e.Message}";
         }
+    }
+
+    /// <summary>Proposes to <paramref name="leaderPort"/>; if it is no longer leader, finds the new
+    /// one among <paramref name="ports"/> and retries once. Returns the leader it ended on.</summary>
+    public async Task<(ProposeResult Result, int Leader, bool Moved)> ProposeFollowingLeaderAsync(int leaderPort, IReadOnlyList<int> ports, string value)
+    {
+        var result = await ProposeAsync(leaderPort, value);
+        if (result.Ok || !(result.Status == 421 || result.Body.Contains("NotLeaderException", StringComparison.Ordinal)))
+        {
+            return (result, leaderPort, false);
+        }
+
+        int leader = await LeaderNowAsync(ports);
+        return (await ProposeAsync(leader, value), leader, true);
     }
 
     public async Task PrintStatesAsync(string title, IEnumerable<int> ports)

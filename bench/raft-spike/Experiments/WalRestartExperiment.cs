@@ -35,14 +35,10 @@ public static class WalRestartExperiment
         {
             string text = $"entry-{i.ToString(CultureInfo.InvariantCulture)}-" + new string('x', random.Next(300, 900));
             last = $"#{text.Length.ToString(CultureInfo.InvariantCulture)}|{text}";
-            var result = await cluster.ProposeAsync(leader, last);
-            if (result.Status == 421)
-            {
-                // Leadership moved without any fault injected: count it, find the leader, retry once.
-                leaderChanges++;
-                leader = await cluster.LeaderNowAsync(ports);
-                result = await cluster.ProposeAsync(leader, last);
-            }
+            // Leadership can move without any fault injected: count it, follow the leader, retry once.
+            var (result, now, moved) = await cluster.ProposeFollowingLeaderAsync(leader, ports, last);
+            leader = now;
+            leaderChanges += moved ? 1 : 0;
 
             if (!result.Ok)
             {
