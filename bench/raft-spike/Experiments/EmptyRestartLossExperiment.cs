@@ -24,14 +24,17 @@ public static class EmptyRestartLossExperiment
                 cluster.Start(port, ports);
             }
 
-            int leader = await cluster.WaitForLeaderAsync(ports, TimeSpan.FromSeconds(30)) ?? throw new InvalidOperationException("no leader");
-            int x = ports.First(p => p != leader);
-            int y = ports.Last(p => p != leader);
-            await cluster.ProposeAsync(leader, "base");
+            int first = await cluster.WaitForLeaderAsync(ports, TimeSpan.FromSeconds(30)) ?? throw new InvalidOperationException("no leader");
+            _ = await cluster.ProposeAnywhereAsync(ports, "base", TimeSpan.FromSeconds(15)) ?? throw new InvalidOperationException("no commit");
             await Task.Delay(300);
+            int x = ports.First(p => p != first);
             cluster[x].Kill();
-            var acked = await cluster.ProposeAsync(leader, "acknowledged-V");
-            Line($"[{mode}] X=:{x} killed; leader :{leader} committed 'acknowledged-V' with Y=:{y}: {acked.Ok} {acked.Body}");
+            // Whoever leads now commits V with the only other live member, Y.
+            var committed = await cluster.ProposeAnywhereAsync(ports.Where(p => p != x).ToArray(), "acknowledged-V", TimeSpan.FromSeconds(15))
+                ?? throw new InvalidOperationException("V not committed");
+            int leader = committed.Port;
+            int y = ports.Single(p => p != x && p != leader);
+            Line($"[{mode}] X=:{x} killed; leader :{leader} committed 'acknowledged-V' with Y=:{y}: {committed.Result.Body}");
 
             cluster[y].Kill();
             cluster[leader].Kill();
