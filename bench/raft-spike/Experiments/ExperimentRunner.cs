@@ -21,6 +21,7 @@ public static class ExperimentRunner
         ("j", "WAL across chunk boundaries (#292) and a whole-cluster restart from disk", WalRestartExperiment.RunAsync),
         ("k", "cold start + add one at a time, persistent membership, replace a member, restart all", PersistentMembershipExperiment.RunAsync),
         ("l", "seeded membership (in memory / persistent file) + log on disk: replace a member, restart all with the stale seed", StaleSeedRestartExperiment.RunAsync),
+        ("m", "remove a dead member, add a replacement, SIGKILL the leader at once: can the rest elect?", AddThenLeaderDiesExperiment.RunAsync),
     ];
 
     public static async Task<int> RunAsync(string[] args)
