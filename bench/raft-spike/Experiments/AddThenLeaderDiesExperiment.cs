@@ -14,18 +14,21 @@ public static class AddThenLeaderDiesExperiment
 
     public static async Task RunAsync()
     {
-        int wedged = 0;
-        for (int trial = 1; trial <= Trials; trial++)
+        foreach (bool waitForPropagation in new[] { false, true })
         {
-            wedged += await TrialAsync(trial) ? 0 : 1;
-        }
+            int wedged = 0;
+            for (int trial = 1; trial <= Trials; trial++)
+            {
+                wedged += await TrialAsync(trial, waitForPropagation) ? 0 : 1;
+            }
 
-        Line($"a leader elected by B and D in {Trials - wedged}/{Trials} trials");
+            Line($"{(waitForPropagation ? "[killed once B and D list D as a member]" : "[killed at once]")} a leader elected by B and D in {Trials - wedged}/{Trials} trials");
+        }
     }
 
-    private static async Task<bool> TrialAsync(int trial)
+    private static async Task<bool> TrialAsync(int trial, bool waitForPropagation)
     {
-        using var cluster = new SpikeCluster($"m-add-then-leader-dies-{trial}", ClusterKey);
+        using var cluster = new SpikeCluster($"m-add-then-leader-dies-{(waitForPropagation ? "after-propagation" : "at-once")}-{trial}", ClusterKey);
         var seed = SpikeCluster.Ports(3);
         int d = SpikeCluster.BasePort + 3;
         string[] members = seed.Select(p => p.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
@@ -50,11 +53,23 @@ public static class AddThenLeaderDiesExperiment
         a = await cluster.LeaderNowAsync(seed.Where(p => p != c));
         int b = seed.Single(p => p != a && p != c);
         string added = await cluster.ChangeMembershipAsync(a, "add", d);
+        var propagation = Stopwatch.StartNew();
+        if (waitForPropagation)
+        {
+            // What a wrapper could do: hold the next step until the survivors act on the new membership.
+            string dUrl = SpikeCluster.Url(d);
+            while (propagation.Elapsed < TimeSpan.FromSeconds(10)
+                && !(await Task.WhenAll(new[] { b, d }.Select(cluster.StateAsync))).All(s => s?.Members.Any(m => m.EndPoint == dUrl) == true))
+            {
+                await Task.Delay(10);
+            }
+        }
+
         cluster[a].Kill();
         clock.Restart();
         int? leader = await cluster.WaitForLeaderAsync([b, d], TimeSpan.FromSeconds(20), majorityOf: 3);
         var commit = leader is null ? null : await cluster.ProposeAnywhereAsync([b, d], "after", TimeSpan.FromSeconds(10));
-        Line($"trial {trial}: removed dead :{c} ({removed}); added :{d} on leader :{a} ({added}); killed :{a} at once; "
+        Line($"trial {trial}: removed dead :{c} ({removed}); added :{d} on leader :{a} ({added}); killed :{a} {(waitForPropagation ? $"after {propagation.Elapsed.TotalMilliseconds:F0} ms of propagation" : "at once")}; "
             + (leader is null ? "NO LEADER among B and D within 20 s" : $"leader :{leader} after {clock.Elapsed.TotalMilliseconds:F0} ms, commit {(commit is null ? "NONE" : "ok")}"));
         if (leader is null)
         {
