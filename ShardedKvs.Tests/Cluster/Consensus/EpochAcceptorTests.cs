@@ -74,4 +74,28 @@ public class EpochAcceptorTests
         Assert.Equal(RoundPhase.Preempted, round.Phase);
         Assert.Equal(new Ballot(7, "rival"), round.HigherBallot);
     }
+
+    // The case that wedged DotNext's Raft (docs/consensus-evaluation.md, experiment m): {A, B} add D,
+    // and A dies at once. B and D are a majority of the epoch that added D, and D learns that epoch from
+    // the very proposal that asks for its vote, so they exclude A without it.
+    [Fact]
+    public void After_adding_a_member_the_survivors_and_the_newcomer_exclude_the_dead_one_without_it()
+    {
+        PlacedMember a = ConfigTransitionsTests.Member(0), b = ConfigTransitionsTests.Member(1), d = ConfigTransitionsTests.Member(3);
+        ClusterConfig two = ConfigTransitions.Form([a, b], replicationFactor: 2);
+        ClusterConfig three = ConfigTransitions.Apply(two, new ConfigChange.ChangeView([a, b, d])).Next!;
+        var atB = new EpochAcceptor(three);
+        var atD = new EpochAcceptor(two); // it never heard that it was added
+
+        var round = new ProposalRound(three, new Ballot(1, b.Address), new ConfigChange.Exclude(a));
+        round.OnPromise(b, atB.OnPrepare(round.Prepare));
+        round.OnPromise(d, atD.OnPrepare(round.Prepare));
+        Assert.Equal(RoundPhase.Accepting, round.Phase);
+        round.OnAccepted(b, atB.OnAccept(round.Accept));
+        round.OnAccepted(d, atD.OnAccept(round.Accept));
+
+        Assert.Equal(RoundPhase.Decided, round.Phase);
+        Assert.True(round.Value!.MemberAt(a.Address)!.Excluded);
+        Assert.Same(three, atD.Decided);
+    }
 }
