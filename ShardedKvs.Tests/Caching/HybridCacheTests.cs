@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.DependencyInjection;
 using ShardedKvs.Tests.Api;
@@ -20,6 +21,11 @@ public sealed class HybridCacheTests : IClassFixture<HybridCacheTests.TwoNodes>
         int computed = 0;
 
         string a = await first.GetRequiredService<HybridCache>().GetOrCreateAsync(key, _ => ValueTask.FromResult($"answer-{Interlocked.Increment(ref computed)}"));
+
+        // HybridCache may finish writing its second level after GetOrCreateAsync returned: wait for
+        // the entry to be in ShardedKvs (the condition the second instance relies on), not for a time.
+        IDistributedCache secondLevel = first.GetRequiredService<IDistributedCache>();
+        await Eventually.WaitUntilAsync(async () => await secondLevel.GetAsync(key) is not null, TimeSpan.FromSeconds(30), $"'{key}' to reach ShardedKvs");
         string b = await second.GetRequiredService<HybridCache>().GetOrCreateAsync(key, _ => ValueTask.FromResult($"answer-{Interlocked.Increment(ref computed)}"));
 
         Assert.Equal("answer-1", a);
