@@ -7,14 +7,13 @@ public enum AttemptFailure
     NotSent,
 
     /// <summary>
-    /// 503 naming the current view (node forming, idle, or not owning the key in any view it knows),
-    /// or 503 without an owner (key in flight between nodes): the node did not execute it.
+    /// 503 with <c>"executed": false</c>, naming the current view (node forming, idle, or not owning the
+    /// key in any view it knows), or without an owner (key in flight between nodes): nothing executed it.
     /// </summary>
     NotExecuted,
 
     /// <summary>
-    /// 503 naming an owner but no view: the node forwarded to that owner and could not get an answer
-    /// (or the owner's keys are unavailable). A write may have landed.
+    /// 503 naming an owner it forwarded to and could not get an answer from. A write may have landed.
     /// </summary>
     OwnerFailed,
 

@@ -10,4 +10,5 @@ internal sealed record KeyAnswer(
     [property: JsonPropertyName("address")] string? Address,
     [property: JsonPropertyName("view")] string? View,
     [property: JsonPropertyName("error")] string? Error,
-    [property: JsonPropertyName("message")] string? Message);
+    [property: JsonPropertyName("message")] string? Message,
+    [property: JsonPropertyName("executed")] bool? Executed = null);

@@ -83,6 +83,12 @@ public static class KeyResponseWriter
                     json.WriteString("view"u8, snapshot.Current.Text);
                 }
 
+                // Tells a client it may send a write again; absent when a write may have landed.
+                if (outcome.WasNotExecuted)
+                {
+                    json.WriteBoolean("executed"u8, false);
+                }
+
                 status = StatusCodes.Status503ServiceUnavailable;
                 break;
         }

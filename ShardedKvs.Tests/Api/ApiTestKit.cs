@@ -70,7 +70,8 @@ internal static class ApiAssert
             $"expected {(int)status} {expected.ToJsonString()}{Environment.NewLine}     got {response}");
     }
 
-    public static JsonObject Error(string error, string message, string? address = null, string? view = null)
+    /// <param name="notExecuted">A 503 that proves nothing was executed carries <c>"executed": false</c>.</param>
+    public static JsonObject Error(string error, string message, string? address = null, string? view = null, bool notExecuted = false)
     {
         var body = new JsonObject { ["error"] = error, ["message"] = message };
         if (address is not null)
@@ -81,6 +82,11 @@ internal static class ApiAssert
         if (view is not null)
         {
             body["view"] = view;
+        }
+
+        if (notExecuted)
+        {
+            body["executed"] = false;
         }
 
         return body;

@@ -91,6 +91,21 @@ public sealed class ClientRetryTests : IDisposable
         Assert.Single(_nodes.KeyRequests);
     }
 
+    // The owner answered that it cannot serve the key (its keys are unavailable): the node says so
+    // with "executed": false, so the write may be sent again even though an owner is named.
+    [Fact]
+    public async Task A_write_that_an_owner_refused_without_executing_is_retried()
+    {
+        int puts = 0;
+        _nodes.Answer = (_, _, _) => Interlocked.Increment(ref puts) == 1
+            ? ScriptedNodes.Json(HttpStatusCode.ServiceUnavailable,
+                """{"error":"Keys of n3:3 are unavailable","message":"Error in PUT","executed":false,"address":"n3:3"}""")
+            : ScriptedNodes.Json(HttpStatusCode.Created, """{"message":"Added successfully","replaced":false}""");
+
+        Assert.Equal(PutResult.Created, await _client.PutAsync("k", "v"));
+        Assert.Equal(2, puts);
+    }
+
     [Fact]
     public async Task A_delete_whose_connection_broke_after_sending_is_not_repeated()
     {

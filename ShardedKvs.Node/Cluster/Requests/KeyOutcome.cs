@@ -15,4 +15,8 @@ public readonly record struct KeyOutcome(OutcomeKind Kind, ReadOnlyMemory<byte> 
     public static KeyOutcome Replaced { get; } = new(OutcomeKind.Replaced);
 
     public bool IsSuccess => Kind is OutcomeKind.Found or OutcomeKind.NotFound or OutcomeKind.Created or OutcomeKind.Replaced;
+
+    /// <summary>A failure that proves the request was not executed anywhere (a client may safely send
+    /// a write again); only <see cref="OutcomeKind.OwnerUnreachable"/> leaves the outcome unknown.</summary>
+    public bool WasNotExecuted => Kind is OutcomeKind.NotServing or OutcomeKind.OwnerUnavailable or OutcomeKind.KeyBusy;
 }

@@ -20,7 +20,7 @@ public enum OutcomeKind
     /// <summary>The owner could not be reached or did not answer in time; the outcome of a write is unknown.</summary>
     OwnerUnreachable,
 
-    /// <summary>The owner answered that it cannot serve the key now.</summary>
+    /// <summary>The owner answered that it cannot serve the key now (or its keys are unavailable): nothing was executed.</summary>
     OwnerUnavailable,
 
     /// <summary>The key stayed in flight between nodes longer than a request may wait.</summary>

@@ -215,8 +215,11 @@ public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
             case OutcomeKind.Found or OutcomeKind.NotFound or OutcomeKind.Created or OutcomeKind.Replaced:
                 return new KeyOutcome(frame.Kind, Owner: owner);
             default:
+                // The owner refused (not executed), unless its own forward to a newer owner went
+                // unanswered: then, as for a forward of ours, a write's outcome is unknown.
                 string error = frame.Error.IsEmpty ? $"Owner {owner} answered {frame.Kind}" : Encoding.UTF8.GetString(frame.Error);
-                return new KeyOutcome(OutcomeKind.OwnerUnavailable, Owner: owner, Error: error);
+                OutcomeKind kind = frame.Kind == OutcomeKind.OwnerUnreachable ? OutcomeKind.OwnerUnreachable : OutcomeKind.OwnerUnavailable;
+                return new KeyOutcome(kind, Owner: owner, Error: error);
         }
     }
 
