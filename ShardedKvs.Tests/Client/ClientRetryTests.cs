@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Time.Testing;
 using ShardedKvs.Client;
 using ShardedKvs.Ring;
+using ShardedKvs.Tests.Infrastructure;
 
 namespace ShardedKvs.Tests.Client;
 
@@ -196,12 +197,10 @@ public sealed class ClientRetryTests : IDisposable
     private async Task<ShardedKvsView> WaitForEpochAsync(long epoch)
     {
         // The refresh an answer triggers runs in the background; wait for it with a deadline.
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (_client.CurrentView is not { } view || view.Epoch < epoch)
-        {
-            await Task.Delay(10, deadline.Token);
-        }
-
+        await Eventually.WaitUntilAsync(
+            () => Task.FromResult(_client.CurrentView is { } view && view.Epoch >= epoch),
+            TimeSpan.FromSeconds(10),
+            $"the client to adopt epoch {epoch}");
         return _client.CurrentView!;
     }
 }
