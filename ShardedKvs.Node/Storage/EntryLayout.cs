@@ -1,14 +1,20 @@
+using System.Buffers.Binary;
+
 namespace ShardedKvs.Node.Storage;
 
 /// <summary>
-/// One stored key and its value in a single array: [key length, 7-bit varint][key UTF-8][value].
+/// One stored key and its value in a single array:
+/// [key length, 7-bit varint][key UTF-8][version, 8 bytes little-endian][value].
 /// One object per key instead of a dictionary node, a UTF-16 string and a value array: the
 /// 1M × 100 B load goes from three object headers and two pointers per key to one header.
+/// The version orders a key's replicated writes (see docs/replication.md); 0 for a plain write.
 /// An entry is never written after it is published; a new value is a new entry.
 /// </summary>
 internal static class EntryLayout
 {
-    public static byte[] Create(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    private const int VersionBytes = sizeof(long);
+
+    public static byte[] Create(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long version = 0)
     {
         int header = VarintLength(key.Length);
 
@@ -16,7 +22,7 @@ internal static class EntryLayout
         // it would be copied up to gen2 and, once replaced, leave a hole there that RSS keeps until a
         // compacting full GC. The POH allocates it in place once and reuses freed space from a free
         // list. Allocation is slower (a locked path), a fair price for one allocation per PUT.
-        byte[] entry = GC.AllocateUninitializedArray<byte>(header + key.Length + value.Length, pinned: true);
+        byte[] entry = GC.AllocateUninitializedArray<byte>(header + key.Length + VersionBytes + value.Length, pinned: true);
         int position = 0;
         uint rest = (uint)key.Length;
         while (rest >= 0x80)
@@ -27,7 +33,8 @@ internal static class EntryLayout
 
         entry[position] = (byte)rest;
         key.CopyTo(entry.AsSpan(header));
-        value.CopyTo(entry.AsSpan(header + key.Length));
+        BinaryPrimitives.WriteInt64LittleEndian(entry.AsSpan(header + key.Length), version);
+        value.CopyTo(entry.AsSpan(header + key.Length + VersionBytes));
         return entry;
     }
 
@@ -40,7 +47,13 @@ internal static class EntryLayout
     public static ReadOnlyMemory<byte> Value(byte[] entry)
     {
         int length = KeyLength(entry, out int header);
-        return entry.AsMemory(header + length);
+        return entry.AsMemory(header + length + VersionBytes);
+    }
+
+    public static long Version(byte[] entry)
+    {
+        int length = KeyLength(entry, out int header);
+        return BinaryPrimitives.ReadInt64LittleEndian(entry.AsSpan(header + length));
     }
 
     public static bool HasKey(byte[] entry, ReadOnlySpan<byte> key)

@@ -52,6 +52,17 @@ public sealed class KeyValueStore
         return entry is not null;
     }
 
+    /// <summary>Like <see cref="TryGet(string, out ReadOnlyMemory{byte})"/>, with the version the value was written at.</summary>
+    public bool TryGet(string key, out ReadOnlyMemory<byte> value, out long version)
+    {
+        using var utf8 = new Utf8Key(key, stackalloc byte[Utf8Key.StackBytes]);
+        ulong hash = Hash(utf8.Bytes, _seed);
+        byte[]? entry = SegmentOf(hash).Find(utf8.Bytes, hash);
+        value = entry is null ? default : EntryLayout.Value(entry);
+        version = entry is null ? 0 : EntryLayout.Version(entry);
+        return entry is not null;
+    }
+
     public bool Contains(string key) => TryGet(key, out _);
 
     /// <summary>Stores a copy of the value; true when it replaced an existing one. Decided
@@ -61,6 +72,24 @@ public sealed class KeyValueStore
         using var utf8 = new Utf8Key(key, stackalloc byte[Utf8Key.StackBytes]);
         ulong hash = Hash(utf8.Bytes, _seed);
         return SegmentOf(hash).Put(utf8.Bytes, hash, EntryLayout.Create(utf8.Bytes, value));
+    }
+
+    /// <summary>Stores the value at <paramref name="version"/> unless the key already holds that
+    /// version or a newer one: a replicated write that arrives late never overwrites a newer one.</summary>
+    public PutOutcome PutIfNewer(string key, ReadOnlySpan<byte> value, long version)
+    {
+        using var utf8 = new Utf8Key(key, stackalloc byte[Utf8Key.StackBytes]);
+        ulong hash = Hash(utf8.Bytes, _seed);
+        return SegmentOf(hash).Put(utf8.Bytes, hash, EntryLayout.Create(utf8.Bytes, value, version), onlyIfNewer: true);
+    }
+
+    /// <summary>Removes the key only if the value it holds was written at a version below
+    /// <paramref name="version"/> (a replicated delete never removes a newer write).</summary>
+    public bool RemoveIfOlderThan(string key, long version)
+    {
+        using var utf8 = new Utf8Key(key, stackalloc byte[Utf8Key.StackBytes]);
+        ulong hash = Hash(utf8.Bytes, _seed);
+        return SegmentOf(hash).Remove(utf8.Bytes, hash, expected: null, olderThan: version);
     }
 
     public bool Remove(string key)

@@ -44,7 +44,12 @@ internal sealed class StoreSegment(long seed)
     }
 
     /// <summary>Stores <paramref name="entry"/> under <paramref name="key"/>; true when it replaced one.</summary>
-    public bool Put(ReadOnlySpan<byte> key, ulong hash, byte[] entry)
+    public bool Put(ReadOnlySpan<byte> key, ulong hash, byte[] entry) =>
+        Put(key, hash, entry, onlyIfNewer: false) == PutOutcome.Replaced;
+
+    /// <summary>Stores <paramref name="entry"/> unless, when <paramref name="onlyIfNewer"/>, the key
+    /// holds an entry of the same or a newer version.</summary>
+    public PutOutcome Put(ReadOnlySpan<byte> key, ulong hash, byte[] entry, bool onlyIfNewer)
     {
         lock (_gate)
         {
@@ -60,8 +65,13 @@ internal sealed class StoreSegment(long seed)
                 }
                 else if (EntryLayout.HasKey(current, key))
                 {
+                    if (onlyIfNewer && EntryLayout.Version(current) >= EntryLayout.Version(entry))
+                    {
+                        return PutOutcome.Stale;
+                    }
+
                     Volatile.Write(ref slots[i], entry);
-                    return true;
+                    return PutOutcome.Replaced;
                 }
             }
 
@@ -82,12 +92,16 @@ internal sealed class StoreSegment(long seed)
 
             Volatile.Write(ref slots[free], entry);
             Volatile.Write(ref _count, _count + 1);
-            return false;
+            return PutOutcome.Created;
         }
     }
 
     /// <summary>Removes the key; when <paramref name="expected"/> is set, only while it still holds that very entry.</summary>
-    public bool Remove(ReadOnlySpan<byte> key, ulong hash, byte[]? expected)
+    public bool Remove(ReadOnlySpan<byte> key, ulong hash, byte[]? expected) => Remove(key, hash, expected, olderThan: null);
+
+    /// <summary>Removes the key; when <paramref name="expected"/> is set, only while it still holds that
+    /// very entry; when <paramref name="olderThan"/> is set, only if its version is below it.</summary>
+    public bool Remove(ReadOnlySpan<byte> key, ulong hash, byte[]? expected, long? olderThan)
     {
         lock (_gate)
         {
@@ -100,7 +114,7 @@ internal sealed class StoreSegment(long seed)
                     continue;
                 }
 
-                if (expected is not null && current != expected)
+                if ((expected is not null && current != expected) || EntryLayout.Version(current) >= olderThan)
                 {
                     return false;
                 }

@@ -15,4 +15,7 @@ public readonly struct StoredEntry
     public string Key => Encoding.UTF8.GetString(KeyUtf8);
 
     public ReadOnlyMemory<byte> Value => EntryLayout.Value(_entry);
+
+    /// <summary>The version the value was written at (0 for a write that was not replicated).</summary>
+    public long Version => EntryLayout.Version(_entry);
 }
