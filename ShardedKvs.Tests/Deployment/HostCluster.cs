@@ -93,26 +93,7 @@ public sealed class HostCluster : IAsyncDisposable
 
     public string LogOf(int host) => string.Join('\n', _logs[host].TakeLast(40));
 
-    public ValueTask DisposeAsync()
-    {
-        foreach (Process? node in _nodes)
-        {
-            if (node is not null && !node.HasExited)
-            {
-                node.Kill(entireProcessTree: true);
-                node.WaitForExit();
-            }
-
-            node?.Dispose();
-        }
-
-        foreach (HttpClient client in Clients)
-        {
-            client.Dispose();
-        }
-
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask DisposeAsync() => NodeProcesses.StopAllAsync(_nodes, Clients);
 
     private void Keep(int host, string? line)
     {

@@ -93,24 +93,5 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     private async Task<string?> StateAsync(int index) => (await ViewAsync(index))?["state"]?.GetValue<string>();
 
-    public ValueTask DisposeAsync()
-    {
-        foreach (Process? process in _processes)
-        {
-            if (process is not null && !process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit();
-            }
-
-            process?.Dispose();
-        }
-
-        foreach (HttpClient client in Clients)
-        {
-            client.Dispose();
-        }
-
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask DisposeAsync() => NodeProcesses.StopAllAsync(_processes, Clients);
 }
