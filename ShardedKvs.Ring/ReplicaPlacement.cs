@@ -40,9 +40,6 @@ public sealed class ReplicaPlacement
         return -1;
     }
 
-    /// <summary>The key's primary by address, or null when every replica of it is gone.</summary>
-    public string? PrimaryOf(string key) => PrimaryIndexOfHash(StableHash.Of(key)) is int i and >= 0 ? Nodes[i] : null;
-
     /// <summary>How many of the key's replicas are in sync.</summary>
     public int InSyncCountOfHash(ulong keyHash)
     {

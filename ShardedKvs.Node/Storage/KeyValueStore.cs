@@ -45,9 +45,7 @@ public sealed class KeyValueStore
 
     public bool TryGet(string key, out ReadOnlyMemory<byte> value)
     {
-        using var utf8 = new Utf8Key(key, stackalloc byte[Utf8Key.StackBytes]);
-        ulong hash = Hash(utf8.Bytes, _seed);
-        byte[]? entry = SegmentOf(hash).Find(utf8.Bytes, hash);
+        byte[]? entry = Find(key);
         value = entry is null ? default : EntryLayout.Value(entry);
         return entry is not null;
     }
@@ -55,9 +53,7 @@ public sealed class KeyValueStore
     /// <summary>Like <see cref="TryGet(string, out ReadOnlyMemory{byte})"/>, with the version the value was written at.</summary>
     public bool TryGet(string key, out ReadOnlyMemory<byte> value, out long version)
     {
-        using var utf8 = new Utf8Key(key, stackalloc byte[Utf8Key.StackBytes]);
-        ulong hash = Hash(utf8.Bytes, _seed);
-        byte[]? entry = SegmentOf(hash).Find(utf8.Bytes, hash);
+        byte[]? entry = Find(key);
         value = entry is null ? default : EntryLayout.Value(entry);
         version = entry is null ? 0 : EntryLayout.Version(entry);
         return entry is not null;
@@ -128,6 +124,13 @@ public sealed class KeyValueStore
                 }
             }
         }
+    }
+
+    private byte[]? Find(string key)
+    {
+        using var utf8 = new Utf8Key(key, stackalloc byte[Utf8Key.StackBytes]);
+        ulong hash = Hash(utf8.Bytes, _seed);
+        return SegmentOf(hash).Find(utf8.Bytes, hash);
     }
 
     internal static ulong Hash(ReadOnlySpan<byte> key, long seed) => XxHash3.HashToUInt64(key, seed);

@@ -14,7 +14,7 @@ public sealed class ProposalRound
     private readonly HashSet<PlacedMember> _promised = [];
     private readonly HashSet<PlacedMember> _accepted = [];
     private Ballot _highestAccepted = Ballot.None;
-    private ClusterConfig? _ownValue;
+    private readonly ClusterConfig? _ownValue;
 
     public ProposalRound(ClusterConfig basis, Ballot ballot, ConfigChange change)
     {

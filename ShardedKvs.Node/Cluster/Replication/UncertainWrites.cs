@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using ShardedKvs.Node.Cluster.Configuration;
 
 namespace ShardedKvs.Node.Cluster.Replication;
@@ -7,12 +8,12 @@ namespace ShardedKvs.Node.Cluster.Replication;
 /// (their version is above that primary's last watermark). Such a write may or may not have been
 /// acknowledged to its client. If the primary dies, the replica that takes its keys over gathers these
 /// from every survivor and adopts, per key, the newest version any of them holds, so a write a reader
-/// may have seen on one replica never vanishes at the next failover. Guarded by one lock per primary.
+/// may have seen on one replica never vanishes at the next failover. Each primary's writes are guarded
+/// by a lock of their own; finding them takes none.
 /// </summary>
 public sealed class UncertainWrites
 {
-    private readonly Dictionary<PlacedMember, FromPrimary> _byPrimary = [];
-    private readonly Lock _gate = new();
+    private readonly ConcurrentDictionary<PlacedMember, FromPrimary> _byPrimary = new();
 
     public void Applied(PlacedMember primary, string key, long version)
     {
@@ -66,27 +67,7 @@ public sealed class UncertainWrites
         }
     }
 
-    /// <summary>Forgets a primary whose keys have been reconciled.</summary>
-    public void Forget(PlacedMember primary)
-    {
-        lock (_gate)
-        {
-            _byPrimary.Remove(primary);
-        }
-    }
-
-    private FromPrimary For(PlacedMember primary)
-    {
-        lock (_gate)
-        {
-            if (!_byPrimary.TryGetValue(primary, out FromPrimary? from))
-            {
-                _byPrimary[primary] = from = new FromPrimary();
-            }
-
-            return from;
-        }
-    }
+    private FromPrimary For(PlacedMember primary) => _byPrimary.GetOrAdd(primary, static _ => new FromPrimary());
 
     private sealed class FromPrimary
     {
