@@ -30,13 +30,15 @@ public class TakeoversTests
     [Fact]
     public void At_a_switch_an_added_node_takes_over_from_the_old_primaries_of_its_ranges()
     {
-        ClusterConfig filling = ConfigTransitions.Apply(ConfigTransitionsTests.Formed(3), new ConfigChange.ChangeView(
+        ClusterConfig formed = ConfigTransitionsTests.Formed(3);
+        ClusterConfig filling = ConfigTransitions.Apply(formed, new ConfigChange.ChangeView(
             [ConfigTransitionsTests.Member(0), ConfigTransitionsTests.Member(1), ConfigTransitionsTests.Member(2), ConfigTransitionsTests.Member(3)])).Next!;
         ClusterConfig switched = ConfigTransitionsTests.FinishFill(filling);
         var was = new PlacementMap(filling, Tokens);
         var now = new PlacementMap(switched, Tokens);
 
-        Assert.Empty(Takeovers.From(was, new PlacementMap(filling, Tokens), ConfigTransitionsTests.Member(3)));
+        // While it is filled it is primary of nothing; at the switch it takes over from all three.
+        Assert.Empty(Takeovers.From(new PlacementMap(formed, Tokens), was, ConfigTransitionsTests.Member(3)));
         Assert.Equal(3, Takeovers.From(was, now, ConfigTransitionsTests.Member(3)).Count);
         Assert.Empty(Takeovers.From(was, now, ConfigTransitionsTests.Member(0)));
     }
