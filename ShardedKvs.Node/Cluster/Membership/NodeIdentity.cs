@@ -1,0 +1,21 @@
+using System.Security.Cryptography;
+using ShardedKvs.Node.Cluster.Configuration;
+
+namespace ShardedKvs.Node.Cluster.Membership;
+
+/// <summary>
+/// Who this process is: its address, and the incarnation id it drew when it started. The store lives
+/// in memory, so a restarted process is a new member with a new incarnation, never the holder of what
+/// its address held before (see <see cref="PlacedMember"/>).
+/// </summary>
+public sealed class NodeIdentity(string address)
+{
+    public string Address { get; } = address;
+
+    /// <summary>Random, positive and never 0 (0 means "unknown" in messages).</summary>
+    public long Incarnation { get; } = RandomNumberGenerator.GetInt32(1, int.MaxValue) * (1L << 31) + RandomNumberGenerator.GetInt32(int.MaxValue);
+
+    public PlacedMember Self => new(Address, Incarnation);
+
+    public override string ToString() => Self.ToString();
+}
