@@ -74,4 +74,27 @@ public sealed class NodeOptions
 
     /// <summary>How often formation and restart discovery ask peers.</summary>
     public TimeSpan DiscoveryInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Copies of every key (the effective factor is min(this, placed members)). 1 runs the
+    /// round-one protocol (one copy, view changes by prepare/migrate/commit); 2 or more runs the
+    /// replicated one (docs/replication.md).</summary>
+    public int ReplicationFactor { get; set; } = 1;
+
+    /// <summary>In-sync replicas a write needs (never more than the effective factor): below it the
+    /// primary answers 503 rather than acknowledge a write it could lose.</summary>
+    public int MinInSync { get; set; } = 2;
+
+    /// <summary>How long a peer may stay silent before this node suspects it.</summary>
+    public TimeSpan SuspectAfter { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a read lease lasts from when its heartbeat was sent.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often a node heartbeats every other member (renewing leases, feeding the failure detector).</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>How long a primary waits for one replica's acknowledgement before it sends the write again.</summary>
+    public TimeSpan ReplicateTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    public bool IsReplicated => ReplicationFactor >= 2;
 }

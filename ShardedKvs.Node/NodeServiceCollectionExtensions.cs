@@ -5,7 +5,9 @@ using ShardedKvs.Node.Api;
 using ShardedKvs.Node.Cluster.Formation;
 using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Cluster.Peers;
+using ShardedKvs.Node.Cluster.Consensus;
 using ShardedKvs.Node.Cluster.Peers.Lanes;
+using ShardedKvs.Node.Cluster.Replication;
 using ShardedKvs.Node.Cluster.Requests;
 using ShardedKvs.Node.Cluster.ViewChange;
 using ShardedKvs.Node.Cluster.ViewChange.Migration;
@@ -54,6 +56,7 @@ public static class NodeServiceCollectionExtensions
         services.TryAddSingleton(_ => new PeerHttp(PeerHttp.CreateHandler()));
         services.AddSingleton<PeerClient>();
         services.AddSingleton<IBatchTransport, PeerBatchTransport>();
+        AddReplication(services, options);
         services.AddHealthChecks().AddCheck<NodeHealthCheck>("cluster");
 
         // The health check service logs every Unhealthy result at Error (event 103), and a forming
@@ -81,6 +84,32 @@ public static class NodeServiceCollectionExtensions
         app.MapViewApi();
         app.MapInternalApi();
         return app;
+    }
+
+    /// <summary>Replicated mode's parts (docs/replication.md). They are registered in either mode, since
+    /// the internal endpoints name them, but only run when <see cref="NodeOptions.IsReplicated"/>.</summary>
+    private static void AddReplication(IServiceCollection services, NodeOptions options)
+    {
+        services.AddSingleton(new NodeIdentity(options.Address));
+        services.AddSingleton(sp => new PeerLiveness(sp.GetRequiredService<TimeProvider>(), options.SuspectAfter));
+        services.AddSingleton(sp => new LeaseBook(sp.GetRequiredService<TimeProvider>(), new LeaseTerms(options.LeaseDuration)));
+        services.AddSingleton<PeerEpochs>();
+        services.AddSingleton<UncertainWrites>();
+        services.AddSingleton<PrimaryVersions>();
+        services.AddSingleton<KeyTurns>();
+        services.AddSingleton<NewerEpochSignal>();
+        services.AddSingleton<WriteReplicator>();
+        services.AddSingleton<Promotions>();
+        services.AddSingleton<FillRunner>();
+        services.AddSingleton<ReplicatedKeyHandler>();
+        services.AddSingleton<IConfigObserver, ConfigAdoption>();
+        services.AddSingleton<FailureDetector>();
+        if (options.IsReplicated)
+        {
+            services.AddHostedService(sp => sp.GetRequiredService<FailureDetector>());
+            services.AddHostedService<Heartbeats>();
+            services.AddHostedService<Rejoiner>();
+        }
     }
 
     private static ImmutableArray<string> Validate(NodeOptions options)

@@ -3,6 +3,7 @@ using ShardedKvs.Node.Cluster.Formation;
 using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Cluster.Peers;
 using ShardedKvs.Node.Cluster.Peers.Lanes;
+using ShardedKvs.Node.Cluster.Replication;
 using ShardedKvs.Node.Cluster.ViewChange;
 using ShardedKvs.Node.Cluster.ViewChange.Migration;
 using ShardedKvs.Node.Security;
@@ -21,7 +22,7 @@ public static class InternalApi
             TypedResults.Json(participant.DescribeView(), PeerJsonContext.Default.ViewState)).WithMetadata(new OpenToAnyClusterMember());
         endpoints.MapPost(PeerRoutes.Join.Path, (JoinRequest request, FormationRegistry registry, ViewChangeParticipant participant) =>
         {
-            registry.Join(request.Address);
+            registry.Join(request.Address, request.Incarnation);
             return TypedResults.Json(participant.DescribeView(), PeerJsonContext.Default.ViewState);
         });
         endpoints.MapGet(PeerRoutes.KeyCount.Path, (KeyValueStore store, ClusterState state) =>
@@ -44,6 +45,9 @@ public static class InternalApi
             target.Discard(batch);
             return Results.Ok();
         });
+
+        endpoints.MapPost(PeerRoutes.Suspects.Path, (SuspicionQuery query, FailureDetector detector) =>
+            TypedResults.Json(new SuspicionAnswer(detector.Suspects(query.Peer)), PeerJsonContext.Default.SuspicionAnswer));
 
         endpoints.MapGet(PeerRoutes.Lane.Path, OpenLaneAsync);
         return endpoints;

@@ -31,4 +31,17 @@ public static class LogEvents
 
     // Cluster/Peers/Lanes
     public const int LaneBroken = 500;
+
+    // Cluster/Replication
+    public const int ReplicationAdopted = 600;
+    public const int TakeoverStarted = 601;
+    public const int TakeoverDone = 602;
+    public const int PeerSuspected = 603;
+    public const int ExclusionProposed = 604;
+    public const int ExclusionDecided = 605;
+    public const int RejoinProposed = 606;
+    public const int FillStarted = 607;
+    public const int FillReported = 608;
+    public const int FillFailed = 609;
+    public const int ReplicaCleanupDone = 610;
 }

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Options;
+using ShardedKvs.Node.Cluster.Configuration;
+using ShardedKvs.Node.Cluster.Consensus;
 using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Cluster.Peers;
 using ShardedKvs.Node.Telemetry;
@@ -14,6 +16,8 @@ public sealed partial class FormationService(
     ClusterState state,
     FormationRegistry registry,
     PeerClient peers,
+    NodeIdentity identity,
+    IConfigLog configLog,
     TimeProvider time,
     IOptions<NodeOptions> options,
     ILogger<FormationService> logger) : BackgroundService
@@ -26,6 +30,11 @@ public sealed partial class FormationService(
         string self = state.Snapshot.Self;
         bool coordinates = string.Equals(initial.Nodes[0], self, StringComparison.OrdinalIgnoreCase);
         LogStarting(logger, self, initial.Text, coordinates);
+        if (_options.IsReplicated)
+        {
+            await FormReplicatedAsync(initial, self, coordinates, stoppingToken);
+            return;
+        }
 
         while (!stoppingToken.IsCancellationRequested && !state.Snapshot.IsFormed)
         {
@@ -47,6 +56,41 @@ public sealed partial class FormationService(
             {
                 await Task.Delay(_options.DiscoveryInterval, time, stoppingToken);
             }
+        }
+
+        ClusterSnapshot snapshot = state.Snapshot;
+        LogFormed(logger, snapshot.Current.Epoch, snapshot.Current.Text, snapshot.Status);
+    }
+
+    /// <summary>Replicated mode: the same registration, but the coordinator decides epoch 1 of the
+    /// configuration log, placing every member in the incarnation it registered with; the others
+    /// learn it by catching up with the log (which also finds a running cluster after a restart).</summary>
+    private async Task FormReplicatedAsync(ClusterView initial, string self, bool coordinates, CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested && configLog.Latest is null)
+        {
+            await configLog.CatchUpAsync(stoppingToken);
+            if (configLog.Latest is not null)
+            {
+                break;
+            }
+
+            if (coordinates)
+            {
+                if (initial.Nodes.All(n => string.Equals(n, self, StringComparison.OrdinalIgnoreCase) || registry.HasJoined(n)))
+                {
+                    configLog.Learn(ConfigTransitions.Form(
+                        [.. initial.Nodes.Select(n => string.Equals(n, self, StringComparison.OrdinalIgnoreCase) ? identity.Self : new PlacedMember(n, registry.IncarnationOf(n)))],
+                        _options.ReplicationFactor));
+                    break;
+                }
+            }
+            else if (initial.Contains(self))
+            {
+                await RegisterAsync(initial.Nodes[0], stoppingToken);
+            }
+
+            await Task.Delay(_options.DiscoveryInterval, time, stoppingToken);
         }
 
         ClusterSnapshot snapshot = state.Snapshot;
@@ -91,7 +135,7 @@ public sealed partial class FormationService(
 
     private async Task RegisterAsync(string coordinator, CancellationToken cancellationToken)
     {
-        PeerCallResult joined = await peers.CallAsync(coordinator, PeerRoutes.Join, new JoinRequest(state.Snapshot.Self), cancellationToken);
+        PeerCallResult joined = await peers.CallAsync(coordinator, PeerRoutes.Join, new JoinRequest(state.Snapshot.Self, identity.Incarnation), cancellationToken);
         if (joined.Outcome != PeerCallOutcome.Answered)
         {
             LogCoordinatorUnreachable(logger, coordinator);

@@ -1,3 +1,5 @@
+using ShardedKvs.Node.Cluster.Replication;
+
 namespace ShardedKvs.Node.Cluster.Membership;
 
 /// <summary>
@@ -6,8 +8,9 @@ namespace ShardedKvs.Node.Cluster.Membership;
 /// </summary>
 public sealed class ClusterSnapshot
 {
-    public ClusterSnapshot(string self, ClusterView current, ClusterView? pending, long version, ClusterView? previous = null, bool handingOff = false, string? pendingCoordinator = null)
+    public ClusterSnapshot(string self, ClusterView current, ClusterView? pending, long version, ClusterView? previous = null, bool handingOff = false, string? pendingCoordinator = null, ReplicaState? replica = null)
     {
+        Replica = replica;
         PendingCoordinator = pending is null ? null : pendingCoordinator;
         Self = self;
         Current = current;
@@ -47,8 +50,13 @@ public sealed class ClusterSnapshot
     /// <summary>This node's position in <see cref="Pending"/>, or -1.</summary>
     public int PendingSelfIndex { get; }
 
+    /// <summary>Replicated mode: the decided configuration this node runs, and what it means for keys.
+    /// Null in the round-one protocol, and before formation.</summary>
+    public ReplicaState? Replica { get; }
+
     public NodeStatus Status =>
-        !IsMember ? NodeStatus.Idle
+        Replica is { } replica ? replica.Status
+        : !IsMember ? NodeStatus.Idle
         : Current.Epoch == 0 && Pending is null ? NodeStatus.Forming
         : NodeStatus.Serving;
 
@@ -62,10 +70,14 @@ public sealed class ClusterSnapshot
 
     /// <summary>Whether <paramref name="address"/> may make internal calls to this node.</summary>
     public bool KnowsMember(string address) =>
-        Current.Contains(address) || (Pending?.Contains(address) ?? false) || (Previous?.Contains(address) ?? false);
+        Replica?.Config.MemberAt(address) is not null
+        || Current.Contains(address) || (Pending?.Contains(address) ?? false) || (Previous?.Contains(address) ?? false);
 
     public ClusterSnapshot With(ClusterView current, ClusterView? pending, string? pendingCoordinator = null) =>
         new(Self, current, pending, Version + 1, current == Current ? Previous : Current, pendingCoordinator: pendingCoordinator);
+
+    public ClusterSnapshot WithReplica(ClusterView current, ReplicaState replica) =>
+        new(Self, current, null, Version + 1, Current, replica: replica);
 
     public ClusterSnapshot WithHandoffStarted() =>
         new(Self, Current, Pending, Version + 1, Previous, handingOff: true, PendingCoordinator);

@@ -1,4 +1,6 @@
 using System.Collections.Immutable;
+using ShardedKvs.Node.Cluster.Configuration;
+using ShardedKvs.Node.Cluster.Replication;
 
 namespace ShardedKvs.Node.Cluster.Membership;
 
@@ -95,6 +97,25 @@ public sealed class ClusterState
                 Publish(s.WithHandoffStarted());
             }
 
+            return true;
+        }
+    }
+
+    /// <summary>Replicated mode: adopts a decided configuration newer than the one the snapshot holds.
+    /// The committed view becomes the configuration's view at its epoch, so everything that reads views
+    /// (the view API, formation probes, the client) sees the configuration's epochs.</summary>
+    public bool AdoptConfig(ClusterConfig config, PlacedMember self)
+    {
+        lock (_gate)
+        {
+            ClusterSnapshot s = _snapshot;
+            if (s.Replica is { } known && known.Epoch >= config.Epoch)
+            {
+                return false;
+            }
+
+            var replica = new ReplicaState(config, new PlacementMap(config, _tokensPerNode), self, s.Replica?.Map);
+            Publish(s.WithReplica(CreateView(config.Epoch, config.View), replica));
             return true;
         }
     }

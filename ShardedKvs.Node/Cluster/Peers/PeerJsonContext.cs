@@ -16,6 +16,8 @@ namespace ShardedKvs.Node.Cluster.Peers;
 [JsonSerializable(typeof(MigrateResult))]
 [JsonSerializable(typeof(MigrationBatch))]
 [JsonSerializable(typeof(PeerError))]
+[JsonSerializable(typeof(SuspicionQuery))]
+[JsonSerializable(typeof(SuspicionAnswer))]
 public sealed partial class PeerJsonContext : JsonSerializerContext
 {
     public static JsonSerializerOptions SerializerOptions => Default.Options;

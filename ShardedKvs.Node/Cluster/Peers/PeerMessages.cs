@@ -5,7 +5,8 @@ namespace ShardedKvs.Node.Cluster.Peers;
 // The node-to-node control protocol: the bodies of the calls in PeerRoutes. Every message names
 // epochs, so every step can be re-sent.
 
-public sealed record JoinRequest(string Address);
+/// <param name="Incarnation">Replicated mode: the process's incarnation id, placed at epoch 1.</param>
+public sealed record JoinRequest(string Address, long Incarnation = 0);
 
 /// <summary>A node's view as peers see it; <see cref="Formed"/> is false while formation runs.</summary>
 public sealed record ViewState(bool Formed, long Epoch, string View, long? PendingEpoch, string? PendingView)

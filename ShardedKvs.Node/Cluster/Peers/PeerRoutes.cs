@@ -37,4 +37,7 @@ public static class PeerRoutes
 
     /// <summary>The upgrade that opens a forwarding lane (see <see cref="Lanes.LaneHandshake"/>).</summary>
     public static readonly PeerRoute Lane = new(HttpMethod.Get, Prefix + "/lane", PeerCallTimeout.Control);
+
+    /// <summary>Replicated mode: whether a node suspects a peer too, before an exclusion is proposed.</summary>
+    public static readonly PeerRoute Suspects = new(HttpMethod.Post, Prefix + "/liveness/suspects", PeerCallTimeout.Control);
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Cluster.Peers;
+using ShardedKvs.Node.Cluster.Replication;
 using ShardedKvs.Node.Storage;
 using ShardedKvs.Node.Telemetry;
 using ShardedKvs.Ring;
@@ -18,6 +19,7 @@ public sealed class KeyRequestHandler(
     KeyValueStore store,
     KeysInFlight inFlight,
     PeerClient peers,
+    ReplicatedKeyHandler replicated,
     NodeTelemetry telemetry,
     TimeProvider time,
     IOptions<NodeOptions> options)
@@ -28,7 +30,12 @@ public sealed class KeyRequestHandler(
 
     private readonly NodeOptions _options = options.Value;
 
-    public async ValueTask<KeyOutcome> ExecuteAsync(KeyOperation operation, string key, byte[]? value, long? senderEpoch, CancellationToken cancellationToken)
+    public ValueTask<KeyOutcome> ExecuteAsync(KeyOperation operation, string key, byte[]? value, long? senderEpoch, CancellationToken cancellationToken) =>
+        _options.IsReplicated
+            ? replicated.ExecuteAsync(operation, key, value, senderEpoch, cancellationToken)
+            : ExecuteOneCopyAsync(operation, key, value, senderEpoch, cancellationToken);
+
+    private async ValueTask<KeyOutcome> ExecuteOneCopyAsync(KeyOperation operation, string key, byte[]? value, long? senderEpoch, CancellationToken cancellationToken)
     {
         ulong hash = StableHash.Of(key);
         long deadline = time.GetTimestamp() + (long)(_options.HandoffWait.TotalSeconds * time.TimestampFrequency);

@@ -1,0 +1,35 @@
+using ShardedKvs.Node.Cluster.Configuration;
+using ShardedKvs.Node.Cluster.Consensus;
+using ShardedKvs.Node.Cluster.Membership;
+using ShardedKvs.Node.Telemetry;
+
+namespace ShardedKvs.Node.Cluster.Replication;
+
+/// <summary>
+/// Makes every decided configuration this node learns its own: publishes it in the snapshot (so the
+/// next request routes by it), then starts what it asks of this node: taking over keys it now leads,
+/// and its part in a fill. The configuration log calls it in epoch order, once per epoch.
+/// </summary>
+public sealed partial class ConfigAdoption(
+    ClusterState state,
+    NodeIdentity identity,
+    Promotions promotions,
+    FillRunner fills,
+    ILogger<ConfigAdoption> logger) : IConfigObserver
+{
+    public void OnDecided(ClusterConfig decided)
+    {
+        if (!state.AdoptConfig(decided, identity.Self))
+        {
+            return;
+        }
+
+        ReplicaState replica = state.Snapshot.Replica!;
+        LogAdopted(logger, decided.Epoch, decided, replica.Status);
+        promotions.OnAdopted(replica);
+        fills.OnAdopted(replica);
+    }
+
+    [LoggerMessage(EventId = LogEvents.ReplicationAdopted, Level = LogLevel.Information, Message = "Adopted configuration epoch {Epoch} ({Config}); this node is {Status}")]
+    private static partial void LogAdopted(ILogger logger, long epoch, ClusterConfig config, NodeStatus status);
+}

@@ -1,0 +1,17 @@
+using ShardedKvs.Node.Cluster.Configuration;
+
+namespace ShardedKvs.Node.Cluster.Replication;
+
+/// <summary>What a fill asks of a node's store (implemented in <c>Replication/Fill/</c>).</summary>
+public interface IFillWork
+{
+    /// <summary>Copies every key this node is primary for to the key's learners. False when a learner
+    /// could not be reached; the reason is logged.</summary>
+    Task<bool> CopyToLearnersAsync(PlacementMap map, PlacedMember self, CancellationToken cancellationToken);
+
+    /// <summary>After a switch: drops the keys this node no longer holds a copy of.</summary>
+    int DropKeysNotHeld(PlacementMap map, PlacedMember self);
+
+    /// <summary>The fill is over: forget the deletes remembered during it.</summary>
+    void EndFill();
+}

@@ -1,0 +1,149 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+using ShardedKvs.Node.Cluster.Configuration;
+using ShardedKvs.Node.Cluster.Membership;
+using ShardedKvs.Node.Cluster.Requests;
+using ShardedKvs.Node.Storage;
+using ShardedKvs.Node.Telemetry;
+using ShardedKvs.Ring;
+
+namespace ShardedKvs.Node.Cluster.Replication;
+
+/// <summary>
+/// Holds back the keys this node became primary for until their previous primary can no longer serve
+/// them: it confirmed the new epoch (a heartbeat answer), or every read lease this node granted it has
+/// run out. When the previous primary died, the new one then reconciles: it sends every write of the
+/// dead primary it applied without hearing it settled to the key's replicas again, so a write some
+/// replica already showed can never vanish at a later failover. Requests for such keys wait on
+/// <see cref="GateFor"/>. The takeovers under way are an immutable array replaced under a lock.
+/// </summary>
+public sealed partial class Promotions(
+    ClusterState state,
+    KeyValueStore store,
+    UncertainWrites uncertain,
+    WriteReplicator replicator,
+    LeaseBook leases,
+    PeerEpochs peerEpochs,
+    TimeProvider time,
+    IOptions<NodeOptions> options,
+    ILogger<Promotions> logger)
+{
+    private readonly Lock _gate = new();
+    private readonly NodeOptions _options = options.Value;
+    private volatile Takeover[] _pending = [];
+
+    /// <summary>What a request for the key must wait for before this node serves it, or null.</summary>
+    public Task? GateFor(ReplicaState replica, ulong hash)
+    {
+        foreach (Takeover takeover in _pending)
+        {
+            if (!takeover.Done.IsCompleted && takeover.After.PrimaryOf(hash) == replica.Self && takeover.Before.PrimaryOf(hash) == takeover.From)
+            {
+                return takeover.Done;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Starts a takeover for every previous primary of keys this node leads in <paramref name="replica"/>.</summary>
+    public void OnAdopted(ReplicaState replica)
+    {
+        if (replica.Previous is null)
+        {
+            return;
+        }
+
+        IReadOnlySet<PlacedMember> previous = Takeovers.From(replica.Previous, replica.Map, replica.Self);
+        lock (_gate)
+        {
+            var pending = _pending.Where(t => !t.Done.IsCompleted).ToList();
+            foreach (PlacedMember from in previous)
+            {
+                var completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                var takeover = new Takeover(from, replica.Previous, replica.Map, replica.Epoch, completion.Task);
+                pending.Add(takeover);
+                _ = RunAsync(takeover, completion);
+            }
+
+            _pending = [.. pending];
+        }
+    }
+
+    private async Task RunAsync(Takeover takeover, TaskCompletionSource completion)
+    {
+        long started = time.GetTimestamp();
+        using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.promotion");
+        activity?.SetTag("kvs.previous_primary", takeover.From.ToString());
+        activity?.SetTag("kvs.epoch", takeover.Epoch);
+        LogTakeoverStarted(logger, takeover.From, takeover.Epoch);
+        try
+        {
+            bool confirmed = await WaitUntilPreviousStoppedAsync(takeover);
+            int reconciled = confirmed ? 0 : await ReconcileAsync(takeover);
+            TimeSpan elapsed = time.GetElapsedTime(started);
+            activity?.SetTag("kvs.reconciled", reconciled);
+            LogTakeoverDone(logger, takeover.From, takeover.Epoch, elapsed, confirmed, reconciled);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+            throw;
+        }
+        finally
+        {
+            completion.TrySetResult();
+        }
+    }
+
+    /// <returns>True when the previous primary confirmed the new epoch (nothing to reconcile: it lives
+    /// and finished its writes as they were); false when its leases ran out instead.</returns>
+    private async Task<bool> WaitUntilPreviousStoppedAsync(Takeover takeover)
+    {
+        TimeSpan pause = _options.HeartbeatInterval / 4;
+        while (true)
+        {
+            ClusterConfig latest = state.Snapshot.Replica!.Config;
+            if (latest.IsLive(takeover.From) && peerEpochs.Of(takeover.From.Address) >= takeover.Epoch)
+            {
+                return true;
+            }
+
+            if (time.GetTimestamp() >= leases.GranteeStoppedBy(takeover.From.Address))
+            {
+                return false;
+            }
+
+            await Task.Delay(pause, time);
+        }
+    }
+
+    private async Task<int> ReconcileAsync(Takeover takeover)
+    {
+        int reconciled = 0;
+        foreach ((string key, long version) in uncertain.Of(takeover.From))
+        {
+            ulong hash = StableHash.Of(key);
+            if (takeover.After.PrimaryOf(hash) != state.Snapshot.Replica!.Self)
+            {
+                continue;
+            }
+
+            (ReplicationResult result, _) = store.TryGet(key, out ReadOnlyMemory<byte> value, out long stored)
+                ? await replicator.ReplicateAsync(KeyOperation.Put, key, hash, value, stored, CancellationToken.None)
+                : await replicator.ReplicateAsync(KeyOperation.Delete, key, hash, ReadOnlyMemory<byte>.Empty, version, CancellationToken.None);
+            reconciled += result == ReplicationResult.Held ? 1 : 0;
+        }
+
+        return reconciled;
+    }
+
+    [LoggerMessage(EventId = LogEvents.TakeoverStarted, Level = LogLevel.Information, Message = "Taking over the keys of {Previous} at epoch {Epoch}")]
+    private static partial void LogTakeoverStarted(ILogger logger, PlacedMember previous, long epoch);
+
+    [LoggerMessage(EventId = LogEvents.TakeoverDone, Level = LogLevel.Information, Message = "Took over the keys of {Previous} at epoch {Epoch} after {Elapsed} (confirmed by it: {Confirmed}; writes reconciled: {Reconciled})")]
+    private static partial void LogTakeoverDone(ILogger logger, PlacedMember previous, long epoch, TimeSpan elapsed, bool confirmed, int reconciled);
+
+    private sealed record Takeover(PlacedMember From, PlacementMap Before, PlacementMap After, long Epoch, Task Done);
+}

@@ -1,0 +1,104 @@
+using ShardedKvs.Node.Cluster.Configuration;
+using ShardedKvs.Node.Cluster.Membership;
+using ShardedKvs.Node.Cluster.Requests;
+using ShardedKvs.Node.Storage;
+using ShardedKvs.Ring;
+
+namespace ShardedKvs.Node.Cluster.Replication;
+
+/// <summary>
+/// The replica's side: applies a primary's writes (a write only replaces an older version, so a resent
+/// or late one changes nothing), remembers those not yet settled for reconciliation, and answers
+/// heartbeats with read leases. A replica refuses writes from an epoch older than its own, so a deposed
+/// primary cannot complete a write once a majority moved on; a newer epoch makes it catch up.
+/// </summary>
+public sealed class ReplicaReceiver(
+    ClusterState state,
+    KeyValueStore store,
+    KeysInFlight inFlight,
+    UncertainWrites uncertain,
+    LeaseBook leases,
+    PeerLiveness liveness,
+    NewerEpochSignal newerEpoch) : IReplicaReceiver
+{
+    public ReplicaAck Apply(string sender, long epoch, long version, KeyOperation operation, string key, ReadOnlySpan<byte> value, long watermark)
+    {
+        liveness.Heard(sender);
+        if (state.Snapshot.Replica is not { } replica)
+        {
+            newerEpoch.Saw(epoch);
+            return new ReplicaAck(ReplicaAckKind.NotReplica);
+        }
+
+        if (epoch < replica.Epoch)
+        {
+            return new ReplicaAck(ReplicaAckKind.StaleEpoch, replica.Epoch);
+        }
+
+        ulong hash = StableHash.Of(key);
+        ConfigMember? primary = replica.Config.MemberAt(sender);
+        if (epoch > replica.Epoch)
+        {
+            // The primary is authorized by a configuration this node has not learned yet.
+            newerEpoch.Saw(epoch);
+        }
+        else if (primary is not { Excluded: false } || !replica.IsLive || !replica.Map.HoldsCopy(replica.Self, hash))
+        {
+            return new ReplicaAck(ReplicaAckKind.NotReplica, replica.Epoch);
+        }
+
+        ReplicaAckKind applied;
+        lock (inFlight.StripeFor(hash))
+        {
+            if (operation == KeyOperation.Put)
+            {
+                applied = store.PutIfNewer(key, value, version) == PutOutcome.Stale ? ReplicaAckKind.AlreadyNewer : ReplicaAckKind.Applied;
+            }
+            else if (store.TryGet(key, out _, out long held) && held >= version)
+            {
+                applied = ReplicaAckKind.AlreadyNewer;
+            }
+            else
+            {
+                store.RemoveIfOlderThan(key, version);
+                applied = ReplicaAckKind.Applied;
+            }
+        }
+
+        PlacedMember from = primary?.Placed ?? new PlacedMember(sender, 0);
+        uncertain.Applied(from, key, version);
+        uncertain.Settled(from, watermark);
+        return new ReplicaAck(applied, replica.Epoch);
+    }
+
+    public LeaseAnswer OnHeartbeat(string sender, long epoch, long watermark)
+    {
+        liveness.Heard(sender);
+        if (state.Snapshot.Replica is not { } replica)
+        {
+            newerEpoch.Saw(epoch);
+            return new LeaseAnswer(false, 0);
+        }
+
+        if (epoch > replica.Epoch)
+        {
+            newerEpoch.Saw(epoch);
+        }
+
+        ConfigMember? member = replica.Config.MemberAt(sender);
+        if (member is not null)
+        {
+            uncertain.Settled(member.Placed, watermark);
+        }
+
+        // Only live members heartbeat (a restarted process stays silent until its rejoin is decided),
+        // so a grant to this address is a grant to the incarnation the configuration names.
+        bool grant = epoch == replica.Epoch && member is { Excluded: false } && replica.IsLive;
+        if (grant)
+        {
+            leases.Granting(sender);
+        }
+
+        return new LeaseAnswer(grant, replica.Epoch);
+    }
+}

@@ -1,0 +1,275 @@
+using System.Buffers;
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+using ShardedKvs.Node.Cluster.Configuration;
+using ShardedKvs.Node.Cluster.Consensus;
+using ShardedKvs.Node.Cluster.Membership;
+using ShardedKvs.Node.Cluster.Peers;
+using ShardedKvs.Node.Cluster.Requests;
+using ShardedKvs.Node.Storage;
+using ShardedKvs.Node.Telemetry;
+
+namespace ShardedKvs.Node.Cluster.Replication;
+
+/// <summary>
+/// Serves one key request in replicated mode. The key's primary (its first in-sync replica) orders
+/// its writes: one at a time per key (<see cref="KeyTurns"/>), each with a version, applied here only
+/// after every member of the write set holds it, so this store never shows a write a replica could
+/// lack. Reads are served from this store while every other member of the key's write set has granted
+/// this node a lease, so a primary that was deposed without knowing it cannot serve a stale value.
+/// Requests for keys of other primaries are forwarded to them.
+/// </summary>
+public sealed class ReplicatedKeyHandler(
+    ClusterState state,
+    KeyValueStore store,
+    KeysInFlight inFlight,
+    KeyTurns turns,
+    PrimaryVersions versions,
+    WriteReplicator replicator,
+    Promotions promotions,
+    LeaseBook leases,
+    IConfigLog configLog,
+    PeerClient peers,
+    NodeTelemetry telemetry,
+    TimeProvider time,
+    IOptions<NodeOptions> options)
+{
+    private const int MaxAttempts = 16;
+
+    private readonly NodeOptions _options = options.Value;
+
+    public async ValueTask<KeyOutcome> ExecuteAsync(KeyOperation operation, string key, byte[]? value, long? senderEpoch, CancellationToken cancellationToken)
+    {
+        ulong hash = Ring.StableHash.Of(key);
+        long deadline = time.GetTimestamp() + (long)(_options.ForwardTimeout.TotalSeconds * time.TimestampFrequency);
+        for (int attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            ClusterSnapshot snapshot = state.Snapshot;
+            if (snapshot.Replica is not { } replica)
+            {
+                return NotServing("Cluster is forming: not every node of the view has joined yet");
+            }
+
+            PlacedMember? primary = replica.Map.PrimaryOf(hash);
+            if (primary is null)
+            {
+                return new KeyOutcome(OutcomeKind.OwnerUnavailable, Error: "Every copy of the key was lost: all its replicas died within one re-replication");
+            }
+
+            if (primary.Value != replica.Self || !replica.IsLive)
+            {
+                if (senderEpoch is { } sent && sent >= replica.Epoch)
+                {
+                    // The sender routed here by a configuration at least as new as ours: we lag, or it does
+                    // and the request must not circle. Catch up once; a client's retry goes to the new primary.
+                    if (sent > replica.Epoch && attempt == 0)
+                    {
+                        await configLog.CatchUpAsync(cancellationToken);
+                        continue;
+                    }
+
+                    return NotServing($"Node is not the key's primary at epoch {replica.Epoch}");
+                }
+
+                return await ForwardAsync(primary.Value.Address, replica.Epoch, operation, key, value);
+            }
+
+            if (promotions.GateFor(replica, hash) is { } promoted && !await WaitAsync(promoted, deadline, cancellationToken))
+            {
+                return new KeyOutcome(OutcomeKind.KeyBusy, Error: "The key's new primary is still taking it over; try again");
+            }
+
+            KeyOutcome? outcome = operation == KeyOperation.Get
+                ? await ReadAsync(snapshot, replica, key, hash, deadline, cancellationToken)
+                : await WriteAsync(operation, key, hash, value, deadline, cancellationToken);
+            if (outcome is { } done)
+            {
+                telemetry.CountRequest(operation, done.Kind);
+                return done;
+            }
+        }
+
+        return new KeyOutcome(OutcomeKind.KeyBusy, Error: "The configuration kept changing while serving the request; try again");
+    }
+
+    /// <returns>Null when the configuration changed under the read: route it again.</returns>
+    private async ValueTask<KeyOutcome?> ReadAsync(ClusterSnapshot snapshot, ReplicaState replica, string key, ulong hash, long deadline, CancellationToken cancellationToken)
+    {
+        while (!HoldsEveryLease(replica, hash))
+        {
+            if (time.GetTimestamp() >= deadline)
+            {
+                return new KeyOutcome(OutcomeKind.KeyBusy, Error: "The primary holds no read lease from every replica of the key; try again");
+            }
+
+            await Task.Delay(_options.HeartbeatInterval / 4, time, cancellationToken);
+            if (state.Version != snapshot.Version)
+            {
+                return null;
+            }
+        }
+
+        KeyOutcome outcome = store.TryGet(key, out ReadOnlyMemory<byte> found) ? KeyOutcome.Found(found) : KeyOutcome.NotFound;
+
+        // A read that raced a new configuration may have looked after the key's primary changed.
+        return state.Version == snapshot.Version ? outcome : null;
+    }
+
+    private bool HoldsEveryLease(ReplicaState replica, ulong hash)
+    {
+        PlacedMember[] writeSet = ArrayPool<PlacedMember>.Shared.Rent(replica.Map.MaxWriteSet);
+        try
+        {
+            int members = replica.Map.WriteSetOf(hash, writeSet);
+            for (int i = 0; i < members; i++)
+            {
+                if (writeSet[i] != replica.Self && !leases.HoldsFrom(writeSet[i].Address))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+        finally
+        {
+            ArrayPool<PlacedMember>.Shared.Return(writeSet, clearArray: true);
+        }
+    }
+
+    /// <returns>Null when this node stopped being the key's primary before the write began: route it again.</returns>
+    private async ValueTask<KeyOutcome?> WriteAsync(KeyOperation operation, string key, ulong hash, byte[]? value, long deadline, CancellationToken cancellationToken)
+    {
+        if (!await turns.TakeAsync(key, deadline, time, cancellationToken))
+        {
+            return new KeyOutcome(OutcomeKind.KeyBusy, Error: "Earlier writes of the key are still being replicated; try again");
+        }
+
+        bool handedOn = false;
+        try
+        {
+            ReplicaState replica = state.Snapshot.Replica!;
+            if (replica.Map.PrimaryOf(hash) != replica.Self)
+            {
+                return null;
+            }
+
+            int inSync = replica.Map.InSyncCountOf(hash);
+            if (inSync < replicator.NeededInSync(replica))
+            {
+                return NotServing($"Only {inSync} in-sync replica(s) of the key are live and a write needs {replicator.NeededInSync(replica)}: nothing was written");
+            }
+
+            bool existed = store.Contains(key);
+            if (operation == KeyOperation.Delete && !existed)
+            {
+                return KeyOutcome.NotFound;
+            }
+
+            WriteWindow window = versions.For(replica.Epoch);
+            if (!window.TryBegin(out long version))
+            {
+                return new KeyOutcome(OutcomeKind.KeyBusy, Error: "Too many writes are being replicated; try again");
+            }
+
+            // The write goes on until every replica holds it even if its client stops waiting: a write
+            // is never left half-done while this node is primary.
+            Task<KeyOutcome> replicating = ReplicateThenApplyAsync(window, operation, key, hash, value, version, existed);
+            handedOn = true;
+            if (!await WaitAsync(replicating, deadline, cancellationToken))
+            {
+                return new KeyOutcome(OutcomeKind.OwnerUnreachable, Error: "Replicas did not acknowledge the write in time; its outcome is unknown");
+            }
+
+            return await replicating;
+        }
+        finally
+        {
+            if (!handedOn)
+            {
+                turns.Release(key);
+            }
+        }
+    }
+
+    private async Task<KeyOutcome> ReplicateThenApplyAsync(WriteWindow window, KeyOperation operation, string key, ulong hash, byte[]? value, long version, bool existed)
+    {
+        try
+        {
+            while (true)
+            {
+                (ReplicationResult result, long seen) = await replicator.ReplicateAsync(operation, key, hash, value, version, CancellationToken.None);
+                if (result != ReplicationResult.Held)
+                {
+                    return new KeyOutcome(OutcomeKind.OwnerUnreachable, Error: result == ReplicationResult.Deposed
+                        ? "This node stopped being the key's primary while replicating the write; its outcome is unknown"
+                        : "Too few in-sync replicas were left while replicating the write; its outcome is unknown");
+                }
+
+                lock (inFlight.StripeFor(hash))
+                {
+                    // Applied under the stripe against the snapshot the write set was read from, so a fill
+                    // that passed the stripes' barrier after a new configuration finds every later write
+                    // already sent to its learners.
+                    if (state.Version != seen)
+                    {
+                        continue;
+                    }
+
+                    if (operation == KeyOperation.Put)
+                    {
+                        store.PutIfNewer(key, value!, version);
+                        return existed ? KeyOutcome.Replaced : KeyOutcome.Created;
+                    }
+
+                    store.RemoveIfOlderThan(key, version);
+                    return KeyOutcome.Deleted;
+                }
+            }
+        }
+        finally
+        {
+            window.Complete(version);
+            turns.Release(key);
+        }
+    }
+
+    private async ValueTask<KeyOutcome> ForwardAsync(string target, long epoch, KeyOperation operation, string key, byte[]? value)
+    {
+        telemetry.Forwards.Add(1);
+        using Activity? activity = NodeTelemetry.StartForward(operation, target, epoch);
+        KeyOutcome outcome = await peers.ForwardAsync(target, epoch, operation, key, value);
+        if (activity is not null && !outcome.IsSuccess)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, outcome.Error);
+        }
+
+        return outcome;
+    }
+
+    private async ValueTask<bool> WaitAsync(Task task, long deadline, CancellationToken cancellationToken)
+    {
+        if (task.IsCompleted)
+        {
+            return true;
+        }
+
+        long remaining = deadline - time.GetTimestamp();
+        if (remaining <= 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            await task.WaitAsync(TimeSpan.FromSeconds((double)remaining / time.TimestampFrequency), time, cancellationToken);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    private static KeyOutcome NotServing(string error) => new(OutcomeKind.NotServing, Error: error);
+}
