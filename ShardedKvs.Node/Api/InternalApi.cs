@@ -26,7 +26,7 @@ public static class InternalApi
             return TypedResults.Json(participant.DescribeView(), PeerJsonContext.Default.ViewState);
         });
         endpoints.MapGet(PeerRoutes.KeyCount.Path, (KeyValueStore store, ClusterState state) =>
-            TypedResults.Json(new KeyCount(state.Snapshot.Self, store.Count), PeerJsonContext.Default.KeyCount));
+            TypedResults.Json(new KeyCount(state.Snapshot.Self, ReplicaKeyCounts.Count(state.Snapshot, store).Primary), PeerJsonContext.Default.KeyCount));
 
         endpoints.MapPost(PeerRoutes.Prepare.Path, (PrepareRequest request, ViewChangeParticipant participant) => PeerAnswers.From(participant.Prepare(request)))
             .WithMetadata(new OpenToAnyClusterMember());

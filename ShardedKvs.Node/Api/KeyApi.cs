@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using ShardedKvs.Node.Cluster.Membership;
+using ShardedKvs.Node.Cluster.Replication;
 using ShardedKvs.Node.Cluster.Requests;
 using ShardedKvs.Node.Storage;
 
@@ -24,7 +25,13 @@ public static class KeyApi
         endpoints.MapPut("/kvs/keys/{**key}", context =>
             HandleAsync(context, KeyOperation.Put, operations, state, options.MaxKeyLength, options.MaxRequestBodyBytes));
         endpoints.MapGet("/kvs/key-count", (KeyValueStore store) =>
-            TypedResults.Json(new KeyCountResponse("Key count retrieved successfully", store.Count), NodeJson.Context.KeyCountResponse));
+        {
+            ClusterSnapshot snapshot = state.Snapshot;
+            (int primary, int copies) = ReplicaKeyCounts.Count(snapshot, store);
+            return TypedResults.Json(
+                new KeyCountResponse("Key count retrieved successfully", primary) { ReplicaKeyCount = snapshot.Replica is null ? null : copies },
+                NodeJson.Context.KeyCountResponse);
+        });
         return endpoints;
     }
 

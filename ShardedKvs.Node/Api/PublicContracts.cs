@@ -7,7 +7,12 @@ namespace ShardedKvs.Node.Api;
 
 public sealed record KeyCountResponse(
     [property: JsonPropertyName("message")] string Message,
-    [property: JsonPropertyName("key-count")] int KeyCount);
+    [property: JsonPropertyName("key-count")] int KeyCount)
+{
+    /// <summary>Replicated mode: the copies this node keeps of keys another node is primary for.</summary>
+    [JsonPropertyName("replica-key-count")]
+    public int? ReplicaKeyCount { get; init; }
+}
 
 public sealed record ShardInfo(
     [property: JsonPropertyName("address")] string Address,
@@ -48,7 +53,29 @@ public sealed record ViewResponse(
     /// <summary>Members whose keys are unavailable after a change that lost them (see the README).</summary>
     [JsonPropertyName("unavailable")]
     public IReadOnlyList<string>? Unavailable { get; init; }
+
+    /// <summary>Replicated mode: copies per key as configured (fewer when fewer nodes are placed).</summary>
+    [JsonPropertyName("replicationFactor")]
+    public int? ReplicationFactor { get; init; }
+
+    /// <summary>Replicated mode: every member and its state (serving, learner, excluded, leaving).</summary>
+    [JsonPropertyName("members")]
+    public IReadOnlyList<MemberInfo>? Members { get; init; }
+
+    /// <summary>Replicated mode: the re-replication (fill) under way, if any.</summary>
+    [JsonPropertyName("fill")]
+    public FillInfo? Fill { get; init; }
 }
+
+public sealed record MemberInfo(
+    [property: JsonPropertyName("address")] string Address,
+    [property: JsonPropertyName("incarnation")] string Incarnation,
+    [property: JsonPropertyName("state")] string State);
+
+public sealed record FillInfo(
+    [property: JsonPropertyName("sinceEpoch")] long SinceEpoch,
+    [property: JsonPropertyName("sources")] IReadOnlyList<string> Sources,
+    [property: JsonPropertyName("reported")] IReadOnlyList<string> Reported);
 
 /// <summary>Every error: the reference's {"error","message"} shape, plus where to go instead when known.</summary>
 public sealed record ErrorResponse(

@@ -83,6 +83,9 @@ public static class ViewApi
         {
             NodeStatus.Forming => "forming",
             NodeStatus.Idle => "idle",
+            NodeStatus.Joining => "joining",
+            NodeStatus.Excluded => "excluded",
+            _ when s.Replica is { Config.IsFilling: true } => "serving",
             _ when s.Pending is not null => "changing",
             _ => "serving",
         };
@@ -93,6 +96,9 @@ public static class ViewApi
                 KeysMoved = s.Pending is { } pending ? source.MovedFor(pending.Epoch) : null,
                 KeysRemaining = s.Pending is not null ? source.CountRemaining() : null,
                 Unavailable = s.Current.Unavailable.IsEmpty ? null : s.Current.Unavailable,
+                ReplicationFactor = s.Replica?.EffectiveFactor,
+                Members = s.Replica is { } replica ? ReplicaView.Members(replica.Config) : null,
+                Fill = s.Replica is { Config.IsFilling: true } filling ? ReplicaView.Fill(filling.Config) : null,
             },
             NodeJson.Context.ViewResponse);
     }

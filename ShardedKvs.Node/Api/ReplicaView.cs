@@ -1,0 +1,19 @@
+using System.Globalization;
+using ShardedKvs.Node.Cluster.Configuration;
+
+namespace ShardedKvs.Node.Api;
+
+/// <summary>How the view API shows a configuration's members and its fill.</summary>
+public static class ReplicaView
+{
+    public static IReadOnlyList<MemberInfo> Members(ClusterConfig config) =>
+        [.. config.Members.Select(m => new MemberInfo(m.Address, m.Incarnation.ToString("x", CultureInfo.InvariantCulture), StateOf(config, m)))];
+
+    public static FillInfo Fill(ClusterConfig config) =>
+        new(config.FillEpoch, [.. config.Sources.Select(s => s.Address)], [.. config.Filled.Select(s => s.Address)]);
+
+    private static string StateOf(ClusterConfig config, ConfigMember member) =>
+        member.Excluded ? "excluded"
+        : config.IsInSync(member.Placed) ? (config.View.Contains(member.Address, StringComparer.OrdinalIgnoreCase) ? "serving" : "leaving")
+        : "learner";
+}
