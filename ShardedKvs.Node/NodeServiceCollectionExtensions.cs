@@ -104,6 +104,7 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton<ReplicatedKeyHandler>();
         services.AddSingleton<IConfigObserver, ConfigAdoption>();
         services.AddSingleton<FailureDetector>();
+        services.AddSingleton<ReplicatedViewChange>();
         if (options.IsReplicated)
         {
             services.AddHostedService(sp => sp.GetRequiredService<FailureDetector>());

@@ -18,15 +18,18 @@ public static class InternalApi
     public static IEndpointRouteBuilder MapInternalApi(this IEndpointRouteBuilder endpoints)
     {
         // Every call here has passed ClusterAuthMiddleware: signed, fresh, and from a known member.
-        endpoints.MapGet(PeerRoutes.View.Path, (ViewChangeParticipant participant) =>
-            TypedResults.Json(participant.DescribeView(), PeerJsonContext.Default.ViewState)).WithMetadata(new OpenToAnyClusterMember());
+        endpoints.MapGet(PeerRoutes.View.Path, (ViewChangeParticipant participant, NodeIdentity identity) =>
+            TypedResults.Json(participant.DescribeView() with { Incarnation = identity.Incarnation }, PeerJsonContext.Default.ViewState)).WithMetadata(new OpenToAnyClusterMember());
         endpoints.MapPost(PeerRoutes.Join.Path, (JoinRequest request, FormationRegistry registry, ViewChangeParticipant participant) =>
         {
             registry.Join(request.Address, request.Incarnation);
             return TypedResults.Json(participant.DescribeView(), PeerJsonContext.Default.ViewState);
         });
         endpoints.MapGet(PeerRoutes.KeyCount.Path, (KeyValueStore store, ClusterState state) =>
-            TypedResults.Json(new KeyCount(state.Snapshot.Self, ReplicaKeyCounts.Count(state.Snapshot, store).Primary), PeerJsonContext.Default.KeyCount));
+        {
+            ClusterSnapshot snapshot = state.Snapshot;
+            return TypedResults.Json(new KeyCount(snapshot.Self, ReplicaKeyCounts.Count(snapshot, store).Primary, snapshot.Current.Epoch), PeerJsonContext.Default.KeyCount);
+        });
 
         endpoints.MapPost(PeerRoutes.Prepare.Path, (PrepareRequest request, ViewChangeParticipant participant) => PeerAnswers.From(participant.Prepare(request)))
             .WithMetadata(new OpenToAnyClusterMember());

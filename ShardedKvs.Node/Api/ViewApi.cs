@@ -21,7 +21,7 @@ public static class ViewApi
         return endpoints;
     }
 
-    private static async Task<IResult> ChangeViewAsync(HttpContext context, ViewChangeCoordinator coordinator, IOptions<NodeOptions> options)
+    private static async Task<IResult> ChangeViewAsync(HttpContext context, ViewChangeCoordinator coordinator, ReplicatedViewChange replicated, IOptions<NodeOptions> options)
     {
         // Read like a PUT's body: bounded, whatever the Content-Type, and no body means no view.
         ViewBody body = await BoundedBody.ReadAsync(context.Request, options.Value.MaxRequestBodyBytes, ParseBody, TooLarge, context.RequestAborted);
@@ -36,7 +36,9 @@ public static class ViewApi
             return ApiErrors.Create(StatusCodes.Status400BadRequest, error, "Error in PUT");
         }
 
-        ViewChangeResult result = await coordinator.ChangeAsync(nodes, context.RequestAborted);
+        ViewChangeResult result = options.Value.IsReplicated
+            ? await replicated.ChangeAsync(nodes, context.RequestAborted)
+            : await coordinator.ChangeAsync(nodes, context.RequestAborted);
         if (!result.Succeeded)
         {
             int status = result.Status == ViewChangeStatus.Conflict ? StatusCodes.Status409Conflict : StatusCodes.Status503ServiceUnavailable;

@@ -12,6 +12,9 @@ public sealed record JoinRequest(string Address, long Incarnation = 0);
 public sealed record ViewState(bool Formed, long Epoch, string View, long? PendingEpoch, string? PendingView)
 {
     public IReadOnlyList<string>? Unavailable { get; init; }
+
+    /// <summary>The answering process's incarnation id: a replicated view change places new members in it.</summary>
+    public long? Incarnation { get; init; }
 }
 
 public sealed record PrepareRequest(long FromEpoch, string FromView, long ToEpoch, string ToView)
@@ -36,7 +39,8 @@ public sealed record ChangeRef(long Epoch, string View)
 /// <summary>Which change, if any, a node is coordinating right now.</summary>
 public sealed record CoordinatorStatus(long? RunningEpoch);
 
-public sealed record KeyCount(string Address, int Count);
+/// <param name="Epoch">The epoch the count was taken at (replicated mode counts primaries, which depend on it).</param>
+public sealed record KeyCount(string Address, int Count, long Epoch = 0);
 
 public sealed record MigrateResult(string Source, long KeysMoved, int Batches, long KeysRemaining);
 

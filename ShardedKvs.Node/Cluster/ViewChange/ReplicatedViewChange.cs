@@ -1,0 +1,121 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+using ShardedKvs.Node.Cluster.Configuration;
+using ShardedKvs.Node.Cluster.Consensus;
+using ShardedKvs.Node.Cluster.Membership;
+using ShardedKvs.Node.Cluster.Peers;
+using ShardedKvs.Node.Telemetry;
+
+namespace ShardedKvs.Node.Cluster.ViewChange;
+
+/// <summary>
+/// A view change in replicated mode: one decision of the configuration log (<see cref="ConfigChange.ChangeView"/>),
+/// after which the fill copies every key to its new replicas while they already receive its writes,
+/// and the last source's report switches the placement. Any node can carry a fill to its end, so the
+/// change survives the death of the node that received it; this one only waits for the switch to
+/// answer with the key counts. Members that are down are simply left out of the new view.
+/// </summary>
+public sealed class ReplicatedViewChange(ClusterState state, IConfigLog configLog, PeerClient peers, NodeTelemetry telemetry, TimeProvider time, IOptions<NodeOptions> options)
+{
+    private readonly NodeOptions _options = options.Value;
+
+    public async Task<ViewChangeResult> ChangeAsync(ImmutableArray<string> nodes, CancellationToken cancellationToken)
+    {
+        long started = time.GetTimestamp();
+        using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.view_change");
+        activity?.SetTag("kvs.view", string.Join(',', nodes));
+        try
+        {
+            ViewChangeResult result = await RunAsync(nodes, cancellationToken);
+            if (!result.Succeeded)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, result.Error);
+            }
+
+            return result;
+        }
+        finally
+        {
+            telemetry.ViewChangeDuration.Record(time.GetElapsedTime(started).TotalSeconds);
+        }
+    }
+
+    private async Task<ViewChangeResult> RunAsync(ImmutableArray<string> nodes, CancellationToken cancellationToken)
+    {
+        if (configLog.Latest is not { } latest || state.Snapshot.Replica is not { IsLive: true })
+        {
+            return ViewChangeResult.Unavailable("This node is not a serving member of the cluster; send the view change to one that is");
+        }
+
+        var view = ImmutableArray.CreateBuilder<PlacedMember>(nodes.Length);
+        foreach (string node in nodes)
+        {
+            if (latest.MemberAt(node) is { Excluded: false } known && latest.View.Contains(node, StringComparer.OrdinalIgnoreCase))
+            {
+                view.Add(known.Placed);
+                continue;
+            }
+
+            (PeerCallResult call, ViewState? answer) = await peers.CallAsync(node, PeerRoutes.View, message: null, PeerJsonContext.Default.ViewState, cancellationToken);
+            if (answer?.Incarnation is not { } incarnation)
+            {
+                return ViewChangeResult.Unavailable($"Node {node} of the new view is unreachable ({call.Error ?? call.Status?.ToString()}); nothing was changed", node);
+            }
+
+            view.Add(new PlacedMember(node, incarnation));
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.MigrationTimeout);
+        ProposeResult proposed = await configLog.ProposeAsync(new ConfigChange.ChangeView(view.MoveToImmutable()), timeout.Token);
+        if (!proposed.Applied)
+        {
+            return ViewChangeResult.Conflict(proposed.Refusal ?? "The view change was not decided");
+        }
+
+        long decidedAt = proposed.Decided!.Epoch;
+        ClusterConfig switched;
+        while (true)
+        {
+            ClusterConfig now = configLog.Latest!;
+            if (!now.View.SequenceEqual(proposed.Decided.View, StringComparer.OrdinalIgnoreCase))
+            {
+                return ViewChangeResult.Conflict($"A newer view change (epoch {now.Epoch}: {string.Join(',', now.View)}) replaced this one");
+            }
+
+            if (!now.IsFilling && now.Epoch >= decidedAt)
+            {
+                switched = now;
+                break;
+            }
+
+            await Task.Delay(_options.DiscoveryInterval, time, timeout.Token);
+        }
+
+        return ViewChangeResult.Success(await CountKeysAsync(switched, timeout.Token));
+    }
+
+    /// <summary>Each member's primary count, taken once it runs the switched configuration.</summary>
+    private async Task<IReadOnlyList<KeyCount>> CountKeysAsync(ClusterConfig switched, CancellationToken cancellationToken)
+    {
+        var shards = new List<KeyCount>(switched.View.Length);
+        foreach (string node in switched.View)
+        {
+            KeyCount? count = null;
+            for (int attempt = 0; attempt < 50 && (count is null || count.Epoch < switched.Epoch); attempt++)
+            {
+                if (attempt > 0)
+                {
+                    await Task.Delay(_options.DiscoveryInterval / 2, time, cancellationToken);
+                }
+
+                (_, count) = await peers.CallAsync(node, PeerRoutes.KeyCount, message: null, PeerJsonContext.Default.KeyCount, cancellationToken);
+            }
+
+            shards.Add(count ?? new KeyCount(node, 0));
+        }
+
+        return shards;
+    }
+}
