@@ -11,11 +11,13 @@ namespace ShardedKvs.Tests.Infrastructure;
 public sealed class ProcessCluster : IAsyncDisposable
 {
     private readonly Process?[] _processes;
+    private readonly Func<int, Process> _start;
 
-    private ProcessCluster(string[] addresses, Process?[] processes)
+    private ProcessCluster(string[] addresses, Process?[] processes, Func<int, Process> start)
     {
         Addresses = addresses;
         _processes = processes;
+        _start = start;
         Clients = addresses.Select(a => new HttpClient { BaseAddress = new Uri($"http://{a}"), Timeout = TimeSpan.FromSeconds(60) }).ToArray();
     }
 
@@ -32,8 +34,9 @@ public sealed class ProcessCluster : IAsyncDisposable
         string view = string.Join(',', addresses.Take(initialViewSize));
         string nodeDll = Path.Combine(AppContext.BaseDirectory, "ShardedKvs.Node.dll");
         string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
-        var processes = addresses.Select((address, index) =>
+        Process Start(int index)
         {
+            string address = addresses[index];
             var start = namespaceOf is null
                 ? new ProcessStartInfo(dotnet, [nodeDll])
                 : new ProcessStartInfo("ip", ["netns", "exec", namespaceOf(index), dotnet, nodeDll]);
@@ -56,10 +59,11 @@ public sealed class ProcessCluster : IAsyncDisposable
             process.ErrorDataReceived += (_, _) => { };
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
-            return (Process?)process;
-        }).ToArray();
+            return process;
+        }
 
-        var cluster = new ProcessCluster(addresses, processes);
+        Process?[] processes = [.. addresses.Select((_, index) => Start(index))];
+        var cluster = new ProcessCluster(addresses, processes, Start);
         await Eventually.WaitUntilAsync(
             async () => (await Task.WhenAll(Enumerable.Range(0, initialViewSize).Select(cluster.StateAsync))).All(s => s == "serving"),
             TimeSpan.FromSeconds(60),
@@ -79,6 +83,19 @@ public sealed class ProcessCluster : IAsyncDisposable
         _processes[index] = null;
     }
 
+    /// <summary>Starts a new process for a node that was killed: same address and settings, empty memory.</summary>
+    public void Restart(int index)
+    {
+        if (_processes[index] is not null)
+        {
+            throw new InvalidOperationException($"node {index} is still running");
+        }
+
+        _processes[index] = _start(index);
+    }
+
+    public bool IsRunning(int index) => _processes[index] is not null;
+
     public async Task<JsonObject?> ViewAsync(int index)
     {
         try
@@ -91,7 +108,7 @@ public sealed class ProcessCluster : IAsyncDisposable
         }
     }
 
-    private async Task<string?> StateAsync(int index) => (await ViewAsync(index))?["state"]?.GetValue<string>();
+    public async Task<string?> StateAsync(int index) => (await ViewAsync(index))?["state"]?.GetValue<string>();
 
     public ValueTask DisposeAsync() => NodeProcesses.StopAllAsync(_processes, Clients);
 }

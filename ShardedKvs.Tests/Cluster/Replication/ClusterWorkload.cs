@@ -1,0 +1,184 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using ShardedKvs.Linearizability;
+using ShardedKvs.Tests.Infrastructure;
+
+namespace ShardedKvs.Tests.Cluster.Replication;
+
+/// <summary>
+/// Clients that read, write and delete a fixed set of keys through whichever nodes are up, recording
+/// every call and return for the linearizability checker, and how long each key stayed unavailable
+/// (from its first failed request to its next success). A request to a node that is down is re-sent to
+/// another node; any other failure is recorded as an outcome unknown, the weakest claim.
+/// </summary>
+public sealed class ClusterWorkload(HttpClient[] nodes, Func<int, bool> isUp, int keys, int clients = 12)
+{
+    private readonly ConcurrentDictionary<string, KeyAvailability> _availability = new();
+    private readonly ConcurrentQueue<string> _failures = new();
+    private long _operations;
+
+    public HistoryRecorder History { get; } = new();
+
+    public int Keys => keys;
+
+    public long Operations => Interlocked.Read(ref _operations);
+
+    /// <summary>Every request that failed (neither a success nor a node that was down), with its key.</summary>
+    public IReadOnlyCollection<string> Failures => _failures;
+
+    /// <summary>Keys that had at least one failed request, with the longest time they were unavailable.</summary>
+    public IReadOnlyDictionary<string, TimeSpan> Unavailable =>
+        _availability.Where(a => a.Value.Longest > TimeSpan.Zero || a.Value.OutageStart is not null)
+            .ToDictionary(a => a.Key, a => a.Value.Longest);
+
+    public static string KeyName(int i) => $"key{i}";
+
+    public async Task PreloadAsync()
+    {
+        await Parallel.ForAsync(0, keys, async (i, _) =>
+        {
+            string key = KeyName(i);
+            PendingOperation call = History.Call(clients + 1, key, OpKind.Put, $"initial-{i}");
+            KvsResponse response = await SendAnywhereAsync(new Random(i), OpKind.Put, key, $"initial-{i}");
+            History.Return(call, ToOutput(OpKind.Put, response) ?? throw new Xunit.Sdk.XunitException($"preload of {key}: {response}"));
+        });
+    }
+
+    public Task RunAsync(CancellationToken stop) => Task.WhenAll(Enumerable.Range(0, clients).Select(client => Task.Run(async () =>
+    {
+        var random = new Random(client);
+        for (int sequence = 0; !stop.IsCancellationRequested; sequence++)
+        {
+            string key = KeyName(random.Next(keys));
+            int roll = random.Next(100);
+            (OpKind kind, string? value) = roll < 50 ? (OpKind.Get, null) : roll < 85 ? (OpKind.Put, $"c{client}-{sequence}") : (OpKind.Delete, (string?)null);
+            PendingOperation call = History.Call(client, key, kind, value);
+            KvsResponse response = await SendAnywhereAsync(random, kind, key, value);
+            Interlocked.Increment(ref _operations);
+            if (ReferenceEquals(response, NodeWentDown))
+            {
+                History.ReturnUnknown(call);
+                continue;
+            }
+
+            KeyAvailability availability = _availability.GetOrAdd(key, _ => new KeyAvailability());
+            if (ToOutput(kind, response) is { } result)
+            {
+                History.Return(call, result);
+                availability.Succeeded();
+            }
+            else
+            {
+                History.ReturnUnknown(call);
+                availability.Failed();
+                _failures.Enqueue($"{kind} {key}: {response}");
+            }
+        }
+    })));
+
+    /// <summary>Reads every key once, through a node that is up, as the last word of the history.</summary>
+    public async Task ReadEverythingAsync(TimeSpan deadline)
+    {
+        var random = new Random(-1);
+        for (int i = 0; i < keys; i++)
+        {
+            string key = KeyName(i);
+            KvsResponse read = await Eventually.Until($"a final read of {key}", deadline, async _ =>
+            {
+                PendingOperation call = History.Call(clients, key, OpKind.Get);
+                KvsResponse response = await SendAnywhereAsync(random, OpKind.Get, key, null);
+                if (ToOutput(OpKind.Get, response) is { } output)
+                {
+                    History.Return(call, output);
+                }
+                else
+                {
+                    History.ReturnUnknown(call);
+                }
+
+                return response;
+            }, r => r.Status is HttpStatusCode.OK or HttpStatusCode.NotFound);
+        }
+    }
+
+    /// <summary>Keys whose final read found them, as the history says.</summary>
+    public int PresentAtTheEnd(IReadOnlyList<Operation> history) =>
+        history.Where(o => o.ClientId == clients && o.ReturnTime != Operation.Infinity)
+            .GroupBy(o => o.Key)
+            .Count(g => g.OrderBy(o => o.ReturnTime).Last().Output.Kind == OutputKind.Present);
+
+    private static readonly KvsResponse NodeWentDown = new(HttpStatusCode.BadGateway, [], "the node went down under the request");
+
+    private async Task<KvsResponse> SendAnywhereAsync(Random random, OpKind kind, string key, string? value)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            int node = random.Next(nodes.Length);
+            if (!isUp(node))
+            {
+                continue;
+            }
+
+            try
+            {
+                return kind switch
+                {
+                    OpKind.Get => await nodes[node].GetKeyAsync(key),
+                    OpKind.Put => await nodes[node].PutAsync(key, value!),
+                    _ => await nodes[node].DeleteKeyAsync(key),
+                };
+            }
+            catch (HttpRequestException) when (attempt < 100)
+            {
+                // The node went down under the request. It may have forwarded the request before it
+                // died, so what it did is unknown: record it so, and send the next request elsewhere.
+                if (kind != OpKind.Get)
+                {
+                    return NodeWentDown;
+                }
+            }
+        }
+    }
+
+    public static OpOutput? ToOutput(OpKind kind, KvsResponse response) => (kind, response.Status) switch
+    {
+        (OpKind.Get, HttpStatusCode.OK) => OpOutput.Present(response.Field("value")!),
+        (OpKind.Get, HttpStatusCode.NotFound) => OpOutput.Absent,
+        (OpKind.Put, HttpStatusCode.Created) => OpOutput.Written(created: true),
+        (OpKind.Put, HttpStatusCode.OK) => OpOutput.Written(created: false),
+        (OpKind.Delete, HttpStatusCode.OK) => OpOutput.Deleted(existed: true),
+        (OpKind.Delete, HttpStatusCode.NotFound) => OpOutput.Deleted(existed: false),
+        _ => null,
+    };
+
+    private sealed class KeyAvailability
+    {
+        private readonly Lock _gate = new();
+
+        public long? OutageStart { get; private set; }
+
+        public TimeSpan Longest { get; private set; }
+
+        public void Failed()
+        {
+            lock (_gate)
+            {
+                OutageStart ??= Stopwatch.GetTimestamp();
+            }
+        }
+
+        public void Succeeded()
+        {
+            lock (_gate)
+            {
+                if (OutageStart is { } start)
+                {
+                    TimeSpan outage = Stopwatch.GetElapsedTime(start);
+                    Longest = outage > Longest ? outage : Longest;
+                    OutageStart = null;
+                }
+            }
+        }
+    }
+}
