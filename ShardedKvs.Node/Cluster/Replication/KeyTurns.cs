@@ -10,6 +10,8 @@ namespace ShardedKvs.Node.Cluster.Replication;
 /// </summary>
 public sealed class KeyTurns
 {
+    private const double MaxWaitSeconds = 24 * 60 * 60;
+
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _taken = new(StringComparer.Ordinal);
 
     /// <summary>Takes the key's turn, waiting at most until <paramref name="deadline"/> passes on
@@ -34,7 +36,8 @@ public sealed class KeyTurns
 
             try
             {
-                await holder.Task.WaitAsync(TimeSpan.FromSeconds((double)remaining / time.TimestampFrequency), time, cancellationToken);
+                // Capped: a far deadline must not exceed the longest timer there is.
+                await holder.Task.WaitAsync(TimeSpan.FromSeconds(Math.Min((double)remaining / time.TimestampFrequency, MaxWaitSeconds)), time, cancellationToken);
             }
             catch (TimeoutException)
             {
