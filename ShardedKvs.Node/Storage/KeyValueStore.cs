@@ -110,6 +110,15 @@ public sealed class KeyValueStore
         return SegmentOf(hash).Remove(utf8.Bytes, hash, stored.Array);
     }
 
+    /// <summary>Removes every key (a process the cluster excluded starts over empty).</summary>
+    public void Clear()
+    {
+        foreach (StoredEntry entry in Entries)
+        {
+            Remove(entry.Key);
+        }
+    }
+
     /// <summary>A moment-in-time-free walk over the keys; safe while other threads write. A key
     /// present throughout the walk is seen exactly once.</summary>
     public IEnumerable<StoredEntry> Entries

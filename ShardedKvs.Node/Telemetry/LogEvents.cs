@@ -44,4 +44,5 @@ public static class LogEvents
     public const int FillReported = 608;
     public const int FillFailed = 609;
     public const int ReplicaCleanupDone = 610;
+    public const int ExcludedStartingOver = 611;
 }

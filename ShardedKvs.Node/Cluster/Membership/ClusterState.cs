@@ -120,6 +120,20 @@ public sealed class ClusterState
         }
     }
 
+    /// <summary>Replicated mode: this process became a new incarnation (see <see cref="NodeIdentity.Renew"/>);
+    /// the configuration it knows now names it nowhere, so it serves nothing until it rejoins.</summary>
+    public void Reincarnate(PlacedMember self)
+    {
+        lock (_gate)
+        {
+            ClusterSnapshot s = _snapshot;
+            if (s.Replica is { } known)
+            {
+                Publish(s.WithReplica(s.Current, new ReplicaState(known.Config, known.Map, self, known.Previous)));
+            }
+        }
+    }
+
     /// <summary>Drops a pending view that never started moving keys.</summary>
     public bool Abort(long pendingEpoch)
     {
