@@ -1,0 +1,109 @@
+using System.Net;
+using ShardedKvs.Linearizability;
+using ShardedKvs.Node.Cluster.Replication;
+using ShardedKvs.Node.Storage;
+using ShardedKvs.Ring;
+using ShardedKvs.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace ShardedKvs.Tests.Cluster.Replication;
+
+/// <summary>
+/// View changes with three copies per key, under 12 recorded clients: new replicas receive writes
+/// while the old data streams to them, the sets switch, old copies are dropped, and every key ends on
+/// exactly its R replicas of the new ring, with the history linearizable and nothing lost.
+/// </summary>
+public sealed class ReplicatedViewChangeTests(ITestOutputHelper output)
+{
+    private const int Keys = 300;
+    private const int Factor = 3;
+
+    private static readonly (int Through, int[] View)[] Changes =
+    [
+        (0, [0, 1, 2, 3]),
+        (1, [0, 1, 2, 3, 4]),
+        (4, [1, 2, 3, 4]),
+        (2, [0, 1, 2]),
+    ];
+
+    [Fact]
+    public async Task Every_key_ends_on_exactly_its_replicas_after_each_view_change_and_the_history_is_linearizable()
+    {
+        await using TestCluster cluster = await TestCluster.StartAsync(
+            nodes: 5,
+            initialViewSize: 3,
+            settings: new Dictionary<string, string?> { ["Kvs:ReplicationFactor"] = $"{Factor}", ["Kvs:FillBatchKeys"] = "32" });
+        HttpClient[] clients = [.. cluster.Nodes.Select(n => n.Client)];
+        var workload = new ClusterWorkload(clients, _ => true, Keys);
+        await workload.PreloadAsync();
+        using var stop = new CancellationTokenSource();
+        Task running = workload.RunAsync(stop.Token);
+
+        foreach ((int through, int[] view) in Changes)
+        {
+            long before = workload.Operations;
+            KvsResponse change = await cluster[through].Client.ChangeViewAsync(cluster.ViewOf(view));
+            Assert.True(change.Status == HttpStatusCode.OK, change.ToString());
+            int shardSum = change.Body["shards"]!.AsArray().Sum(s => s!["key-count"]!.GetValue<int>());
+            output.WriteLine($"view {string.Join(',', view)}: {workload.Operations - before} client operations during the change; shards sum to {shardSum}");
+            await Eventually.WaitUntilAsync(() => Task.FromResult(EveryKeyOnExactlyItsReplicas(cluster, view, quiescent: false)), TimeSpan.FromSeconds(30), "old copies to be dropped");
+        }
+
+        await stop.CancelAsync();
+        await running;
+        Assert.True(EveryKeyOnExactlyItsReplicas(cluster, Changes[^1].View, quiescent: true), "after quiescence some key is not on exactly its replicas");
+        await workload.ReadEverythingAsync(TimeSpan.FromSeconds(30));
+        IReadOnlyList<Operation> history = workload.History.GetHistory();
+        CheckResult check = LinearizabilityChecker.Check(history);
+        output.WriteLine($"{history.Count} operations; {workload.Failures.Count} failed; {check.LinearizableKeyCount}/{check.Keys.Count} keys linearizable");
+        foreach (string failure in workload.Failures.Take(10))
+        {
+            output.WriteLine($"  {failure}");
+        }
+
+        Assert.False(check.HasViolations, check.Describe());
+        Assert.Empty(check.TimedOut);
+        Assert.Empty(workload.Failures);
+
+        int present = workload.PresentAtTheEnd(history);
+        int primaries = 0;
+        foreach (int i in Changes[^1].View)
+        {
+            primaries += await cluster[i].Client.KeyCountAsync();
+        }
+
+        Assert.Equal(present, primaries);
+    }
+
+    private static bool EveryKeyOnExactlyItsReplicas(TestCluster cluster, int[] view, bool quiescent)
+    {
+        var ring = new TokenRing([.. view.Select(i => cluster[i].Address)], replicationFactor: Factor);
+        foreach (int i in view)
+        {
+            ReplicaState? replica = cluster[i].Snapshot.Replica;
+            if (replica is null || replica.Config.IsFilling || replica.Config.View.Length != view.Length)
+            {
+                return false;
+            }
+        }
+
+        var holders = new Dictionary<string, int>();
+        for (int i = 0; i < cluster.Nodes.Count; i++)
+        {
+            string address = cluster[i].Address;
+            foreach (StoredEntry entry in cluster[i].Store.Entries)
+            {
+                if (!ring.ReplicasOf(entry.Key).Contains(address))
+                {
+                    return false;
+                }
+
+                holders[entry.Key] = holders.GetValueOrDefault(entry.Key) + 1;
+            }
+        }
+
+        // While clients run, a key being written or deleted may be on some replicas and not yet on
+        // its primary; once they stop, every key is on all of them.
+        return !quiescent || holders.Values.All(h => h == Math.Min(Factor, view.Length));
+    }
+}
