@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using ShardedKvs.Linearizability;
+using ShardedKvs.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace ShardedKvs.Tests.Cluster.Replication;
+
+/// <summary>One workload over a process cluster, and the steps failover tests take on it.</summary>
+public sealed class FailoverRun(ProcessCluster cluster, ITestOutputHelper output, int keys) : IDisposable
+{
+    private const int OperationsBetweenSteps = 1500;
+    private static readonly TimeSpan Bounded = TimeSpan.FromSeconds(60);
+
+    private readonly bool[] _down = new bool[cluster.Addresses.Length];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private ClusterWorkload? _workload;
+    private Task? _clients;
+
+    private ClusterWorkload Workload => _workload!;
+
+    public async Task StartAsync()
+    {
+        _workload = new ClusterWorkload(cluster.Clients, i => !Volatile.Read(ref _down[i]), keys);
+        await Workload.PreloadAsync();
+        _clients = Workload.RunAsync(_stop.Token);
+        await OperationsAsync(OperationsBetweenSteps);
+    }
+
+    public Task KillAndWaitForExclusionAsync(int victim)
+    {
+        Volatile.Write(ref _down[victim], true);
+        cluster.Kill(victim);
+        return WaitForExclusionAsync(victim, "killed");
+    }
+
+    /// <summary>Waits until every node that is up and not <paramref name="victim"/> shows it excluded.</summary>
+    public async Task WaitForExclusionAsync(int victim, string what)
+    {
+        TimeSpan killedAt = _clock.Elapsed;
+        string address = cluster.Addresses[victim];
+        await Eventually.WaitUntilAsync(
+            async () => (await LiveViewsAsync(except: victim)).All(view => MemberState(view, address) is "excluded" or "learner" or null),
+            Bounded,
+            $"the survivors to exclude {address}");
+        output.WriteLine($"{address} {what} at {killedAt.TotalSeconds:F1} s; excluded by every survivor {(_clock.Elapsed - killedAt).TotalMilliseconds:F0} ms later");
+        await OperationsAsync(OperationsBetweenSteps);
+    }
+
+    public void Restart(int index)
+    {
+        cluster.Restart(index);
+        Volatile.Write(ref _down[index], false);
+        output.WriteLine($"{cluster.Addresses[index]} restarted at {_clock.Elapsed.TotalSeconds:F1} s");
+    }
+
+    /// <summary>Waits until every live node runs a configuration without a fill, in which every
+    /// node that is up is a serving (in-sync) member.</summary>
+    public async Task WaitForReplicationAsync(int expectedNodes)
+    {
+        TimeSpan started = _clock.Elapsed;
+        await Eventually.WaitUntilAsync(
+            async () =>
+            {
+                JsonObject[] views = await LiveViewsAsync();
+                return views.Length == expectedNodes
+                    && views.All(v => v["fill"] is null && v["state"]?.GetValue<string>() == "serving")
+                    && views.Select(v => v["epoch"]!.GetValue<long>()).Distinct().Count() == 1
+                    && views.All(v => Enumerable.Range(0, _down.Length).Where(i => !Volatile.Read(ref _down[i])).All(i => MemberState(v, cluster.Addresses[i]) == "serving"));
+            },
+            Bounded,
+            "re-replication to finish on every live node");
+        output.WriteLine($"re-replication done {(_clock.Elapsed - started).TotalMilliseconds:F0} ms after it was awaited");
+        await OperationsAsync(OperationsBetweenSteps);
+    }
+
+    public async Task FinishAsync(int expectedNodes)
+    {
+        await _stop.CancelAsync();
+        await _clients!;
+        await Workload.ReadEverythingAsync(Bounded);
+        IReadOnlyList<Operation> history = Workload.History.GetHistory();
+        CheckResult check = LinearizabilityChecker.Check(history);
+
+        IReadOnlyDictionary<string, TimeSpan> unavailable = Workload.Unavailable;
+        output.WriteLine($"{history.Count} operations by 12 clients on {keys} keys; {Workload.Failures.Count} failed requests");
+        output.WriteLine(unavailable.Count == 0
+            ? "no key was ever unavailable"
+            : $"{unavailable.Count} keys were unavailable at some point; longest {unavailable.Values.Max().TotalMilliseconds:F0} ms, median {Median(unavailable.Values).TotalMilliseconds:F0} ms");
+        foreach (string failure in Workload.Failures.Take(10))
+        {
+            output.WriteLine($"  {failure}");
+        }
+
+        output.WriteLine($"linearizability: {check.LinearizableKeyCount}/{check.Keys.Count} keys linearizable");
+        Assert.False(check.HasViolations, check.Describe());
+        Assert.Empty(check.TimedOut);
+
+        // Placement after quiescence: the primaries' counts add up to the keys present, and every
+        // key is held by exactly min(3, nodes) nodes.
+        int present = Workload.PresentAtTheEnd(history);
+        int primaries = 0, copies = 0;
+        for (int i = 0; i < _down.Length; i++)
+        {
+            if (!_down[i])
+            {
+                KvsResponse counts = await cluster.Clients[i].SendAsync(HttpMethod.Get, "/kvs/key-count");
+                primaries += counts.Body["key-count"]!.GetValue<int>();
+                copies += counts.Body["replica-key-count"]!.GetValue<int>();
+            }
+        }
+
+        output.WriteLine($"{present} keys present; primaries counted {primaries}, other copies {copies}");
+        Assert.Equal(present, primaries);
+        await Eventually.WaitUntilAsync(
+            async () => await AllCopiesAsync() == Math.Min(3, expectedNodes) * present,
+            Bounded,
+            $"every key to be on exactly {Math.Min(3, expectedNodes)} nodes");
+    }
+
+    private async Task<int> AllCopiesAsync()
+    {
+        int all = 0;
+        for (int i = 0; i < _down.Length; i++)
+        {
+            if (!_down[i])
+            {
+                KvsResponse counts = await cluster.Clients[i].SendAsync(HttpMethod.Get, "/kvs/key-count");
+                all += counts.Body["key-count"]!.GetValue<int>() + counts.Body["replica-key-count"]!.GetValue<int>();
+            }
+        }
+
+        return all;
+    }
+
+    private async Task OperationsAsync(long count)
+    {
+        long target = Workload.Operations + count;
+        await Eventually.WaitUntilAsync(() => Task.FromResult(Workload.Operations >= target), Bounded, $"{count} more client operations");
+    }
+
+    private async Task<JsonObject[]> LiveViewsAsync(int except = -1)
+    {
+        IEnumerable<int> live = Enumerable.Range(0, _down.Length).Where(i => i != except && !Volatile.Read(ref _down[i]));
+        JsonObject?[] views = await Task.WhenAll(live.Select(cluster.ViewAsync));
+        return [.. views.OfType<JsonObject>()];
+    }
+
+    public void Dispose() => _stop.Dispose();
+
+    private static string? MemberState(JsonObject view, string address) =>
+        view["members"]?.AsArray().FirstOrDefault(m => m!["address"]!.GetValue<string>() == address)?["state"]?.GetValue<string>();
+
+    private static TimeSpan Median(IEnumerable<TimeSpan> values)
+    {
+        TimeSpan[] sorted = [.. values.Order()];
+        return sorted[sorted.Length / 2];
+    }
+}

@@ -1,0 +1,39 @@
+using ShardedKvs.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace ShardedKvs.Tests.Cluster.Replication;
+
+/// <summary>
+/// A node cut off from every other node while clients still reach it (each node in its own network
+/// namespace, the clients outside all of them): the majority excludes it and takes its keys over, the
+/// cut-off node neither serves a stale read nor acknowledges a write, and once healed it learns it was
+/// excluded, empties itself and rejoins. The whole history must be linearizable.
+/// </summary>
+[Collection(NetworkNamespaceCollection.Name)]
+public sealed class PartitionedPrimaryTests(ITestOutputHelper output)
+{
+    private const int Keys = 150;
+    private const int Port = 5080;
+
+    [NetworkNamespaceFact]
+    public async Task A_primary_cut_off_from_everyone_is_replaced_serves_nothing_stale_and_rejoins_when_healed()
+    {
+        using var network = new NetworkNamespaces(hosts: 5);
+        string[] addresses = [.. Enumerable.Range(0, 5).Select(h => $"{network.AddressOf(h)}:{Port}")];
+        await using ProcessCluster cluster = await ProcessCluster.StartAsync(
+            addresses,
+            initialViewSize: 5,
+            new Dictionary<string, string> { ["Kvs__ReplicationFactor"] = "3", ["Kvs__ForwardTimeout"] = "00:00:02" },
+            network.NamespaceOf);
+        using var run = new FailoverRun(cluster, output, Keys);
+        await run.StartAsync();
+
+        int[] others = [1, 2, 3, 4];
+        network.Cut(0, others);
+        await run.WaitForExclusionAsync(0, "cut off");
+        network.Heal(0, others);
+        await run.WaitForReplicationAsync(expectedNodes: 5);
+
+        await run.FinishAsync(expectedNodes: 5);
+    }
+}
