@@ -72,6 +72,16 @@ public sealed class NodeOptions
     /// <summary>Largest internal request body (a migration batch).</summary>
     public long MaxInternalBodyBytes { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>Keys per fill batch (one learner's batch): bounds what one call carries.</summary>
+    public int FillBatchKeys { get; set; } = 1000;
+
+    /// <summary>Bytes per fill batch: a batch ends before it would pass this (a larger single value
+    /// still travels, alone). Well under <see cref="MaxInternalBodyBytes"/>.</summary>
+    public int FillBatchBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Most keys a fill copies per second, so clients keep the cores; 0 copies unthrottled.</summary>
+    public int FillKeysPerSecond { get; set; } = 100_000;
+
     /// <summary>How often formation and restart discovery ask peers.</summary>
     public TimeSpan DiscoveryInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 

@@ -8,6 +8,7 @@ using ShardedKvs.Node.Cluster.Peers;
 using ShardedKvs.Node.Cluster.Consensus;
 using ShardedKvs.Node.Cluster.Peers.Lanes;
 using ShardedKvs.Node.Cluster.Replication;
+using ShardedKvs.Node.Cluster.Replication.Fill;
 using ShardedKvs.Node.Cluster.Requests;
 using ShardedKvs.Node.Cluster.ViewChange;
 using ShardedKvs.Node.Cluster.ViewChange.Migration;
@@ -57,6 +58,11 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton<PeerClient>();
         services.AddSingleton<IBatchTransport, PeerBatchTransport>();
         AddReplication(services, options);
+        services.AddSingleton<IFillTransport, HttpFillTransport>();
+        services.AddSingleton<FillSource>();
+        services.AddSingleton<FillTarget>();
+        services.AddSingleton<FillTombstones>();
+        services.AddSingleton<ReplicaCleanup>();
         services.AddHealthChecks().AddCheck<NodeHealthCheck>("cluster");
 
         // The health check service logs every Unhealthy result at Error (event 103), and a forming

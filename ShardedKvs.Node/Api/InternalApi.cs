@@ -4,6 +4,7 @@ using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Cluster.Peers;
 using ShardedKvs.Node.Cluster.Peers.Lanes;
 using ShardedKvs.Node.Cluster.Replication;
+using ShardedKvs.Node.Cluster.Replication.Fill;
 using ShardedKvs.Node.Cluster.ViewChange;
 using ShardedKvs.Node.Cluster.ViewChange.Migration;
 using ShardedKvs.Node.Security;
@@ -52,8 +53,25 @@ public static class InternalApi
         endpoints.MapPost(PeerRoutes.Suspects.Path, (SuspicionQuery query, FailureDetector detector) =>
             TypedResults.Json(new SuspicionAnswer(detector.Suspects(query.Peer)), PeerJsonContext.Default.SuspicionAnswer));
 
+        endpoints.MapPost(PeerRoutes.FillBatch.Path, ApplyFillBatchAsync).WithMetadata(new OpenToAnyClusterMember());
+
         endpoints.MapGet(PeerRoutes.Lane.Path, OpenLaneAsync);
         return endpoints;
+    }
+
+    /// <summary>Applies a fill batch (binary, see <see cref="FillBatchFormat"/>); a malformed one is
+    /// 400 and applies nothing. The sender is authenticated by its signature alone: it is a member of
+    /// a configuration, which the round-one view this node checks senders against may not know.</summary>
+    private static async Task<IResult> ApplyFillBatchAsync(HttpRequest request, FillTarget target, CancellationToken cancellationToken)
+    {
+        // ClusterAuthMiddleware has read and verified the whole body, which Kestrel bounds by
+        // MaxInternalBodyBytes; this reads it back from memory.
+        using var body = new MemoryStream();
+        await request.Body.CopyToAsync(body, cancellationToken);
+        FillApplyResult result = target.Apply(body.GetBuffer().AsMemory(0, (int)body.Length));
+        return result.Malformed is { } error
+            ? ApiErrors.Create(StatusCodes.Status400BadRequest, $"Malformed fill batch: {error}", ApiErrors.MessageFor(request))
+            : TypedResults.Json(new FillBatchReply(result.Applied, result.Skipped), FillJsonContext.Default.FillBatchReply);
     }
 
     /// <summary>Opens a forwarding lane (see <see cref="LaneHandshake"/>) and serves it until it closes.</summary>

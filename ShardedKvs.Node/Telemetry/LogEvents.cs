@@ -45,4 +45,9 @@ public static class LogEvents
     public const int FillFailed = 609;
     public const int ReplicaCleanupDone = 610;
     public const int ExcludedStartingOver = 611;
+
+    // Cluster/Replication/Fill: the copy itself
+    public const int FillBatchRetry = 700;
+    public const int FillLearnerFailed = 701;
+    public const int FillCopied = 702;
 }

@@ -20,6 +20,8 @@ public sealed class NodeTelemetry : IDisposable
         Forwards = _meter.CreateCounter<long>("kvs.forwards", "{request}", "Key requests forwarded to another node.");
         KeysMoved = _meter.CreateCounter<long>("kvs.keys.moved", "{key}", "Keys handed to another node by view changes.");
         ViewChangeDuration = _meter.CreateHistogram<double>("kvs.view_change.duration", "s", "Duration of view changes coordinated by this node.");
+        FillKeysCopied = _meter.CreateCounter<long>("kvs.fill.keys_copied", "{key}", "Keys copied to learners by fills this node is a source of (once per learner).");
+        FillKeysRemaining = _meter.CreateUpDownCounter<long>("kvs.fill.keys_remaining", "{key}", "Keys the running fill still has to copy to learners (once per learner).");
     }
 
     public Counter<long> Requests { get; }
@@ -29,6 +31,10 @@ public sealed class NodeTelemetry : IDisposable
     public Counter<long> KeysMoved { get; }
 
     public Histogram<double> ViewChangeDuration { get; }
+
+    public Counter<long> FillKeysCopied { get; }
+
+    public UpDownCounter<long> FillKeysRemaining { get; }
 
     /// <summary>The client span of a forwarded key request; the owner's server span joins it
     /// through the W3C traceparent the request carries on the lane.</summary>

@@ -1,0 +1,43 @@
+using ShardedKvs.Node.Cluster.Requests;
+using ShardedKvs.Node.Storage;
+using ShardedKvs.Ring;
+
+namespace ShardedKvs.Node.Cluster.Replication.Fill;
+
+/// <summary>
+/// The learner's side of a fill: stores the keys a primary copies to it. A copied key is applied only
+/// over an older version and only if no delete at least as new was seen during the fill
+/// (<see cref="FillTombstones"/>), so a copy that arrives after newer replicated writes never undoes
+/// them, and a batch sent twice changes nothing the second time: batches need no ids.
+/// </summary>
+/// <remarks>
+/// Concurrency: each key is applied under its stripe (<see cref="KeysInFlight.StripeFor"/>), the lock
+/// the replica's apply path holds while it applies a replicated write or delete and remembers the
+/// delete. Lock order: a key's stripe, then the store's segment lock (inside the store).
+/// </remarks>
+public sealed class FillTarget(KeyValueStore store, KeysInFlight inFlight, FillTombstones tombstones)
+{
+    /// <summary>Checks the whole batch, then applies it; a malformed batch applies nothing.</summary>
+    public FillApplyResult Apply(ReadOnlyMemory<byte> body)
+    {
+        if (!FillBatchReader.TryRead(body, out List<FillEntry>? entries, out string? error))
+        {
+            return FillApplyResult.Refused(error);
+        }
+
+        int applied = 0;
+        foreach (FillEntry entry in entries)
+        {
+            lock (inFlight.StripeFor(StableHash.Of(entry.KeyUtf8.Span)))
+            {
+                if (!tombstones.Covers(entry.Key, entry.Version)
+                    && store.PutIfNewer(entry.Key, entry.Value.Span, entry.Version) != PutOutcome.Stale)
+                {
+                    applied++;
+                }
+            }
+        }
+
+        return new FillApplyResult(applied, entries.Count - applied, null);
+    }
+}

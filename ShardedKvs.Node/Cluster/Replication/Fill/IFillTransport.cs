@@ -1,0 +1,11 @@
+using ShardedKvs.Node.Cluster.Configuration;
+
+namespace ShardedKvs.Node.Cluster.Replication.Fill;
+
+/// <summary>How a <see cref="FillSource"/> reaches a learner: the seam where tests put fake learners.</summary>
+public interface IFillTransport
+{
+    /// <summary>Asks the learner to apply the batch (<see cref="FillTarget.Apply"/>). Never throws for
+    /// a learner that is down, slow or refusing: the result says which.</summary>
+    Task<FillSendResult> SendAsync(PlacedMember learner, FillBatch batch, CancellationToken cancellationToken);
+}

@@ -1,0 +1,39 @@
+using ShardedKvs.Node.Cluster.Configuration;
+using ShardedKvs.Node.Cluster.Requests;
+using ShardedKvs.Node.Storage;
+using ShardedKvs.Ring;
+
+namespace ShardedKvs.Node.Cluster.Replication.Fill;
+
+/// <summary>After a switch, drops the copies this node is no longer a replica of.</summary>
+public sealed class ReplicaCleanup(KeyValueStore store, KeysInFlight inFlight)
+{
+    /// <summary>Removes every stored key <paramref name="self"/> holds no copy of under
+    /// <paramref name="map"/>; returns how many it removed.</summary>
+    public int DropKeysNotHeld(PlacementMap map, PlacedMember self)
+    {
+        int dropped = 0;
+        foreach (StoredEntry entry in store.Entries)
+        {
+            ulong hash = StableHash.Of(entry.KeyUtf8);
+            if (map.HoldsCopy(self, hash))
+            {
+                continue;
+            }
+
+            // Whether a key is held depends only on the map, never on its value, so whatever a
+            // concurrent write stored goes too; the stripe orders the removal after any write to
+            // the key that is under way.
+            string key = entry.Key;
+            lock (inFlight.StripeFor(hash))
+            {
+                if (store.Remove(key))
+                {
+                    dropped++;
+                }
+            }
+        }
+
+        return dropped;
+    }
+}
