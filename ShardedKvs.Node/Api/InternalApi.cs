@@ -66,7 +66,7 @@ public static class InternalApi
     {
         // ClusterAuthMiddleware has read and verified the whole body, which Kestrel bounds by
         // MaxInternalBodyBytes; this reads it back from memory.
-        using var body = new MemoryStream();
+        using var body = new MemoryStream((int)(request.ContentLength ?? 0));
         await request.Body.CopyToAsync(body, cancellationToken);
         FillApplyResult result = target.Apply(body.GetBuffer().AsMemory(0, (int)body.Length));
         return result.Malformed is { } error
