@@ -63,6 +63,7 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton<FillTarget>();
         services.AddSingleton<FillTombstones>();
         services.AddSingleton<ReplicaCleanup>();
+        services.AddSingleton<IFillWork, FillWork>();
         services.AddHealthChecks().AddCheck<NodeHealthCheck>("cluster");
 
         // The health check service logs every Unhealthy result at Error (event 103), and a forming

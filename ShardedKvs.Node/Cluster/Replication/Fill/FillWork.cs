@@ -1,0 +1,15 @@
+using ShardedKvs.Node.Cluster.Configuration;
+
+namespace ShardedKvs.Node.Cluster.Replication.Fill;
+
+/// <summary>The fill's services as <see cref="FillRunner"/> asks for them (<see cref="IFillWork"/>).</summary>
+public sealed class FillWork(FillSource source, ReplicaCleanup cleanup, FillTombstones tombstones) : IFillWork
+{
+    /// <summary>A failed copy is logged by <see cref="FillSource"/>, naming the learner and why.</summary>
+    public async Task<bool> CopyToLearnersAsync(PlacementMap map, PlacedMember self, CancellationToken cancellationToken) =>
+        (await source.CopyAsync(map, self, cancellationToken)).Succeeded;
+
+    public int DropKeysNotHeld(PlacementMap map, PlacedMember self) => cleanup.DropKeysNotHeld(map, self);
+
+    public void EndFill() => tombstones.Clear();
+}
