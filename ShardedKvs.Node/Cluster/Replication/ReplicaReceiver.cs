@@ -1,5 +1,6 @@
 using ShardedKvs.Node.Cluster.Configuration;
 using ShardedKvs.Node.Cluster.Membership;
+using ShardedKvs.Node.Cluster.Replication.Fill;
 using ShardedKvs.Node.Cluster.Requests;
 using ShardedKvs.Node.Storage;
 using ShardedKvs.Ring;
@@ -19,6 +20,7 @@ public sealed class ReplicaReceiver(
     UncertainWrites uncertain,
     LeaseBook leases,
     PeerLiveness liveness,
+    FillTombstones tombstones,
     NewerEpochSignal newerEpoch) : IReplicaReceiver
 {
     public ReplicaAck Apply(string sender, long epoch, long version, KeyOperation operation, string key, ReadOnlySpan<byte> value, long watermark)
@@ -62,6 +64,12 @@ public sealed class ReplicaReceiver(
             {
                 store.RemoveIfOlderThan(key, version);
                 applied = ReplicaAckKind.Applied;
+                if (replica.Config.IsFilling || epoch > replica.Epoch)
+                {
+                    // A learner may still be sent an older copy of the key by the fill: it must not
+                    // bring the key back.
+                    tombstones.Remember(key, version);
+                }
             }
         }
 

@@ -4,6 +4,7 @@ using ShardedKvs.Node.Cluster.Configuration;
 using ShardedKvs.Node.Cluster.Consensus;
 using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Cluster.Replication;
+using ShardedKvs.Node.Cluster.Replication.Fill;
 using ShardedKvs.Node.Cluster.Requests;
 using ShardedKvs.Node.Storage;
 using ShardedKvs.Ring;
@@ -24,12 +25,13 @@ public sealed class ReplicaReceiverTests
     private readonly ClusterState _state;
     private readonly ReplicaReceiver _receiver;
     private readonly RecordingLog _log = new();
+    private readonly FillTombstones _tombstones = new();
 
     public ReplicaReceiverTests()
     {
         _leases = new LeaseBook(_time, new LeaseTerms(TimeSpan.FromSeconds(2)));
         _state = new ClusterState(Member(1).Address, [.. Enumerable.Range(0, 4).Select(i => Member(i).Address)], Tokens);
-        _receiver = new ReplicaReceiver(_state, _store, new KeysInFlight(), _uncertain, _leases, new PeerLiveness(_time, TimeSpan.FromSeconds(1)), new NewerEpochSignal(_log));
+        _receiver = new ReplicaReceiver(_state, _store, new KeysInFlight(), _uncertain, _leases, new PeerLiveness(_time, TimeSpan.FromSeconds(1)), _tombstones, new NewerEpochSignal(_log));
     }
 
     [Fact]
@@ -100,6 +102,20 @@ public sealed class ReplicaReceiverTests
         Assert.Equal(ReplicaAckKind.NotReplica, Put(Member(0), config.Epoch, 1, notHeld, "x").Kind);
         Assert.Equal(ReplicaAckKind.NotReplica, Put(Member(2), config.Epoch, 1, held, "x").Kind);
         Assert.Equal(0, _store.Count);
+    }
+
+    [Fact]
+    public void A_delete_applied_while_a_fill_runs_is_remembered_so_an_older_copy_cannot_bring_the_key_back()
+    {
+        ClusterConfig filling = Adopt(ConfigTransitions.Apply(Formed(6, 3), new ConfigChange.Exclude(Member(2))).Next!);
+        Assert.True(filling.IsFilling);
+        string key = KeyHeldBy(filling, Member(1), primary: null);
+        PlacedMember primary = new PlacementMap(filling, Tokens).PrimaryOf(StableHash.Of(key))!.Value;
+
+        _receiver.Apply(primary.Address, filling.Epoch, 12, KeyOperation.Delete, key, default, watermark: 0);
+
+        Assert.True(_tombstones.Covers(key, 11));
+        Assert.False(_tombstones.Covers(key, 13));
     }
 
     [Fact]
