@@ -6,6 +6,7 @@ using ShardedKvs.Node.Cluster.Formation;
 using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Cluster.Peers;
 using ShardedKvs.Node.Cluster.Peers.Lanes;
+using ShardedKvs.Node.Cluster.Replication;
 using ShardedKvs.Node.Cluster.Requests;
 using ShardedKvs.Node.Cluster.ViewChange;
 using ShardedKvs.Node.Cluster.ViewChange.Migration;
@@ -41,6 +42,7 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton<KeyRequestHandler>();
         services.AddSingleton<ForwardLanes>();
         services.AddSingleton<LaneServer>();
+        services.TryAddSingleton<IReplicaReceiver, RefusingReplicaReceiver>(); // placeholder until the real replica receiver is registered
         services.AddSingleton<KeySource>();
         services.AddSingleton<KeyTarget>();
         services.AddSingleton<FormationRegistry>();
@@ -53,6 +55,7 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton<RequestSigner>();
         services.TryAddSingleton(_ => new PeerHttp(PeerHttp.CreateHandler()));
         services.AddSingleton<PeerClient>();
+        services.AddSingleton<ReplicationCalls>();
         services.AddSingleton<IBatchTransport, PeerBatchTransport>();
         services.AddHealthChecks().AddCheck<NodeHealthCheck>("cluster");
 
