@@ -1,7 +1,6 @@
 using System.Net.Sockets;
 using Microsoft.Extensions.Options;
 using ShardedKvs.Node;
-using ShardedKvs.Node.Cluster.Peers;
 using ShardedKvs.Node.Cluster.Peers.Lanes;
 using ShardedKvs.Node.Cluster.Requests;
 using ShardedKvs.Node.Security;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using ShardedKvs.Node.Cluster.Peers;
