@@ -56,6 +56,7 @@ public static class NodeServiceCollectionExtensions
         services.TryAddSingleton(_ => new PeerHttp(PeerHttp.CreateHandler()));
         services.AddSingleton<PeerClient>();
         services.AddSingleton<ReplicationCalls>();
+        services.AddSingleton<IReplicationTransport>(sp => sp.GetRequiredService<ReplicationCalls>());
         services.AddSingleton<IBatchTransport, PeerBatchTransport>();
         services.AddHealthChecks().AddCheck<NodeHealthCheck>("cluster");
 

@@ -18,7 +18,7 @@ namespace ShardedKvs.Node.Cluster.Peers;
 /// </summary>
 /// <remarks>The targets come from the replication configuration, not from anything a request carries;
 /// unlike forwards they are not checked against the views this node knows (a learner need not be in one).</remarks>
-public sealed class ReplicationCalls(ForwardLanes lanes, TimeProvider time)
+public sealed class ReplicationCalls(ForwardLanes lanes, TimeProvider time) : IReplicationTransport
 {
     /// <summary>Sends one write to the replica <paramref name="target"/> and waits for its
     /// acknowledgement, at most <paramref name="timeout"/> (opening the lane included).</summary>
