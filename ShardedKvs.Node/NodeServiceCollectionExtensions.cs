@@ -56,6 +56,8 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton<RequestSigner>();
         services.TryAddSingleton(_ => new PeerHttp(PeerHttp.CreateHandler()));
         services.AddSingleton<PeerClient>();
+        services.AddSingleton<ReplicationCalls>();
+        services.AddSingleton<IReplicationTransport>(sp => sp.GetRequiredService<ReplicationCalls>());
         services.AddSingleton<IBatchTransport, PeerBatchTransport>();
         AddReplication(services, options);
         services.AddSingleton<IFillTransport, HttpFillTransport>();
@@ -106,6 +108,7 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton<KeyTurns>();
         services.AddSingleton<NewerEpochSignal>();
         services.AddSingleton<WriteReplicator>();
+        services.TryAddSingleton<IReplicaReceiver, ReplicaReceiver>(); // a test may stand in for it
         services.AddSingleton<Promotions>();
         services.AddSingleton<FillRunner>();
         services.AddSingleton<ReplicatedKeyHandler>();

@@ -65,6 +65,37 @@ public sealed class NodeTelemetry : IDisposable
         return activity;
     }
 
+    /// <summary>The primary's client span of one write replicated to one replica; the replica's server
+    /// span joins it through the W3C traceparent the replicate frame carries.</summary>
+    public static Activity? StartReplicate(KeyOperation operation, string replica, long epoch, long version)
+    {
+        Activity? activity = Source.StartActivity("kvs.replicate", ActivityKind.Client);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("kvs.operation", OperationName(operation));
+            activity.SetTag("kvs.replica", replica);
+            activity.SetTag("kvs.epoch", epoch);
+            activity.SetTag("kvs.version", version);
+        }
+
+        return activity;
+    }
+
+    /// <summary>The replica's server span of a write a primary replicated over a lane.</summary>
+    public static Activity? StartServingReplicate(KeyOperation operation, string sender, long epoch, long version, ActivityContext parent)
+    {
+        Activity? activity = Source.StartActivity("kvs.replicated", ActivityKind.Server, parent);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("kvs.operation", OperationName(operation));
+            activity.SetTag("kvs.sender", sender);
+            activity.SetTag("kvs.epoch", epoch);
+            activity.SetTag("kvs.version", version);
+        }
+
+        return activity;
+    }
+
     /// <summary>Counts a request served by this node, by operation and outcome.</summary>
     public void CountRequest(KeyOperation operation, OutcomeKind outcome)
     {

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using ShardedKvs.Node.Cluster.Peers;
 using ShardedKvs.Node.Cluster.Peers.Lanes;
+using ShardedKvs.Node.Cluster.Replication;
 using ShardedKvs.Node.Cluster.Requests;
 using ShardedKvs.Node.Security;
 
@@ -17,6 +18,10 @@ namespace ShardedKvs.Tests.Infrastructure;
 public sealed class RawLane : IAsyncDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+
+    /// <summary>Where a replicate's key starts in its body: after kind, id, operation, epoch, version,
+    /// watermark and the key's length.</summary>
+    private const int ReplicateKeyOffset = 1 + sizeof(uint) + 1 + (3 * sizeof(long)) + sizeof(ushort);
 
     private readonly TcpClient _tcp;
     private readonly NetworkStream _stream;
@@ -90,11 +95,88 @@ public sealed class RawLane : IAsyncDisposable
         return id;
     }
 
+    /// <summary>Sends one replicate frame, signed with <paramref name="mac"/> (the lane's own when null).
+    /// <paramref name="alterKey"/> changes the key's bytes before the frame is signed.</summary>
+    public async Task<uint> SendReplicateAsync(KeyOperation operation, string key, string? value, long epoch = 1, long version = 1, long watermark = 0, LaneMac? mac = null, Action<Span<byte>>? alterKey = null)
+    {
+        var frame = new ArrayBufferWriter<byte>();
+        uint id = ++_lastId;
+        byte[] bytes = value is null ? [] : Encoding.UTF8.GetBytes(value);
+        if (alterKey is null)
+        {
+            LaneProtocol.WriteReplicate(frame, id, epoch, version, operation, key, bytes, watermark, traceParent: null, mac ?? Mac!);
+            _lastFrame = frame.WrittenSpan.ToArray();
+        }
+        else
+        {
+            using var scratch = new LaneMac(new byte[32]);
+            LaneProtocol.WriteReplicate(frame, id, epoch, version, operation, key, bytes, watermark, traceParent: null, scratch);
+            byte[] body = frame.WrittenSpan[LaneProtocol.LengthPrefix..].ToArray();
+            alterKey(body.AsSpan(ReplicateKeyOffset, Encoding.UTF8.GetByteCount(key)));
+            int signedLength = body.Length - LaneProtocol.MacLength;
+            (mac ?? Mac!).Sign(body.AsSpan(0, signedLength), body.AsSpan(signedLength));
+            _lastFrame = [.. BitConverter.GetBytes(body.Length), .. body];
+        }
+
+        await _stream.WriteAsync(_lastFrame);
+        return id;
+    }
+
+    /// <summary>Sends one heartbeat frame, signed with <paramref name="mac"/> (the lane's own when null).</summary>
+    public async Task<uint> SendHeartbeatAsync(long epoch = 1, long watermark = 0, LaneMac? mac = null)
+    {
+        var frame = new ArrayBufferWriter<byte>();
+        uint id = ++_lastId;
+        LaneProtocol.WriteHeartbeat(frame, id, epoch, watermark, mac ?? Mac!);
+        _lastFrame = frame.WrittenSpan.ToArray();
+        await _stream.WriteAsync(_lastFrame);
+        return id;
+    }
+
     /// <summary>Sends the last frame's exact bytes again, as a replaying attacker would.</summary>
     public async Task ResendLastAsync() => await _stream.WriteAsync(_lastFrame);
 
-    /// <summary>The next answer, or null when the node closed the lane instead.</summary>
+    /// <summary>The next answer, a forward's, or null when the node closed the lane instead.</summary>
     public async Task<(uint Id, OutcomeKind Kind, string? Value, string Error)?> ReadAnswerAsync()
+    {
+        byte[]? body = await ReadFrameAsync();
+        if (body is null)
+        {
+            return null;
+        }
+
+        LaneAnswerFrame frame = LaneProtocol.ReadAnswer(body);
+        return (frame.Id, frame.Kind, frame.HasValue ? Encoding.UTF8.GetString(frame.Value) : null, Encoding.UTF8.GetString(frame.Error));
+    }
+
+    /// <summary>The next answer, a replica's acknowledgement, or null when the node closed the lane instead.</summary>
+    public async Task<(uint Id, ReplicaAck Ack)?> ReadReplicaAckAsync()
+    {
+        byte[]? body = await ReadFrameAsync();
+        if (body is null)
+        {
+            return null;
+        }
+
+        ReplicaAck ack = LaneProtocol.ReadReplicaAck(body, out uint id);
+        return (id, ack);
+    }
+
+    /// <summary>The next answer, a lease answer, or null when the node closed the lane instead.</summary>
+    public async Task<(uint Id, LeaseAnswer Answer)?> ReadLeaseAnswerAsync()
+    {
+        byte[]? body = await ReadFrameAsync();
+        if (body is null)
+        {
+            return null;
+        }
+
+        LeaseAnswer answer = LaneProtocol.ReadLeaseAnswer(body, out uint id);
+        return (id, answer);
+    }
+
+    /// <summary>The next frame's body, or null when the node closed the lane instead.</summary>
+    private async Task<byte[]?> ReadFrameAsync()
     {
         using var timeout = new CancellationTokenSource(Patience);
         while (true)
@@ -102,9 +184,9 @@ public sealed class RawLane : IAsyncDisposable
             int bodyLength = LaneProtocol.TryFindFrame(_received.Data, 1 << 20, out int missing);
             if (bodyLength > 0)
             {
-                (uint, OutcomeKind, string?, string) answer = Decode(bodyLength);
+                byte[] body = _received.Data.Slice(LaneProtocol.LengthPrefix, bodyLength).ToArray();
                 _received.Consume(LaneProtocol.LengthPrefix + bodyLength);
-                return answer;
+                return body;
             }
 
             int read;
@@ -124,12 +206,6 @@ public sealed class RawLane : IAsyncDisposable
 
             _received.Commit(read);
         }
-    }
-
-    private (uint, OutcomeKind, string?, string) Decode(int bodyLength)
-    {
-        LaneAnswerFrame frame = LaneProtocol.ReadAnswer(_received.Data.Slice(LaneProtocol.LengthPrefix, bodyLength));
-        return (frame.Id, frame.Kind, frame.HasValue ? Encoding.UTF8.GetString(frame.Value) : null, Encoding.UTF8.GetString(frame.Error));
     }
 
     private async Task ReadUpgradeAnswerAsync()

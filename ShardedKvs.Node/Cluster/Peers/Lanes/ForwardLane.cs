@@ -1,19 +1,21 @@
 using System.Net.Sockets;
 using System.Text;
+using ShardedKvs.Node.Cluster.Replication;
 using ShardedKvs.Node.Cluster.Requests;
 
 namespace ShardedKvs.Node.Cluster.Peers.Lanes;
 
 /// <summary>
-/// The forwarding side of one lane: a kept-open connection to one peer that carries any number of
-/// forwarded key requests at once. Requests are appended to the outbox with an id; the read loop
-/// matches each answer to its waiting request by that id.
+/// The sending side of one lane: a kept-open connection to one peer that carries any number of
+/// forwarded key requests, replicated writes and heartbeats at once. Requests are appended to the
+/// outbox with an id; the read loop matches each answer to its waiting request by that id.
 /// </summary>
 /// <remarks>
 /// Concurrency: the lane owns one lock, <c>_gate</c>. It guards the pending table (<c>_pending</c>),
 /// the id counter, <c>_closed</c> and <c>_lastUsed</c>, and it is also the outbox's gate, so a request
-/// is appended to the outbox and entered in the table in one step. Nothing is awaited under it.
-/// Whoever removes a request from the table completes it (see <see cref="PendingForward"/>).
+/// is appended to the outbox (and signed, in the lane's one MAC sequence) and entered in the table in
+/// one step. Nothing is awaited under it. Whoever removes a request from the table completes it (see
+/// <see cref="PendingRequest"/>).
 /// </remarks>
 public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
 {
@@ -22,7 +24,7 @@ public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
     private readonly LaneMac _mac;
     private readonly ReceiveBuffer _received;
     private readonly LaneOutbox _outbox;
-    private readonly Dictionary<uint, PendingForward> _pending = [];
+    private readonly Dictionary<uint, PendingRequest> _pending = [];
     private readonly CancellationTokenSource _closing = new();
     private readonly int _maxAnswerBytes;
     private readonly TimeProvider _time;
@@ -49,10 +51,10 @@ public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
 
     public bool IsClosed => Volatile.Read(ref _closed);
 
-    /// <summary>Queues the request. False when the lane has closed: nothing was sent.</summary>
+    /// <summary>Queues a forwarded key request. False when the lane has closed: nothing was sent.</summary>
     public bool TrySend(KeyOperation operation, string key, byte[]? value, long epoch, string? traceParent, long deadline, out ValueTask<LaneAnswer> answer)
     {
-        PendingForward pending;
+        PendingAnswer<LaneAnswer> pending;
         bool send;
         lock (_gate)
         {
@@ -64,13 +66,79 @@ public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
 
             uint id = ++_lastId;
             LaneProtocol.WriteRequest(_outbox.Frames, id, operation, epoch, key, value, traceParent, _mac);
-            pending = PendingForward.Rent(operation, deadline);
-            _pending.Add(id, pending);
-            _lastUsed = _time.GetTimestamp();
-            send = _outbox.ClaimSending();
+            pending = PendingAnswer<LaneAnswer>.Rent(deadline, operation);
+            send = Enter(id, pending);
         }
 
         answer = pending.Answer;
+        SendLater(send);
+        return true;
+    }
+
+    /// <summary>Queues a write to a replica (see <see cref="LaneProtocol.WriteReplicate"/>). False when
+    /// the lane has closed: nothing was sent. Answered <see cref="ReplicaAckKind.Unreachable"/> when the
+    /// lane closes first, <see cref="ReplicaAckKind.TimedOut"/> after <paramref name="deadline"/> (which
+    /// resets the lane, as a timed-out forward does).</summary>
+    public bool TrySendReplicate(long epoch, long version, KeyOperation operation, string key, ReadOnlySpan<byte> value, long watermark, string? traceParent, long deadline, out ValueTask<ReplicaAck> answer)
+    {
+        PendingAnswer<ReplicaAck> pending;
+        bool send;
+        lock (_gate)
+        {
+            if (_closed)
+            {
+                answer = default;
+                return false;
+            }
+
+            uint id = ++_lastId;
+            LaneProtocol.WriteReplicate(_outbox.Frames, id, epoch, version, operation, key, value, watermark, traceParent, _mac);
+            pending = PendingAnswer<ReplicaAck>.Rent(deadline);
+            send = Enter(id, pending);
+        }
+
+        answer = pending.Answer;
+        SendLater(send);
+        return true;
+    }
+
+    /// <summary>Queues a heartbeat. False when the lane has closed: nothing was sent. Answered
+    /// <see cref="LeaseAnswer.NoAnswer"/> when the lane closes first or <paramref name="deadline"/>
+    /// passes; a heartbeat past its deadline does not reset the lane (see <see cref="Sweep"/>).</summary>
+    public bool TrySendHeartbeat(long epoch, long watermark, long deadline, out ValueTask<LeaseAnswer> answer)
+    {
+        PendingAnswer<LeaseAnswer> pending;
+        bool send;
+        lock (_gate)
+        {
+            if (_closed)
+            {
+                answer = default;
+                return false;
+            }
+
+            uint id = ++_lastId;
+            LaneProtocol.WriteHeartbeat(_outbox.Frames, id, epoch, watermark, _mac);
+            pending = PendingAnswer<LeaseAnswer>.Rent(deadline);
+            send = Enter(id, pending);
+        }
+
+        answer = pending.Answer;
+        SendLater(send);
+        return true;
+    }
+
+    /// <summary>Under <c>_gate</c>, after the request's frame was appended.</summary>
+    /// <returns>Whether the caller must have the outbox sent (see <see cref="LaneOutbox.ClaimSending"/>).</returns>
+    private bool Enter(uint id, PendingRequest pending)
+    {
+        _pending.Add(id, pending);
+        _lastUsed = _time.GetTimestamp();
+        return _outbox.ClaimSending();
+    }
+
+    private void SendLater(bool send)
+    {
         if (send)
         {
             // Sent from the back of the thread pool's queue rather than now: the requests already
@@ -78,23 +146,23 @@ public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
             // one system call. On loopback a send also pays for the receiver's side, so this matters.
             ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
         }
-
-        return true;
     }
 
     /// <summary>Answers requests past their deadline; closes the lane when it has been idle for
     /// <paramref name="idleTimeout"/> (both in <see cref="TimeProvider.GetTimestamp"/> units).</summary>
     public void Sweep(long now, long idleTimeout)
     {
-        List<PendingForward>? expired = null;
+        List<PendingRequest>? expired = null;
+        bool reset = false;
         bool idle;
         lock (_gate)
         {
-            foreach ((uint id, PendingForward pending) in _pending)
+            foreach ((uint id, PendingRequest pending) in _pending)
             {
                 if (pending.Deadline <= now)
                 {
                     (expired ??= []).Add(pending);
+                    reset |= pending is not PendingAnswer<LeaseAnswer>;
                     _pending.Remove(id);
                 }
             }
@@ -102,27 +170,35 @@ public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
             idle = _pending.Count == 0 && now - _lastUsed > idleTimeout;
         }
 
-        if (expired is not null)
+        if (reset)
         {
-            // A request that timed out must not reach the owner later (say, when a partition heals)
-            // and apply a write its client was told failed. Resetting the connection discards
-            // whatever of it is still unsent or unacknowledged, before anyone hears of the timeout.
+            // A request that timed out must not reach the peer later (say, when a partition heals):
+            // not a forwarded write its client was told failed, and not a replicated write that could
+            // land after a newer one sent on a new lane (a DELETE leaves no tombstone to stop an older
+            // PUT). Resetting the connection discards whatever of it is still unsent or
+            // unacknowledged, before anyone hears of the timeout. A heartbeat alone does not reset:
+            // arriving late it only grants a lease the sender counts from when it sent it, so it
+            // changes nothing, while a reset would fail every forward and write on the lane.
             Close(reset: true);
-            foreach (PendingForward pending in expired)
-            {
-                pending.Complete(new LaneAnswer(Failure($"Owner {Target} did not answer in time")));
-            }
         }
         else if (idle)
         {
             Close();
+        }
+
+        if (expired is not null)
+        {
+            foreach (PendingRequest pending in expired)
+            {
+                Fail(pending, timedOut: true);
+            }
         }
     }
 
     /// <param name="reset">Drop unsent data and reset the connection instead of closing it in order.</param>
     public void Close(bool reset = false)
     {
-        List<PendingForward> lost;
+        List<PendingRequest> lost;
         lock (_gate)
         {
             if (_closed)
@@ -144,9 +220,30 @@ public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
         _stream.Dispose();
         _mac.Dispose();
         _closing.Dispose();
-        foreach (PendingForward pending in lost)
+        foreach (PendingRequest pending in lost)
         {
-            pending.Complete(new LaneAnswer(Failure($"Owner {Target} is unreachable"), ConnectionLost: true));
+            Fail(pending, timedOut: false);
+        }
+    }
+
+    /// <summary>Completes a request taken from the table without its answer: the lane closed first, or
+    /// its deadline passed.</summary>
+    private void Fail(PendingRequest pending, bool timedOut)
+    {
+        switch (pending)
+        {
+            case PendingAnswer<LaneAnswer> forward when timedOut:
+                forward.Complete(new LaneAnswer(Failure($"Owner {Target} did not answer in time")));
+                break;
+            case PendingAnswer<LaneAnswer> forward:
+                forward.Complete(new LaneAnswer(Failure($"Owner {Target} is unreachable"), ConnectionLost: true));
+                break;
+            case PendingAnswer<ReplicaAck> replicate:
+                replicate.Complete(new ReplicaAck(timedOut ? ReplicaAckKind.TimedOut : ReplicaAckKind.Unreachable));
+                break;
+            case PendingAnswer<LeaseAnswer> heartbeat:
+                heartbeat.Complete(LeaseAnswer.NoAnswer);
+                break;
         }
     }
 
@@ -192,17 +289,51 @@ public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
                 return missing;
             }
 
-            LaneAnswerFrame frame = LaneProtocol.ReadAnswer(_received.Data.Slice(LaneProtocol.LengthPrefix, bodyLength));
-            PendingForward? pending;
-            lock (_gate)
-            {
-                _pending.Remove(frame.Id, out pending);
-            }
-
-            // Null when the request was already answered as timed out.
-            pending?.Complete(new LaneAnswer(ToOutcome(frame, pending.Operation)));
+            CompleteAnswer(_received.Data.Slice(LaneProtocol.LengthPrefix, bodyLength));
             _received.Consume(LaneProtocol.LengthPrefix + bodyLength);
         }
+    }
+
+    /// <summary>Completes the request <paramref name="body"/> answers, unless it was already answered
+    /// as timed out.</summary>
+    private void CompleteAnswer(ReadOnlySpan<byte> body)
+    {
+        switch (LaneProtocol.ReadKind(body))
+        {
+            case LaneFrameKind.Forward:
+                LaneAnswerFrame frame = LaneProtocol.ReadAnswer(body);
+                PendingAnswer<LaneAnswer>? forward = Take<LaneAnswer>(frame.Id);
+                forward?.Complete(new LaneAnswer(ToOutcome(frame, forward.Operation)));
+                break;
+            case LaneFrameKind.Replicate:
+                ReplicaAck ack = LaneProtocol.ReadReplicaAck(body, out uint replicateId);
+                Take<ReplicaAck>(replicateId)?.Complete(ack);
+                break;
+            default:
+                LeaseAnswer lease = LaneProtocol.ReadLeaseAnswer(body, out uint heartbeatId);
+                Take<LeaseAnswer>(heartbeatId)?.Complete(lease);
+                break;
+        }
+    }
+
+    /// <summary>Removes request <paramref name="id"/> from the table: null when it is no longer there.</summary>
+    /// <exception cref="LaneProtocolException">The request waits for another kind of answer (then it
+    /// is failed as lost, as the lane closes).</exception>
+    private PendingAnswer<TAnswer>? Take<TAnswer>(uint id)
+    {
+        PendingRequest? pending;
+        lock (_gate)
+        {
+            _pending.Remove(id, out pending);
+        }
+
+        if (pending is null or PendingAnswer<TAnswer>)
+        {
+            return (PendingAnswer<TAnswer>?)pending;
+        }
+
+        Fail(pending, timedOut: false);
+        throw new LaneProtocolException($"Request {id} was answered with a {typeof(TAnswer).Name}");
     }
 
     private KeyOutcome ToOutcome(in LaneAnswerFrame frame, KeyOperation operation)

@@ -9,8 +9,8 @@ using ShardedKvs.Node.Security;
 namespace ShardedKvs.Node.Cluster.Peers.Lanes;
 
 /// <summary>
-/// This node's lanes to its peers, one per peer, opened on first use and shared by every forward to
-/// that peer. A lane that breaks is dropped and the next forward opens a new one; a lane left idle for
+/// This node's lanes to its peers, one per peer, opened on first use and shared by every forward,
+/// replicated write and heartbeat to that peer. A lane that breaks is dropped and the next forward opens a new one; a lane left idle for
 /// <see cref="NodeOptions.KeepAliveTimeout"/> is closed.
 /// </summary>
 public sealed class ForwardLanes : IDisposable
@@ -30,7 +30,9 @@ public sealed class ForwardLanes : IDisposable
         _signer = signer;
         _time = time;
         _options = options.Value;
-        TimeSpan period = TimeSpan.FromTicks(Math.Clamp(_options.ForwardTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 50, TimeSpan.TicksPerSecond));
+        // A deadline is noticed within one period: a quarter of a forward's, and at most 250 ms for
+        // replication's heartbeats, whose deadlines are a few hundred milliseconds.
+        TimeSpan period = TimeSpan.FromTicks(Math.Clamp(_options.ForwardTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 50, TimeSpan.TicksPerMillisecond * 250));
         _sweeper = time.CreateTimer(_ => Sweep(), null, period, period);
     }
 

@@ -6,14 +6,15 @@ using ShardedKvs.Node.Cluster.Requests;
 namespace ShardedKvs.Node.Cluster.Peers.Lanes;
 
 /// <summary>
-/// The wire format of a forwarding lane. Every frame is a little-endian u32 length, then its body.
-/// A request carries its id, operation, the sender's epoch, the key, the value, an optional W3C
-/// traceparent and a MAC over a per-lane sequence number and the body (see <see cref="LaneMac"/>).
-/// An answer carries the id it answers, the outcome, the node that finally served the key, an error
-/// text and the value. Ids let answers come back in any order: a request that waits for a hand-off
-/// does not hold up the ones behind it.
+/// The wire format of a lane. Every frame is a little-endian u32 length, then its body, which starts
+/// with its <see cref="LaneFrameKind"/> and its id. A forwarded request then carries its operation, the
+/// sender's epoch, the key, the value, an optional W3C traceparent and a MAC over a per-lane sequence
+/// number and the body (see <see cref="LaneMac"/>). Its answer carries the outcome, the node that
+/// finally served the key, an error text and the value. Ids let answers come back in any order: a
+/// request that waits for a hand-off does not hold up the ones behind it. Replication's frames are in
+/// LaneProtocol.Replication.cs; requests of every kind share the lane's one MAC sequence.
 /// </summary>
-public static class LaneProtocol
+public static partial class LaneProtocol
 {
     public const int LengthPrefix = sizeof(uint);
     public const int MacLength = 16;
@@ -28,12 +29,13 @@ public static class LaneProtocol
     {
         int keyBytes = Encoding.UTF8.GetByteCount(key);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(keyBytes, ushort.MaxValue, nameof(key)); // Kestrel's 8 kB request line keeps keys far below
-        int traceBytes = traceParent is { Length: <= MaxTraceBytes } ? traceParent.Length : 0;
-        int signedLength = sizeof(uint) + 1 + sizeof(long) + sizeof(ushort) + keyBytes + sizeof(int) + (value?.Length ?? 0) + 1 + traceBytes;
+        int traceBytes = TraceBytes(traceParent);
+        int signedLength = 1 + sizeof(uint) + 1 + sizeof(long) + sizeof(ushort) + keyBytes + sizeof(int) + (value?.Length ?? 0) + 1 + traceBytes;
         int bodyLength = signedLength + MacLength;
         Span<byte> frame = output.GetSpan(LengthPrefix + bodyLength)[..(LengthPrefix + bodyLength)];
         BinaryPrimitives.WriteInt32LittleEndian(frame, bodyLength);
         var writer = new SpanWriter(frame[LengthPrefix..]);
+        writer.Byte((byte)LaneFrameKind.Forward);
         writer.UInt32(id);
         writer.Byte((byte)operation);
         writer.Int64(epoch);
@@ -64,10 +66,11 @@ public static class LaneProtocol
         ReadOnlySpan<byte> value = outcome.Value.Span;
         int ownerBytes = Encoding.UTF8.GetByteCount(owner);
         int errorBytes = Encoding.UTF8.GetByteCount(error);
-        int bodyLength = sizeof(uint) + 1 + sizeof(ushort) + ownerBytes + sizeof(ushort) + errorBytes + sizeof(int) + (withValue ? value.Length : 0);
+        int bodyLength = 1 + sizeof(uint) + 1 + sizeof(ushort) + ownerBytes + sizeof(ushort) + errorBytes + sizeof(int) + (withValue ? value.Length : 0);
         Span<byte> frame = output.GetSpan(LengthPrefix + bodyLength)[..(LengthPrefix + bodyLength)];
         BinaryPrimitives.WriteInt32LittleEndian(frame, bodyLength);
         var writer = new SpanWriter(frame[LengthPrefix..]);
+        writer.Byte((byte)LaneFrameKind.Forward);
         writer.UInt32(id);
         writer.Byte((byte)outcome.Kind);
         writer.UInt16((ushort)ownerBytes);
@@ -100,14 +103,21 @@ public static class LaneProtocol
         return missing == 0 ? bodyLength : 0;
     }
 
-    public static LaneRequest ReadRequest(ReadOnlySpan<byte> body)
+    /// <summary>What a frame body is; the body's own reader then checks the rest.</summary>
+    public static LaneFrameKind ReadKind(ReadOnlySpan<byte> body)
     {
-        if (body.Length < MacLength)
+        if (body.IsEmpty || body[0] > (byte)LaneFrameKind.Heartbeat)
         {
-            throw new LaneProtocolException("A request frame is shorter than its MAC");
+            throw new LaneProtocolException(body.IsEmpty ? "An empty frame" : $"Unknown frame kind {body[0]}");
         }
 
-        var reader = new SpanReader(body[..^MacLength]);
+        return (LaneFrameKind)body[0];
+    }
+
+    public static LaneRequest ReadRequest(ReadOnlySpan<byte> body)
+    {
+        var reader = new SpanReader(Signed(body));
+        reader.Kind(LaneFrameKind.Forward);
         uint id = reader.UInt32();
         byte operation = reader.Byte();
         if (operation > (byte)KeyOperation.Delete)
@@ -126,6 +136,7 @@ public static class LaneProtocol
     public static LaneAnswerFrame ReadAnswer(ReadOnlySpan<byte> body)
     {
         var reader = new SpanReader(body);
+        reader.Kind(LaneFrameKind.Forward);
         uint id = reader.UInt32();
         byte kind = reader.Byte();
         if (kind > (byte)OutcomeKind.KeyBusy)
@@ -139,6 +150,12 @@ public static class LaneProtocol
         reader.EnsureEnd();
         return new LaneAnswerFrame(id, (OutcomeKind)kind, owner, error, hasValue, value);
     }
+
+    /// <summary>The part of a request body its MAC covers.</summary>
+    private static ReadOnlySpan<byte> Signed(ReadOnlySpan<byte> body) =>
+        body.Length >= MacLength ? body[..^MacLength] : throw new LaneProtocolException("A request frame is shorter than its MAC");
+
+    private static int TraceBytes(string? traceParent) => traceParent is { Length: <= MaxTraceBytes } ? traceParent.Length : 0;
 
     private ref struct SpanWriter(Span<byte> span)
     {
@@ -186,6 +203,15 @@ public static class LaneProtocol
         private ReadOnlySpan<byte> _rest = span;
 
         public byte Byte() => Bytes(1)[0];
+
+        public void Kind(LaneFrameKind expected)
+        {
+            byte kind = Byte();
+            if (kind != (byte)expected)
+            {
+                throw new LaneProtocolException($"A frame of kind {kind} read as {expected}");
+            }
+        }
 
         public ushort UInt16() => BinaryPrimitives.ReadUInt16LittleEndian(Bytes(sizeof(ushort)));
 

@@ -4,18 +4,20 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ShardedKvs.Node.Cluster.Membership;
+using ShardedKvs.Node.Cluster.Replication;
 using ShardedKvs.Node.Cluster.Requests;
 using ShardedKvs.Node.Telemetry;
 
 namespace ShardedKvs.Node.Cluster.Peers.Lanes;
 
 /// <summary>
-/// The owner's side of lanes: reads forwarded requests, serves each through <see cref="KeyRequestHandler"/>
+/// The receiving side of lanes: reads forwarded requests, serves each through <see cref="KeyRequestHandler"/>
 /// exactly as it would serve an HTTP one, and answers by id. Requests served in memory are answered
 /// in the order they came; one that has to wait (for a hand-off, or a second forward during a view
-/// change) answers when it is done, without holding up the rest.
+/// change) answers when it is done, without holding up the rest. Replication's frames go to the
+/// <see cref="IReplicaReceiver"/> (LaneServer.Replication.cs).
 /// </summary>
-public sealed partial class LaneServer(KeyRequestHandler operations, ClusterState state, IOptions<NodeOptions> options, ILogger<LaneServer> logger)
+public sealed partial class LaneServer(KeyRequestHandler operations, IReplicaReceiver replicas, ClusterState state, IOptions<NodeOptions> options, ILogger<LaneServer> logger)
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -76,20 +78,31 @@ public sealed partial class LaneServer(KeyRequestHandler operations, ClusterStat
                 return (missing, send);
             }
 
-            LaneRequest request = LaneProtocol.ReadRequest(lane.Received.Data.Slice(LaneProtocol.LengthPrefix, bodyLength));
-            if (!lane.Mac.VerifyNext(request.Authenticated, request.Mac))
+            ReadOnlySpan<byte> body = lane.Received.Data.Slice(LaneProtocol.LengthPrefix, bodyLength);
+            send |= LaneProtocol.ReadKind(body) switch
             {
-                throw new LaneProtocolException("A request frame failed its MAC");
-            }
-
-            send |= Serve(lane, request);
+                LaneFrameKind.Forward => ServeForward(lane, body),
+                LaneFrameKind.Replicate => ServeReplicate(lane, body),
+                _ => ServeHeartbeat(lane, body),
+            };
             lane.Received.Consume(LaneProtocol.LengthPrefix + bodyLength);
         }
     }
 
-    /// <returns>Whether this call claimed sending (see <see cref="LaneOutbox.ClaimSending"/>).</returns>
-    private bool Serve(ServedLane lane, in LaneRequest request)
+    /// <summary>Every request frame, of any kind, is verified in the lane's one MAC sequence before it is served.</summary>
+    private static void Verify(ServedLane lane, ReadOnlySpan<byte> authenticated, ReadOnlySpan<byte> mac)
     {
+        if (!lane.Mac.VerifyNext(authenticated, mac))
+        {
+            throw new LaneProtocolException("A request frame failed its MAC");
+        }
+    }
+
+    /// <returns>Whether this call claimed sending (see <see cref="LaneOutbox.ClaimSending"/>).</returns>
+    private bool ServeForward(ServedLane lane, ReadOnlySpan<byte> body)
+    {
+        LaneRequest request = LaneProtocol.ReadRequest(body);
+        Verify(lane, request.Authenticated, request.Mac);
         if (!state.Snapshot.KnowsMember(lane.Sender))
         {
             return Answer(lane, request.Id, new KeyOutcome(OutcomeKind.NotServing, Error: $"Sender '{lane.Sender}' is not a member of a view this node knows"), withValue: false);

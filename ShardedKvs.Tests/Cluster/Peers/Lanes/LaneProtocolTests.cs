@@ -125,7 +125,7 @@ public sealed class LaneProtocolTests
 
         Assert.Throws<LaneProtocolException>(() => LaneProtocol.ReadAnswer(body.AsSpan(0, body.Length - 1)));
         Assert.Throws<LaneProtocolException>(() => LaneProtocol.ReadAnswer([.. body, 0]));
-        body[4] = 200; // the outcome byte
+        body[5] = 200; // the outcome byte, after the frame kind and the id
         Assert.Throws<LaneProtocolException>(() => LaneProtocol.ReadAnswer(body));
         Assert.Throws<LaneProtocolException>(() => LaneProtocol.ReadRequest(new byte[LaneProtocol.MacLength - 1]));
     }
