@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ShardedKvs.Node.Api;
+using ShardedKvs.Node.Cluster.Consensus;
 using ShardedKvs.Node.Cluster.Formation;
 using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Cluster.Peers;
@@ -54,6 +55,14 @@ public static class NodeServiceCollectionExtensions
         services.TryAddSingleton(_ => new PeerHttp(PeerHttp.CreateHandler()));
         services.AddSingleton<PeerClient>();
         services.AddSingleton<IBatchTransport, PeerBatchTransport>();
+
+        // The configuration log (docs/replication.md section 2). Observers of its decisions register
+        // as IConfigObserver; the log tells every one of them.
+        services.AddSingleton(new NodeIdentity(options.Address));
+        services.TryAddSingleton<IConfigTransport, HttpConfigTransport>();
+        services.AddSingleton<ConfigLog>();
+        services.AddSingleton<IConfigLog>(provider => provider.GetRequiredService<ConfigLog>());
+        services.AddHostedService<ConfigCatchUp>();
         services.AddHealthChecks().AddCheck<NodeHealthCheck>("cluster");
 
         // The health check service logs every Unhealthy result at Error (event 103), and a forming

@@ -31,4 +31,10 @@ public static class LogEvents
 
     // Cluster/Peers/Lanes
     public const int LaneBroken = 500;
+
+    // Cluster/Consensus: the configuration log
+    public const int ConfigDecided = 600;
+    public const int ConfigProposalRefused = 601;
+    public const int ConfigCatchUpFailed = 602;
+    public const int ConfigObserverFailed = 603;
 }

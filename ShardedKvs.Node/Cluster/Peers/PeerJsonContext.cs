@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 
 namespace ShardedKvs.Node.Cluster.Peers;
 
-/// <summary>The JSON of the node-to-node protocol (PeerMessages.cs), source generated.</summary>
+/// <summary>The JSON of the node-to-node protocol (PeerMessages.cs, ConfigMessages.cs), source generated.</summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
@@ -16,6 +16,11 @@ namespace ShardedKvs.Node.Cluster.Peers;
 [JsonSerializable(typeof(MigrateResult))]
 [JsonSerializable(typeof(MigrationBatch))]
 [JsonSerializable(typeof(PeerError))]
+[JsonSerializable(typeof(ConfigMessage))]
+[JsonSerializable(typeof(ConfigPrepareMessage))]
+[JsonSerializable(typeof(ConfigAcceptMessage))]
+[JsonSerializable(typeof(ConfigVoteMessage))]
+[JsonSerializable(typeof(ConfigLatestMessage))]
 public sealed partial class PeerJsonContext : JsonSerializerContext
 {
     public static JsonSerializerOptions SerializerOptions => Default.Options;
