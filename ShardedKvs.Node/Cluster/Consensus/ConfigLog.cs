@@ -160,7 +160,7 @@ public sealed partial class ConfigLog : IConfigLog
                     ClusterConfig decided = round.Value!;
                     Learn(decided);
                     _ = BroadcastAsync(decided);
-                    if (decided.Equals(attempts[decided.Epoch]))
+                    if (attempts.TryGetValue(decided.Epoch, out ClusterConfig? own) && decided.Equals(own))
                     {
                         return new ProposeResult(true, decided);
                     }
