@@ -64,6 +64,30 @@ public sealed class ConfigLogOverHttpTests
     }
 
     [Fact]
+    public async Task A_node_that_missed_the_broadcast_catches_up_on_its_own()
+    {
+        // Every broadcast to node 2 is lost; it votes, but hears of the decision only by asking.
+        var faults = new PeerFaults();
+        await using TestCluster cluster = await TestCluster.StartAsync(
+            3,
+            settings: new Dictionary<string, string?> { ["Kvs:ConfigCatchUpInterval"] = "00:00:00.200" },
+            configure: (_, builder) => faults.InstallOn(builder));
+        string missing = cluster[2].Address;
+        faults.DropRequest = request => PeerFaults.Is(request, PeerRoutes.ConfigDecided) && request.RequestUri!.Authority == missing;
+        ClusterConfig first = ConfigTransitions.Form([.. cluster.Nodes.Select(n => IdentityOf(n).Self)], replicationFactor: 3);
+        foreach (TestNode node in cluster.Nodes)
+        {
+            Assert.True(LogOf(node).Learn(first));
+        }
+
+        using var timeout = new CancellationTokenSource(Deadline);
+        ProposeResult result = await LogOf(cluster[0]).ProposeAsync(new ConfigChange.ChangeView([.. first.Voters.Reverse()]), timeout.Token);
+
+        Assert.True(result.Applied, result.Refusal);
+        await EveryNodeLearnsAsync(cluster.Nodes, result.Decided!);
+    }
+
+    [Fact]
     public async Task An_unsigned_or_wrongly_signed_prepare_is_refused_and_changes_nothing()
     {
         await using TestCluster cluster = await TestCluster.StartAsync(3);
