@@ -95,6 +95,38 @@ public class ConfigLogTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_vote_from_an_incarnation_the_configuration_does_not_name_counts_nothing()
+    {
+        // The configuration names node 2's previous incarnation, and node 1 does not answer: node 2's
+        // answers (from the process running now) are no votes, so the proposer alone is no majority
+        // and keeps trying until it is called off.
+        var network = new InMemoryConfigNetwork();
+        ImmutableArray<LogNode> nodes = network.Start(3, callTimeout: TimeSpan.FromMilliseconds(100));
+        PlacedMember previous = nodes[2].Identity.Self with { Incarnation = nodes[2].Identity.Incarnation + 1 };
+        ClusterConfig first = ConfigTransitions.Form([nodes[0].Identity.Self, nodes[1].Identity.Self, previous], replicationFactor: 3);
+        foreach (LogNode node in nodes)
+        {
+            node.Log.Learn(first);
+        }
+
+        string silent = nodes[1].Address;
+        network.Lose = (from, to) => from == silent || to == silent;
+        using var calledOff = new CancellationTokenSource();
+        int answeredByTheNewProcess = 0;
+        network.Handled = (_, to) =>
+        {
+            if (to == nodes[2].Address && Interlocked.Increment(ref answeredByTheNewProcess) == 4)
+            {
+                calledOff.Cancel(); // it answered in two attempts at least: that was its chance to count
+            }
+        };
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => nodes[0].Log.ProposeAsync(new ConfigChange.ChangeView([.. first.Voters.Reverse()]), calledOff.Token));
+
+        Assert.All(nodes, n => Assert.Same(first, n.Log.Latest));
+    }
+
+    [Fact]
     public async Task A_change_that_does_not_apply_is_refused_and_decides_nothing()
     {
         var network = new InMemoryConfigNetwork();

@@ -21,6 +21,9 @@ internal sealed class InMemoryConfigNetwork
     /// <summary>Whether a call from the first address to the second is lost (asked once per call).</summary>
     public Func<string, string, bool> Lose { get; set; } = (_, _) => false;
 
+    /// <summary>Called with the sender and the target of every call the target handled.</summary>
+    public Action<string, string> Handled { get; set; } = (_, _) => { };
+
     /// <summary>Starts <paramref name="nodes"/> logs, each knowing no configuration yet.</summary>
     public ImmutableArray<LogNode> Start(int nodes, TimeSpan? callTimeout = null)
     {
@@ -88,6 +91,7 @@ internal sealed class InMemoryConfigNetwork
             }
 
             T? answer = handle(node);
+            network.Handled(sender, target);
             await Task.Yield();
             if (answerLost)
             {
