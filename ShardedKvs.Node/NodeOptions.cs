@@ -107,4 +107,16 @@ public sealed class NodeOptions
     public TimeSpan ReplicateTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
     public bool IsReplicated => ReplicationFactor >= 2;
+
+    /// <summary>How long one call of the configuration log (a prepare, an accept, a broadcast, a read
+    /// of a peer's newest configuration) may take; a voter slower than this counts as not answering.</summary>
+    public TimeSpan ConfigCallTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The longest random pause before a proposal that another ballot preempted tries again
+    /// (it grows with repeated preemptions, up to eight times this), so racing proposers stop dueling.</summary>
+    public TimeSpan ConfigRetryBackoff { get; set; } = TimeSpan.FromMilliseconds(25);
+
+    /// <summary>How often a node that has a configuration asks its peers for a newer one (a node that
+    /// missed a broadcast, behind a partition, catches up this way).</summary>
+    public TimeSpan ConfigCatchUpInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -2,10 +2,10 @@ using System.Collections.Immutable;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ShardedKvs.Node.Api;
+using ShardedKvs.Node.Cluster.Consensus;
 using ShardedKvs.Node.Cluster.Formation;
 using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Cluster.Peers;
-using ShardedKvs.Node.Cluster.Consensus;
 using ShardedKvs.Node.Cluster.Peers.Lanes;
 using ShardedKvs.Node.Cluster.Replication;
 using ShardedKvs.Node.Cluster.Replication.Fill;
@@ -66,6 +66,14 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton<FillTombstones>();
         services.AddSingleton<ReplicaCleanup>();
         services.AddSingleton<IFillWork, FillWork>();
+
+        // The configuration log (docs/replication.md section 2). Observers of its decisions register
+        // as IConfigObserver; the log tells every one of them.
+        services.AddSingleton(new NodeIdentity(options.Address));
+        services.TryAddSingleton<IConfigTransport, HttpConfigTransport>();
+        services.AddSingleton<ConfigLog>();
+        services.AddSingleton<IConfigLog>(provider => provider.GetRequiredService<ConfigLog>());
+        services.AddHostedService<ConfigCatchUp>();
         services.AddHealthChecks().AddCheck<NodeHealthCheck>("cluster");
 
         // The health check service logs every Unhealthy result at Error (event 103), and a forming
@@ -99,7 +107,6 @@ public static class NodeServiceCollectionExtensions
     /// the internal endpoints name them, but only run when <see cref="NodeOptions.IsReplicated"/>.</summary>
     private static void AddReplication(IServiceCollection services, NodeOptions options)
     {
-        services.AddSingleton(new NodeIdentity(options.Address));
         services.AddSingleton(sp => new PeerLiveness(sp.GetRequiredService<TimeProvider>(), options.SuspectAfter));
         services.AddSingleton(sp => new LeaseBook(sp.GetRequiredService<TimeProvider>(), new LeaseTerms(options.LeaseDuration)));
         services.AddSingleton<PeerEpochs>();

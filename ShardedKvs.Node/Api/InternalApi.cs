@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Http.Features;
+using ShardedKvs.Node.Cluster.Configuration;
+using ShardedKvs.Node.Cluster.Consensus;
 using ShardedKvs.Node.Cluster.Formation;
 using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Cluster.Peers;
@@ -56,6 +58,7 @@ public static class InternalApi
         endpoints.MapPost(PeerRoutes.FillBatch.Path, ApplyFillBatchAsync).WithMetadata(new OpenToAnyClusterMember());
 
         endpoints.MapGet(PeerRoutes.Lane.Path, OpenLaneAsync);
+        MapConfigLog(endpoints);
         return endpoints;
     }
 
@@ -72,6 +75,40 @@ public static class InternalApi
         return result.Malformed is { } error
             ? ApiErrors.Create(StatusCodes.Status400BadRequest, $"Malformed fill batch: {error}", ApiErrors.MessageFor(request))
             : TypedResults.Json(new FillBatchReply(result.Applied, result.Skipped), FillJsonContext.Default.FillBatchReply);
+    }
+
+    /// <summary>
+    /// The configuration log's voter and learner. Open to any signed sender: a node in no configuration
+    /// yet must vote when a configuration names its incarnation, and the configuration (not the round-one
+    /// view) decides whose vote counts. Every vote says which incarnation cast it.
+    /// </summary>
+    private static void MapConfigLog(IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapPost(PeerRoutes.ConfigPrepare.Path, (ConfigPrepareMessage message, ConfigLog log, NodeIdentity identity) =>
+            message.TryToPrepare(out PrepareBallot? prepare, out string? error)
+                ? Results.Json(ConfigVoteMessage.From(identity.Self, log.OnPrepare(prepare)), PeerJsonContext.Default.ConfigVoteMessage)
+                : PeerAnswers.Error(StatusCodes.Status400BadRequest, error))
+            .WithMetadata(new OpenToAnyClusterMember());
+        endpoints.MapPost(PeerRoutes.ConfigAccept.Path, (ConfigAcceptMessage message, ConfigLog log, NodeIdentity identity) =>
+            message.TryToAccept(out AcceptProposal? accept, out string? error)
+                ? Results.Json(ConfigVoteMessage.From(identity.Self, log.OnAccept(accept)), PeerJsonContext.Default.ConfigVoteMessage)
+                : PeerAnswers.Error(StatusCodes.Status400BadRequest, error))
+            .WithMetadata(new OpenToAnyClusterMember());
+        endpoints.MapPost(PeerRoutes.ConfigDecided.Path, (ConfigMessage message, ConfigLog log) =>
+        {
+            if (!message.TryToConfig(out ClusterConfig? decided, out string? error))
+            {
+                return PeerAnswers.Error(StatusCodes.Status400BadRequest, error);
+            }
+
+            log.Learn(decided);
+            return Results.Ok();
+        }).WithMetadata(new OpenToAnyClusterMember());
+        endpoints.MapGet(PeerRoutes.ConfigLatest.Path, (ConfigLog log, NodeIdentity identity) =>
+            TypedResults.Json(
+                new ConfigLatestMessage(PlacedMemberMessage.From(identity.Self), log.Latest is { } latest ? ConfigMessage.From(latest) : null),
+                PeerJsonContext.Default.ConfigLatestMessage))
+            .WithMetadata(new OpenToAnyClusterMember());
     }
 
     /// <summary>Opens a forwarding lane (see <see cref="LaneHandshake"/>) and serves it until it closes.</summary>

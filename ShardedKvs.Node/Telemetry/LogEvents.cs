@@ -32,22 +32,27 @@ public static class LogEvents
     // Cluster/Peers/Lanes
     public const int LaneBroken = 500;
 
-    // Cluster/Replication
-    public const int ReplicationAdopted = 600;
-    public const int TakeoverStarted = 601;
-    public const int TakeoverDone = 602;
-    public const int PeerSuspected = 603;
-    public const int ExclusionProposed = 604;
-    public const int ExclusionDecided = 605;
-    public const int RejoinProposed = 606;
-    public const int FillStarted = 607;
-    public const int FillReported = 608;
-    public const int FillFailed = 609;
-    public const int ReplicaCleanupDone = 610;
-    public const int ExcludedStartingOver = 611;
+    // Cluster/Replication: failover, takeovers, fills as this node runs them
+    public const int ReplicationAdopted = 800;
+    public const int TakeoverStarted = 801;
+    public const int TakeoverDone = 802;
+    public const int PeerSuspected = 803;
+    public const int ExclusionProposed = 804;
+    public const int ExclusionDecided = 805;
+    public const int RejoinProposed = 806;
+    public const int FillStarted = 807;
+    public const int FillReported = 808;
+    public const int FillFailed = 809;
+    public const int ReplicaCleanupDone = 810;
+    public const int ExcludedStartingOver = 811;
 
     // Cluster/Replication/Fill: the copy itself
     public const int FillBatchRetry = 700;
     public const int FillLearnerFailed = 701;
     public const int FillCopied = 702;
+    // Cluster/Consensus: the configuration log
+    public const int ConfigDecided = 600;
+    public const int ConfigProposalRefused = 601;
+    public const int ConfigCatchUpFailed = 602;
+    public const int ConfigObserverFailed = 603;
 }

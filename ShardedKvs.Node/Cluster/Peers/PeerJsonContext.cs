@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 
 namespace ShardedKvs.Node.Cluster.Peers;
 
-/// <summary>The JSON of the node-to-node protocol (PeerMessages.cs), source generated.</summary>
+/// <summary>The JSON of the node-to-node protocol (PeerMessages.cs, ConfigMessages.cs), source generated.</summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
@@ -18,6 +18,11 @@ namespace ShardedKvs.Node.Cluster.Peers;
 [JsonSerializable(typeof(PeerError))]
 [JsonSerializable(typeof(SuspicionQuery))]
 [JsonSerializable(typeof(SuspicionAnswer))]
+[JsonSerializable(typeof(ConfigMessage))]
+[JsonSerializable(typeof(ConfigPrepareMessage))]
+[JsonSerializable(typeof(ConfigAcceptMessage))]
+[JsonSerializable(typeof(ConfigVoteMessage))]
+[JsonSerializable(typeof(ConfigLatestMessage))]
 public sealed partial class PeerJsonContext : JsonSerializerContext
 {
     public static JsonSerializerOptions SerializerOptions => Default.Options;

@@ -45,4 +45,20 @@ public static class PeerRoutes
 
     /// <summary>Replicated mode: whether a node suspects a peer too, before an exclusion is proposed.</summary>
     public static readonly PeerRoute Suspects = new(HttpMethod.Post, Prefix + "/liveness/suspects", PeerCallTimeout.Control);
+
+    // The configuration log (Cluster/Consensus): open to any signed sender, because a node that is in
+    // no configuration yet (new, or restarted as a new incarnation) must vote when a configuration
+    // names it, and must be told of decisions. The configuration decides who counts, not the view.
+
+    /// <summary>Phase 1 of deciding the epoch after the basis (<see cref="ConfigPrepareMessage"/>).</summary>
+    public static readonly PeerRoute ConfigPrepare = new(HttpMethod.Post, Prefix + "/config/prepare", PeerCallTimeout.Control);
+
+    /// <summary>Phase 2 (<see cref="ConfigAcceptMessage"/>).</summary>
+    public static readonly PeerRoute ConfigAccept = new(HttpMethod.Post, Prefix + "/config/accept", PeerCallTimeout.Control);
+
+    /// <summary>A decided configuration, broadcast to every member of it (<see cref="ConfigMessage"/>).</summary>
+    public static readonly PeerRoute ConfigDecided = new(HttpMethod.Post, Prefix + "/config/decided", PeerCallTimeout.Control);
+
+    /// <summary>The newest decided configuration a node knows (<see cref="ConfigLatestMessage"/>).</summary>
+    public static readonly PeerRoute ConfigLatest = new(HttpMethod.Get, Prefix + "/config/latest", PeerCallTimeout.Control);
 }
