@@ -64,10 +64,19 @@ public sealed class ProcessCluster : IAsyncDisposable
 
         Process?[] processes = [.. addresses.Select((_, index) => Start(index))];
         var cluster = new ProcessCluster(addresses, processes, Start);
-        await Eventually.WaitUntilAsync(
-            async () => (await Task.WhenAll(Enumerable.Range(0, initialViewSize).Select(cluster.StateAsync))).All(s => s == "serving"),
-            TimeSpan.FromSeconds(60),
-            "the process cluster to serve");
+        try
+        {
+            await Eventually.WaitUntilAsync(
+                async () => (await Task.WhenAll(Enumerable.Range(0, initialViewSize).Select(cluster.StateAsync))).All(s => s == "serving"),
+                TimeSpan.FromSeconds(60),
+                "the process cluster to serve");
+        }
+        catch
+        {
+            await cluster.DisposeAsync(); // no process outlives a test that could not start them
+            throw;
+        }
+
         return cluster;
     }
 
