@@ -75,7 +75,8 @@ public sealed class PeerClient(PeerHttp http, ForwardLanes lanes, RequestSigner 
         }
     }
 
-    private static KeyOutcome Unreachable(string target, string error) => new(OutcomeKind.OwnerUnreachable, Owner: target, Error: error);
+    /// <summary>Nothing was sent: the request was executed nowhere.</summary>
+    private static KeyOutcome Unreachable(string target, string error) => new(OutcomeKind.OwnerUnreachable, Owner: target, Error: error) { NeverSent = true };
 
     /// <summary>Makes one control call and classifies how it went; never throws for a peer that is
     /// down, slow or refusing. The call's timeout is that of its route's kind.</summary>

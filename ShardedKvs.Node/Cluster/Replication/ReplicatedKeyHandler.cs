@@ -71,7 +71,16 @@ public sealed class ReplicatedKeyHandler(
                     return NotServing($"Node is not the key's primary at epoch {replica.Epoch}");
                 }
 
-                return await ForwardAsync(primary.Value.Address, replica.Epoch, operation, key, value);
+                KeyOutcome forwarded = await ForwardAsync(primary.Value.Address, replica.Epoch, operation, key, value);
+                if (forwarded.NeverSent && senderEpoch is null && await UntilNewerConfigurationAsync(snapshot, deadline, cancellationToken))
+                {
+                    // The primary is down and the request never left: once the survivors exclude it (about
+                    // a second), its keys have a new primary, so wait for that rather than fail.
+                    attempt--;
+                    continue;
+                }
+
+                return forwarded;
             }
 
             if (promotions.GateFor(replica, hash) is { } promoted && !await WaitAsync(promoted, deadline, cancellationToken))
@@ -245,6 +254,23 @@ public sealed class ReplicatedKeyHandler(
         }
 
         return outcome;
+    }
+
+    /// <summary>Waits until a configuration newer than <paramref name="seen"/>'s is adopted; false when
+    /// the deadline passes first.</summary>
+    private async ValueTask<bool> UntilNewerConfigurationAsync(ClusterSnapshot seen, long deadline, CancellationToken cancellationToken)
+    {
+        while (state.Snapshot.Replica?.Epoch == seen.Replica?.Epoch)
+        {
+            if (time.GetTimestamp() >= deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(_options.HeartbeatInterval / 2, time, cancellationToken);
+        }
+
+        return true;
     }
 
     private async ValueTask<bool> WaitAsync(Task task, long deadline, CancellationToken cancellationToken)

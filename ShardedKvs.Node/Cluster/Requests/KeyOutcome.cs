@@ -16,7 +16,11 @@ public readonly record struct KeyOutcome(OutcomeKind Kind, ReadOnlyMemory<byte> 
 
     public bool IsSuccess => Kind is OutcomeKind.Found or OutcomeKind.NotFound or OutcomeKind.Created or OutcomeKind.Replaced;
 
+    /// <summary>An <see cref="OutcomeKind.OwnerUnreachable"/> for a request that never left this node
+    /// (no lane to the owner could be opened): it was not executed anywhere.</summary>
+    public bool NeverSent { get; init; }
+
     /// <summary>A failure that proves the request was not executed anywhere (a client may safely send
-    /// a write again); only <see cref="OutcomeKind.OwnerUnreachable"/> leaves the outcome unknown.</summary>
-    public bool WasNotExecuted => Kind is OutcomeKind.NotServing or OutcomeKind.OwnerUnavailable or OutcomeKind.KeyBusy;
+    /// a write again); only an <see cref="OutcomeKind.OwnerUnreachable"/> that was sent leaves the outcome unknown.</summary>
+    public bool WasNotExecuted => Kind is OutcomeKind.NotServing or OutcomeKind.OwnerUnavailable or OutcomeKind.KeyBusy || NeverSent;
 }

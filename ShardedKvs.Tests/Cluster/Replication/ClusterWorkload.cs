@@ -15,7 +15,7 @@ namespace ShardedKvs.Tests.Cluster.Replication;
 public sealed class ClusterWorkload(HttpClient[] nodes, Func<int, bool> isUp, int keys, int clients = 12)
 {
     private readonly ConcurrentDictionary<string, KeyAvailability> _availability = new();
-    private readonly ConcurrentQueue<string> _failures = new();
+    private readonly ConcurrentQueue<(string Key, string Description)> _failures = new();
     private long _operations;
 
     public HistoryRecorder History { get; } = new();
@@ -25,7 +25,7 @@ public sealed class ClusterWorkload(HttpClient[] nodes, Func<int, bool> isUp, in
     public long Operations => Interlocked.Read(ref _operations);
 
     /// <summary>Every request that failed (neither a success nor a node that was down), with its key.</summary>
-    public IReadOnlyCollection<string> Failures => _failures;
+    public IReadOnlyCollection<(string Key, string Description)> Failures => _failures;
 
     /// <summary>Keys that had at least one failed request, with the longest time they were unavailable.</summary>
     public IReadOnlyDictionary<string, TimeSpan> Unavailable =>
@@ -72,7 +72,7 @@ public sealed class ClusterWorkload(HttpClient[] nodes, Func<int, bool> isUp, in
             {
                 History.ReturnUnknown(call);
                 availability.Failed();
-                _failures.Enqueue($"{kind} {key}: {response}");
+                _failures.Enqueue((key, $"{kind} {key}: {response}"));
             }
         }
     })));

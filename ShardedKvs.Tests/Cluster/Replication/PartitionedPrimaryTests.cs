@@ -29,6 +29,7 @@ public sealed class PartitionedPrimaryTests(ITestOutputHelper output)
         await run.StartAsync();
 
         int[] others = [1, 2, 3, 4];
+        run.NoteKeysOf(0);
         network.Cut(0, others);
         await run.WaitForExclusionAsync(0, "cut off");
         network.Heal(0, others);
