@@ -92,14 +92,20 @@ public sealed class PeerClient(PeerHttp http, ForwardLanes lanes, RequestSigner 
         where TAnswer : class =>
         SendAsync(node, route, message, answer, cancellationToken);
 
-    private async Task<(PeerCallResult, TAnswer?)> SendAsync<TAnswer>(string node, PeerRoute route, object? message, JsonTypeInfo<TAnswer>? answer, CancellationToken cancellationToken)
+    /// <summary>Like <see cref="CallAsync{TAnswer}"/>, to a node that no view or configuration names
+    /// yet: one the operator's view change is adding (that request passed the admin key).</summary>
+    public Task<(PeerCallResult Result, TAnswer? Answer)> CallProposedMemberAsync<TAnswer>(string node, PeerRoute route, JsonTypeInfo<TAnswer> answer, CancellationToken cancellationToken)
+        where TAnswer : class =>
+        SendAsync(node, route, message: null, answer, cancellationToken, proposedMember: true);
+
+    private async Task<(PeerCallResult, TAnswer?)> SendAsync<TAnswer>(string node, PeerRoute route, object? message, JsonTypeInfo<TAnswer>? answer, CancellationToken cancellationToken, bool proposedMember = false)
         where TAnswer : class
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(route.Timeout == PeerCallTimeout.Migration ? _options.MigrationTimeout : _options.ControlTimeout);
         try
         {
-            using HttpRequestMessage request = CreateRequest(node, route, message);
+            using HttpRequestMessage request = CreateRequest(node, route, message, proposedMember);
             using HttpResponseMessage response = await http.Client.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
             if (!response.IsSuccessStatusCode)
             {
@@ -126,9 +132,9 @@ public sealed class PeerClient(PeerHttp http, ForwardLanes lanes, RequestSigner 
 
     /// <summary>A signed request to <paramref name="node"/>. Only addresses of a view this node knows
     /// are ever called: nothing a request carries can point the peer client anywhere else.</summary>
-    private HttpRequestMessage CreateRequest(string node, PeerRoute route, object? message)
+    private HttpRequestMessage CreateRequest(string node, PeerRoute route, object? message, bool proposedMember)
     {
-        if (!state.Snapshot.KnowsMember(node))
+        if (!proposedMember && !state.Snapshot.KnowsMember(node))
         {
             throw new HttpRequestException($"{node} is not a member of a view this node knows");
         }

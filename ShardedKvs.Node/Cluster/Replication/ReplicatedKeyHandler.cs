@@ -50,13 +50,25 @@ public sealed class ReplicatedKeyHandler(
                 return NotServing("Cluster is forming: not every node of the view has joined yet");
             }
 
+            if (replica.Status != NodeStatus.Serving)
+            {
+                // Idle, rejoining or excluded: like an idle node of the one-copy protocol, it refuses
+                // before doing anything, naming the view, so a client goes to a member instead.
+                return NotServing(replica.Status switch
+                {
+                    NodeStatus.Joining => "Node is rejoining the cluster as a new member and does not serve keys yet",
+                    NodeStatus.Excluded => "Node was excluded from the cluster while cut off and is starting over",
+                    _ => "Node is not in the view",
+                });
+            }
+
             PlacedMember? primary = replica.Map.PrimaryOf(hash);
             if (primary is null)
             {
                 return new KeyOutcome(OutcomeKind.OwnerUnavailable, Error: "Every copy of the key was lost: all its replicas died within one re-replication");
             }
 
-            if (primary.Value != replica.Self || !replica.IsLive)
+            if (primary.Value != replica.Self)
             {
                 if (senderEpoch is { } sent && sent >= replica.Epoch)
                 {

@@ -57,7 +57,7 @@ public sealed class ReplicatedViewChange(ClusterState state, IConfigLog configLo
                 continue;
             }
 
-            (PeerCallResult call, ViewState? answer) = await peers.CallAsync(node, PeerRoutes.View, message: null, PeerJsonContext.Default.ViewState, cancellationToken);
+            (PeerCallResult call, ViewState? answer) = await peers.CallProposedMemberAsync(node, PeerRoutes.View, PeerJsonContext.Default.ViewState, cancellationToken);
             if (answer?.Incarnation is not { } incarnation)
             {
                 return ViewChangeResult.Unavailable($"Node {node} of the new view is unreachable ({call.Error ?? call.Status?.ToString()}); nothing was changed", node);

@@ -122,12 +122,18 @@ public sealed class ClusterWorkload(HttpClient[] nodes, Func<int, bool> isUp, in
 
             try
             {
-                return kind switch
+                KvsResponse response = kind switch
                 {
                     OpKind.Get => await nodes[node].GetKeyAsync(key),
                     OpKind.Put => await nodes[node].PutAsync(key, value!),
                     _ => await nodes[node].DeleteKeyAsync(key),
                 };
+                if (IsOutsideTheCluster(response) && attempt < 100)
+                {
+                    continue; // an idle or rejoining node refused before doing anything: a client re-routes
+                }
+
+                return response;
             }
             catch (HttpRequestException) when (attempt < 100)
             {
@@ -140,6 +146,10 @@ public sealed class ClusterWorkload(HttpClient[] nodes, Func<int, bool> isUp, in
             }
         }
     }
+
+    private static bool IsOutsideTheCluster(KvsResponse response) =>
+        response.Status == HttpStatusCode.ServiceUnavailable && response.Bool("executed") == false
+        && response.Field("error") is "Node is not in the view" or "Node is rejoining the cluster as a new member and does not serve keys yet" or "Node was excluded from the cluster while cut off and is starting over";
 
     public static OpOutput? ToOutput(OpKind kind, KvsResponse response) => (kind, response.Status) switch
     {
