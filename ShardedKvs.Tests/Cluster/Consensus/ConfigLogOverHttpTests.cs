@@ -88,6 +88,23 @@ public sealed class ConfigLogOverHttpTests
     }
 
     [Fact]
+    public async Task An_observer_registered_in_the_node_that_depends_on_the_log_hears_of_each_decision()
+    {
+        await using TestCluster cluster = await TestCluster.StartAsync(
+            1,
+            configure: (_, builder) => builder.Services.AddSingleton<IConfigObserver, LogReadingObserver>());
+        TestNode node = cluster[0];
+        ClusterConfig first = ConfigTransitions.Form([IdentityOf(node).Self], replicationFactor: 3);
+
+        Assert.True(LogOf(node).Learn(first));
+        ProposeResult second = await LogOf(node).ProposeAsync(new ConfigChange.ChangeView([IdentityOf(node).Self]), CancellationToken.None);
+
+        Assert.True(second.Applied, second.Refusal);
+        var observer = (LogReadingObserver)node.Services.GetServices<IConfigObserver>().Single();
+        Assert.Equal([(1L, (long?)1L), (2L, (long?)2L)], observer.Seen); // told once each, with the log already there
+    }
+
+    [Fact]
     public async Task An_unsigned_or_wrongly_signed_prepare_is_refused_and_changes_nothing()
     {
         await using TestCluster cluster = await TestCluster.StartAsync(3);
