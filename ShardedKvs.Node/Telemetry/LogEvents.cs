@@ -33,8 +33,8 @@ public static class LogEvents
     public const int LaneBroken = 500;
 
     // Cluster/Consensus: the configuration log
-    public const int ConfigDecided = 800;
-    public const int ConfigProposalRefused = 801;
-    public const int ConfigCatchUpFailed = 802;
-    public const int ConfigObserverFailed = 803;
+    public const int ConfigDecided = 600;
+    public const int ConfigProposalRefused = 601;
+    public const int ConfigCatchUpFailed = 602;
+    public const int ConfigObserverFailed = 603;
 }
