@@ -77,6 +77,16 @@ public static class NodeServiceCollectionExtensions
         return builder;
     }
 
+    /// <summary>The registered observers of the configuration log, resolved only when it first tells
+    /// them of a decision: an observer may depend on the log itself.</summary>
+    private static IEnumerable<IConfigObserver> ObserversOf(IServiceProvider provider)
+    {
+        foreach (IConfigObserver observer in provider.GetServices<IConfigObserver>())
+        {
+            yield return observer;
+        }
+    }
+
     public static WebApplication MapShardedKvsNode(this WebApplication app)
     {
         NodeTelemetry telemetry = app.Services.GetRequiredService<NodeTelemetry>();
@@ -90,16 +100,6 @@ public static class NodeServiceCollectionExtensions
         app.MapViewApi();
         app.MapInternalApi();
         return app;
-    }
-
-    /// <summary>The registered observers of the configuration log, resolved only when it first tells
-    /// them of a decision: an observer may depend on the log itself.</summary>
-    private static IEnumerable<IConfigObserver> ObserversOf(IServiceProvider provider)
-    {
-        foreach (IConfigObserver observer in provider.GetServices<IConfigObserver>())
-        {
-            yield return observer;
-        }
     }
 
     private static ImmutableArray<string> Validate(NodeOptions options)
