@@ -71,7 +71,7 @@ public static class NodeServiceCollectionExtensions
         // as IConfigObserver; the log tells every one of them.
         services.AddSingleton(new NodeIdentity(options.Address));
         services.TryAddSingleton<IConfigTransport, HttpConfigTransport>();
-        services.AddSingleton<ConfigLog>();
+        services.AddSingleton(provider => ActivatorUtilities.CreateInstance<ConfigLog>(provider, ObserversOf(provider)));
         services.AddSingleton<IConfigLog>(provider => provider.GetRequiredService<ConfigLog>());
         services.AddHostedService<ConfigCatchUp>();
         services.AddHealthChecks().AddCheck<NodeHealthCheck>("cluster");
@@ -86,6 +86,16 @@ public static class NodeServiceCollectionExtensions
             json.SerializerOptions.TypeInfoResolverChain.Insert(1, PeerJsonContext.Default);
         });
         return builder;
+    }
+
+    /// <summary>The registered observers of the configuration log, resolved only when it first tells
+    /// them of a decision: an observer may depend on the log itself.</summary>
+    private static IEnumerable<IConfigObserver> ObserversOf(IServiceProvider provider)
+    {
+        foreach (IConfigObserver observer in provider.GetServices<IConfigObserver>())
+        {
+            yield return observer;
+        }
     }
 
     public static WebApplication MapShardedKvsNode(this WebApplication app)

@@ -5,8 +5,9 @@ namespace ShardedKvs.Node.Cluster.Consensus;
 /// <summary>
 /// The proposer: drives <see cref="ProposalRound"/>s for one change, each on the newest decided
 /// configuration, until a configuration carrying the change is decided or it no longer applies.
-/// Ballots are unique to this process (its incarnation names them, and one counter numbers every
-/// attempt of every concurrent proposal); a preempted attempt backs off a random while.
+/// Ballots are unique to this process: its address and incarnation name them (no other process, not
+/// even a restarted one at the same address, holds the same ballot), and one counter numbers every
+/// attempt of every concurrent proposal. A preempted attempt backs off a random while.
 /// </summary>
 public sealed partial class ConfigLog
 {
@@ -31,7 +32,7 @@ public sealed partial class ConfigLog
                 return new ProposeResult(false, null, "No configuration has been decided yet");
             }
 
-            var round = new ProposalRound(basis, new Ballot(NextRound(), _proposer), change);
+            var round = new ProposalRound(basis, new Ballot(NextRound(), _identity.Self.ToString()), change);
             if (round.Phase == RoundPhase.Refused)
             {
                 LogRefused(_logger, change, basis.Epoch, round.Refusal!);

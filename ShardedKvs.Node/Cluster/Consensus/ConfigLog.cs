@@ -27,12 +27,13 @@ public sealed partial class ConfigLog : IConfigLog
 
     private readonly NodeIdentity _identity;
     private readonly IConfigTransport _transport;
-    private readonly IConfigObserver[] _observers;
+    // Enumerated at the first decision, not at construction: an observer may itself depend on the
+    // log (it proposes, or reads Latest), which a constructor-time resolution would make a cycle.
+    private readonly Lazy<IConfigObserver[]> _observers;
     private readonly TimeProvider _time;
     private readonly NodeOptions _options;
     private readonly ILogger<ConfigLog> _logger;
     private readonly ImmutableArray<string> _initialView;
-    private readonly string _proposer;
 
     private readonly Lock _gate = new();
     private readonly SortedList<long, ClusterConfig> _recent = [];
@@ -54,15 +55,13 @@ public sealed partial class ConfigLog : IConfigLog
     {
         _identity = identity;
         _transport = transport;
-        _observers = [.. observers];
+        _observers = new Lazy<IConfigObserver[]>(() => [.. observers]);
         _time = time;
         _options = options.Value;
         _logger = logger;
         _initialView = ViewParser.TryParse(_options.View, out ImmutableArray<string> view, out _) ? view : [];
 
-        // The process's incarnation names its ballots (no other process, not even a restarted one at
-        // the same address, can hold the same ballot) and seeds its backoff.
-        _proposer = identity.Self.ToString();
+        // The incarnation seeds the backoff, so two nodes backing off from each other draw differently.
         _backoff = new Random(unchecked((int)identity.Incarnation ^ (int)(identity.Incarnation >> 32)));
     }
 
@@ -182,7 +181,7 @@ public sealed partial class ConfigLog : IConfigLog
                 }
 
                 LogDecided(_logger, next.Epoch, next);
-                foreach (IConfigObserver observer in _observers)
+                foreach (IConfigObserver observer in _observers.Value)
                 {
                     Tell(observer, next);
                 }

@@ -24,7 +24,8 @@ public sealed class ConfigLogOverHttpTests
     [Fact]
     public async Task Excluding_a_member_is_decided_and_learned_by_all_three_nodes()
     {
-        await using TestCluster cluster = await TestCluster.StartAsync(3);
+        RecordingObserver[] heard = Observers(3);
+        await using TestCluster cluster = await TestCluster.StartAsync(3, configure: (i, builder) => builder.Services.AddSingleton<IConfigObserver>(heard[i]));
         ClusterConfig first = ConfigTransitions.Form([.. cluster.Nodes.Select(n => IdentityOf(n).Self)], replicationFactor: 3);
         foreach (TestNode node in cluster.Nodes)
         {
@@ -38,7 +39,7 @@ public sealed class ConfigLogOverHttpTests
         Assert.True(result.Applied, result.Refusal);
         Assert.Equal(2, result.Decided!.Epoch);
         Assert.False(result.Decided.IsLive(third));
-        await EveryNodeLearnsAsync(cluster.Nodes, result.Decided);
+        await EveryNodeHearsOfAsync(heard, result.Decided);
     }
 
     [Fact]
@@ -47,7 +48,8 @@ public sealed class ConfigLogOverHttpTests
         // Nodes 0-2 form the round-one view; node 3 is outside it, so the others' snapshots do not
         // know it. Only node 3 knows the first configuration (nodes 0, 1 and 3): 0 and 1 learn it
         // from its prepare, and node 2, added by the decision, from the broadcast.
-        await using TestCluster cluster = await TestCluster.StartAsync(4, initialViewSize: 3);
+        RecordingObserver[] heard = Observers(4);
+        await using TestCluster cluster = await TestCluster.StartAsync(4, initialViewSize: 3, configure: (i, builder) => builder.Services.AddSingleton<IConfigObserver>(heard[i]));
         TestNode outsider = cluster[3];
         Assert.False(cluster[0].Snapshot.KnowsMember(outsider.Address));
         ClusterConfig first = ConfigTransitions.Form([IdentityOf(cluster[0]).Self, IdentityOf(cluster[1]).Self, IdentityOf(outsider).Self], replicationFactor: 3);
@@ -60,7 +62,7 @@ public sealed class ConfigLogOverHttpTests
 
         Assert.True(result.Applied, result.Refusal);
         Assert.Equal(4, result.Decided!.Voters.Length);
-        await EveryNodeLearnsAsync(cluster.Nodes, result.Decided);
+        await EveryNodeHearsOfAsync(heard, result.Decided);
     }
 
     [Fact]
@@ -68,10 +70,15 @@ public sealed class ConfigLogOverHttpTests
     {
         // Every broadcast to node 2 is lost; it votes, but hears of the decision only by asking.
         var faults = new PeerFaults();
+        RecordingObserver[] heard = Observers(3);
         await using TestCluster cluster = await TestCluster.StartAsync(
             3,
             settings: new Dictionary<string, string?> { ["Kvs:ConfigCatchUpInterval"] = "00:00:00.200" },
-            configure: (_, builder) => faults.InstallOn(builder));
+            configure: (i, builder) =>
+            {
+                faults.InstallOn(builder);
+                builder.Services.AddSingleton<IConfigObserver>(heard[i]);
+            });
         string missing = cluster[2].Address;
         faults.DropRequest = request => PeerFaults.Is(request, PeerRoutes.ConfigDecided) && request.RequestUri!.Authority == missing;
         ClusterConfig first = ConfigTransitions.Form([.. cluster.Nodes.Select(n => IdentityOf(n).Self)], replicationFactor: 3);
@@ -84,7 +91,27 @@ public sealed class ConfigLogOverHttpTests
         ProposeResult result = await LogOf(cluster[0]).ProposeAsync(new ConfigChange.ChangeView([.. first.Voters.Reverse()]), timeout.Token);
 
         Assert.True(result.Applied, result.Refusal);
-        await EveryNodeLearnsAsync(cluster.Nodes, result.Decided!);
+        await EveryNodeHearsOfAsync(heard, result.Decided!);
+    }
+
+    [Fact]
+    public async Task An_observer_registered_in_the_node_that_depends_on_the_log_hears_of_each_decision()
+    {
+        await using TestCluster cluster = await TestCluster.StartAsync(
+            1,
+            configure: (_, builder) => builder.Services.AddSingleton<IConfigObserver, LogReadingObserver>());
+        TestNode node = cluster[0];
+        ClusterConfig first = ConfigTransitions.Form([IdentityOf(node).Self], replicationFactor: 3);
+
+        Assert.True(LogOf(node).Learn(first));
+        ProposeResult second = await LogOf(node).ProposeAsync(new ConfigChange.ChangeView([IdentityOf(node).Self]), CancellationToken.None);
+
+        Assert.True(second.Applied, second.Refusal);
+        var observer = node.Services.GetServices<IConfigObserver>().OfType<LogReadingObserver>().Single();
+        IReadOnlyList<(long Told, long? Latest)> seen = observer.Seen;
+        Assert.Equal([1L, 2L], seen.Select(s => s.Told).Take(2));
+        Assert.Equal(seen.Count, seen.Select(s => s.Told).Distinct().Count()); // once each
+        Assert.All(seen, s => Assert.True(s.Latest >= s.Told, $"told of epoch {s.Told} while the log held {s.Latest}"));
     }
 
     [Fact]
@@ -165,11 +192,15 @@ public sealed class ConfigLogOverHttpTests
         return JsonSerializer.Serialize(ConfigPrepareMessage.From(new PrepareBallot(first, new Ballot(1, "127.0.0.9:9#1"))), PeerJsonContext.Default.ConfigPrepareMessage);
     }
 
-    private static Task EveryNodeLearnsAsync(IEnumerable<TestNode> nodes, ClusterConfig decided) =>
+    private static RecordingObserver[] Observers(int nodes) => [.. Enumerable.Range(0, nodes).Select(_ => new RecordingObserver())];
+
+    /// <summary>Waits until every node's observer heard of <paramref name="decided"/> (the node's own
+    /// observers may act on it and decide later epochs; this one only listens).</summary>
+    private static Task EveryNodeHearsOfAsync(IEnumerable<RecordingObserver> heard, ClusterConfig decided) =>
         Eventually.WaitUntilAsync(
-            () => Task.FromResult(nodes.All(n => decided.Equals(LogOf(n).Latest))),
+            () => Task.FromResult(heard.All(h => h.Told.Contains(decided))),
             Deadline,
-            $"every node to learn epoch {decided.Epoch}");
+            $"every node to hear of epoch {decided.Epoch}");
 
     private static NodeIdentity IdentityOf(TestNode node) => node.Services.GetRequiredService<NodeIdentity>();
 
