@@ -129,12 +129,7 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton<Promotions>();
         services.AddSingleton<FillRunner>();
         services.AddSingleton<ReplicatedKeyHandler>();
-        services.AddSingleton<IConfigObserver>(sp => new ConfigAdoption(
-            sp.GetRequiredService<ClusterState>(),
-            sp.GetRequiredService<NodeIdentity>(),
-            new Lazy<Promotions>(sp.GetRequiredService<Promotions>),
-            new Lazy<FillRunner>(sp.GetRequiredService<FillRunner>),
-            sp.GetRequiredService<ILogger<ConfigAdoption>>()));
+        services.AddSingleton<IConfigObserver, ConfigAdoption>();
         services.AddSingleton<FailureDetector>();
         services.AddSingleton<ReplicatedViewChange>();
         if (options.IsReplicated)

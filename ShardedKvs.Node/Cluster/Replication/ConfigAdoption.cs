@@ -10,13 +10,11 @@ namespace ShardedKvs.Node.Cluster.Replication;
 /// next request routes by it), then starts what it asks of this node: taking over keys it now leads,
 /// and its part in a fill. The configuration log calls it in epoch order, once per epoch.
 /// </summary>
-/// <remarks>Takeovers and fills propose to the log that calls this observer, so they are resolved on
-/// the first decision rather than when the log is built (a cycle the container would refuse).</remarks>
 public sealed partial class ConfigAdoption(
     ClusterState state,
     NodeIdentity identity,
-    Lazy<Promotions> promotions,
-    Lazy<FillRunner> fills,
+    Promotions promotions,
+    FillRunner fills,
     ILogger<ConfigAdoption> logger) : IConfigObserver
 {
     public void OnDecided(ClusterConfig decided)
@@ -28,8 +26,8 @@ public sealed partial class ConfigAdoption(
 
         ReplicaState replica = state.Snapshot.Replica!;
         LogAdopted(logger, decided.Epoch, decided, replica.Status);
-        promotions.Value.OnAdopted(replica);
-        fills.Value.OnAdopted(replica);
+        promotions.OnAdopted(replica);
+        fills.OnAdopted(replica);
     }
 
     [LoggerMessage(EventId = LogEvents.ReplicationAdopted, Level = LogLevel.Information, Message = "Adopted configuration epoch {Epoch} ({Config}); this node is {Status}")]

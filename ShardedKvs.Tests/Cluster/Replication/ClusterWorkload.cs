@@ -15,7 +15,7 @@ namespace ShardedKvs.Tests.Cluster.Replication;
 public sealed class ClusterWorkload(HttpClient[] nodes, Func<int, bool> isUp, int keys, int clients = 12)
 {
     private readonly ConcurrentDictionary<string, KeyAvailability> _availability = new();
-    private readonly ConcurrentQueue<(string Key, string Description)> _failures = new();
+    private readonly ConcurrentQueue<(string Key, int Node, string Description)> _failures = new();
     private long _operations;
 
     public HistoryRecorder History { get; } = new();
@@ -25,7 +25,7 @@ public sealed class ClusterWorkload(HttpClient[] nodes, Func<int, bool> isUp, in
     public long Operations => Interlocked.Read(ref _operations);
 
     /// <summary>Every request that failed (neither a success nor a node that was down), with its key.</summary>
-    public IReadOnlyCollection<(string Key, string Description)> Failures => _failures;
+    public IReadOnlyCollection<(string Key, int Node, string Description)> Failures => _failures;
 
     /// <summary>Keys that had at least one failed request, with the longest time they were unavailable.</summary>
     public IReadOnlyDictionary<string, TimeSpan> Unavailable =>
@@ -40,7 +40,7 @@ public sealed class ClusterWorkload(HttpClient[] nodes, Func<int, bool> isUp, in
         {
             string key = KeyName(i);
             PendingOperation call = History.Call(clients + 1, key, OpKind.Put, $"initial-{i}");
-            KvsResponse response = await SendAnywhereAsync(new Random(i), OpKind.Put, key, $"initial-{i}");
+            KvsResponse response = (await SendAnywhereAsync(new Random(i), OpKind.Put, key, $"initial-{i}")).Response;
             History.Return(call, ToOutput(OpKind.Put, response) ?? throw new Xunit.Sdk.XunitException($"preload of {key}: {response}"));
         });
     }
@@ -54,7 +54,7 @@ public sealed class ClusterWorkload(HttpClient[] nodes, Func<int, bool> isUp, in
             int roll = random.Next(100);
             (OpKind kind, string? value) = roll < 50 ? (OpKind.Get, null) : roll < 85 ? (OpKind.Put, $"c{client}-{sequence}") : (OpKind.Delete, (string?)null);
             PendingOperation call = History.Call(client, key, kind, value);
-            KvsResponse response = await SendAnywhereAsync(random, kind, key, value);
+            (KvsResponse response, int node) = await SendAnywhereAsync(random, kind, key, value);
             Interlocked.Increment(ref _operations);
             if (ReferenceEquals(response, NodeWentDown))
             {
@@ -72,7 +72,7 @@ public sealed class ClusterWorkload(HttpClient[] nodes, Func<int, bool> isUp, in
             {
                 History.ReturnUnknown(call);
                 availability.Failed();
-                _failures.Enqueue((key, $"{kind} {key}: {response}"));
+                _failures.Enqueue((key, node, $"{kind} {key} via node {node}: {response}"));
             }
         }
     })));
@@ -87,7 +87,7 @@ public sealed class ClusterWorkload(HttpClient[] nodes, Func<int, bool> isUp, in
             KvsResponse read = await Eventually.Until($"a final read of {key}", deadline, async _ =>
             {
                 PendingOperation call = History.Call(clients, key, OpKind.Get);
-                KvsResponse response = await SendAnywhereAsync(random, OpKind.Get, key, null);
+                KvsResponse response = (await SendAnywhereAsync(random, OpKind.Get, key, null)).Response;
                 if (ToOutput(OpKind.Get, response) is { } output)
                 {
                     History.Return(call, output);
@@ -110,7 +110,7 @@ public sealed class ClusterWorkload(HttpClient[] nodes, Func<int, bool> isUp, in
 
     private static readonly KvsResponse NodeWentDown = new(HttpStatusCode.BadGateway, [], "the node went down under the request");
 
-    private async Task<KvsResponse> SendAnywhereAsync(Random random, OpKind kind, string key, string? value)
+    private async Task<(KvsResponse Response, int Node)> SendAnywhereAsync(Random random, OpKind kind, string key, string? value)
     {
         for (int attempt = 0; ; attempt++)
         {
@@ -133,7 +133,7 @@ public sealed class ClusterWorkload(HttpClient[] nodes, Func<int, bool> isUp, in
                     continue; // an idle or rejoining node refused before doing anything: a client re-routes
                 }
 
-                return response;
+                return (response, node);
             }
             catch (HttpRequestException) when (attempt < 100)
             {
@@ -141,7 +141,7 @@ public sealed class ClusterWorkload(HttpClient[] nodes, Func<int, bool> isUp, in
                 // died, so what it did is unknown: record it so, and send the next request elsewhere.
                 if (kind != OpKind.Get)
                 {
-                    return NodeWentDown;
+                    return (NodeWentDown, node);
                 }
             }
         }

@@ -23,13 +23,13 @@ public sealed class PartitionedPrimaryTests(ITestOutputHelper output)
         await using ProcessCluster cluster = await ProcessCluster.StartAsync(
             addresses,
             initialViewSize: 5,
-            new Dictionary<string, string> { ["Kvs__ReplicationFactor"] = "3", ["Kvs__ForwardTimeout"] = "00:00:02" },
+            new Dictionary<string, string> { ["Kvs__ReplicationFactor"] = "3" },
             network.NamespaceOf);
         using var run = new FailoverRun(cluster, output, Keys);
         await run.StartAsync();
 
         int[] others = [1, 2, 3, 4];
-        run.NoteKeysOf(0);
+        run.NoteKeysOf(0, cutOff: true);
         network.Cut(0, others);
         await run.WaitForExclusionAsync(0, "cut off");
         network.Heal(0, others);

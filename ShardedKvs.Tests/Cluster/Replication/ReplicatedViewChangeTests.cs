@@ -56,7 +56,7 @@ public sealed class ReplicatedViewChangeTests(ITestOutputHelper output)
         IReadOnlyList<Operation> history = workload.History.GetHistory();
         CheckResult check = LinearizabilityChecker.Check(history);
         output.WriteLine($"{history.Count} operations; {workload.Failures.Count} failed; {check.LinearizableKeyCount}/{check.Keys.Count} keys linearizable");
-        foreach ((_, string failure) in workload.Failures.Take(10))
+        foreach ((_, _, string failure) in workload.Failures.Take(10))
         {
             output.WriteLine($"  {failure}");
         }
