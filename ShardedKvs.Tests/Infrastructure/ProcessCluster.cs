@@ -47,7 +47,7 @@ public sealed class ProcessCluster : IAsyncDisposable
             start.Environment["VIEW"] = view;
             start.Environment["CLUSTER_KEY"] = TestCluster.ClusterKey;
             start.Environment["ASPNETCORE_URLS"] = $"http://{address}";
-            start.Environment["Logging__LogLevel__Default"] = "Warning";
+            start.Environment["Logging__LogLevel__Default"] = Environment.GetEnvironmentVariable("KVS_NODE_LOGS") is { Length: > 0 } ? "Information" : "Warning";
             start.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
             foreach ((string key, string value) in settings)
             {
@@ -55,7 +55,22 @@ public sealed class ProcessCluster : IAsyncDisposable
             }
 
             Process process = Process.Start(start)!;
-            process.OutputDataReceived += (_, _) => { };
+            // KVS_NODE_LOGS=<folder> keeps every node's log (at Information) for debugging a failed run.
+            if (Environment.GetEnvironmentVariable("KVS_NODE_LOGS") is { Length: > 0 } folder)
+            {
+                var log = new StreamWriter(Path.Combine(folder, $"{address.Replace(':', '_')}-{process.Id}.log")) { AutoFlush = true };
+                process.OutputDataReceived += (_, line) =>
+                {
+                    lock (log)
+                    {
+                        log.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line.Data}");
+                    }
+                };
+            }
+            else
+            {
+                process.OutputDataReceived += (_, _) => { };
+            }
             process.ErrorDataReceived += (_, _) => { };
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();

@@ -8,9 +8,10 @@ using Xunit.Abstractions;
 namespace ShardedKvs.Tests.Cluster.Replication;
 
 /// <summary>One workload over a process cluster, and the steps failover tests take on it.</summary>
-public sealed class FailoverRun(ProcessCluster cluster, ITestOutputHelper output, int keys) : IDisposable
+/// <param name="operationsBetweenSteps">Client operations to let happen after each step (fewer when
+/// some requests wait out their deadline on a node that is cut off).</param>
+public sealed class FailoverRun(ProcessCluster cluster, ITestOutputHelper output, int keys, int operationsBetweenSteps = 1500) : IDisposable
 {
-    private const int OperationsBetweenSteps = 1500;
     private static readonly TimeSpan Bounded = TimeSpan.FromSeconds(60);
 
     private readonly bool[] _down = new bool[cluster.Addresses.Length];
@@ -29,7 +30,7 @@ public sealed class FailoverRun(ProcessCluster cluster, ITestOutputHelper output
         _workload = new ClusterWorkload(cluster.Clients, i => !Volatile.Read(ref _down[i]), keys);
         await Workload.PreloadAsync();
         _clients = Workload.RunAsync(_stop.Token);
-        await OperationsAsync(OperationsBetweenSteps);
+        await OperationsAsync(operationsBetweenSteps);
     }
 
     public Task KillAndWaitForExclusionAsync(int victim)
@@ -73,7 +74,7 @@ public sealed class FailoverRun(ProcessCluster cluster, ITestOutputHelper output
             Bounded,
             $"the survivors to exclude {address}");
         output.WriteLine($"{address} {what} at {killedAt.TotalSeconds:F1} s; excluded by every survivor {(_clock.Elapsed - killedAt).TotalMilliseconds:F0} ms later");
-        await OperationsAsync(OperationsBetweenSteps);
+        await OperationsAsync(operationsBetweenSteps);
     }
 
     public void Restart(int index)
@@ -100,7 +101,7 @@ public sealed class FailoverRun(ProcessCluster cluster, ITestOutputHelper output
             Bounded,
             "re-replication to finish on every live node");
         output.WriteLine($"re-replication done {(_clock.Elapsed - started).TotalMilliseconds:F0} ms after it was awaited");
-        await OperationsAsync(OperationsBetweenSteps);
+        await OperationsAsync(operationsBetweenSteps);
     }
 
     public async Task FinishAsync(int expectedNodes)

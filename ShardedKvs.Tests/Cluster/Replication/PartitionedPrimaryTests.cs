@@ -25,7 +25,7 @@ public sealed class PartitionedPrimaryTests(ITestOutputHelper output)
             initialViewSize: 5,
             new Dictionary<string, string> { ["Kvs__ReplicationFactor"] = "3" },
             network.NamespaceOf);
-        using var run = new FailoverRun(cluster, output, Keys);
+        using var run = new FailoverRun(cluster, output, Keys, operationsBetweenSteps: 300);
         await run.StartAsync();
 
         int[] others = [1, 2, 3, 4];
