@@ -10,13 +10,14 @@ namespace ShardedKvs.Node.Api;
 /// <summary>
 /// Internal endpoints answer only calls signed with a cluster key (HMAC-SHA256 over method, path,
 /// sender, timestamp and the body's hash; see <see cref="Security.RequestSigner"/>), made within the skew window, by a member of a
-/// view this node knows. Everything else is refused before it is parsed or changes anything.
+/// view this node knows (in replicated mode, by any node holding the cluster key). Everything else is refused before it is parsed or changes anything.
 /// A middleware rather than an endpoint filter because the signature covers the body, which must be
 /// checked before model binding reads it.
 /// </summary>
 public sealed class ClusterAuthMiddleware(RequestDelegate next, ClusterKeys keys, ClusterState state, TimeProvider time, IOptions<NodeOptions> options)
 {
     private readonly long _skewMilliseconds = (long)options.Value.SignatureSkew.TotalMilliseconds;
+    private readonly bool _replicated = options.Value.IsReplicated;
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -46,7 +47,9 @@ public sealed class ClusterAuthMiddleware(RequestDelegate next, ClusterKeys keys
             return;
         }
 
-        if (!state.Snapshot.KnowsMember(sender) && context.GetEndpoint()?.Metadata.GetMetadata<OpenToAnyClusterMember>() is null)
+        // Replicated mode: membership is the configuration's, which a sender may know before this node
+        // does (it was just added); the signature authenticates, and epochs order the rest.
+        if (!_replicated && !state.Snapshot.KnowsMember(sender) && context.GetEndpoint()?.Metadata.GetMetadata<OpenToAnyClusterMember>() is null)
         {
             await RefuseAsync(context, StatusCodes.Status403Forbidden, $"Sender '{sender}' is not a member of a view this node knows");
             return;

@@ -72,12 +72,16 @@ public sealed class ReplicatedKeyHandler(
             {
                 if (senderEpoch is { } sent && sent >= replica.Epoch)
                 {
-                    // The sender routed here by a configuration at least as new as ours: we lag, or it does
-                    // and the request must not circle. Catch up once; a client's retry goes to the new primary.
-                    if (sent > replica.Epoch && attempt == 0)
+                    // The sender routed here by a newer configuration: this node lags, so it learns that
+                    // configuration and routes again. At the same epoch the request must not circle.
+                    if (sent > replica.Epoch)
                     {
                         await configLog.CatchUpAsync(cancellationToken);
-                        continue;
+                        if (await UntilNewerConfigurationAsync(snapshot, deadline, cancellationToken))
+                        {
+                            attempt--;
+                            continue;
+                        }
                     }
 
                     return NotServing($"Node is not the key's primary at epoch {replica.Epoch}");

@@ -21,6 +21,7 @@ public sealed partial class LaneServer(KeyRequestHandler operations, IReplicaRec
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    private readonly bool _replicated = options.Value.IsReplicated;
     private readonly int _maxFrameBytes = ForwardLanes.MaxFrameBytes(options.Value);
 
     /// <summary>Serves one lane until the sender closes it, it breaks, or <paramref name="cancellationToken"/> fires.</summary>
@@ -103,7 +104,9 @@ public sealed partial class LaneServer(KeyRequestHandler operations, IReplicaRec
     {
         LaneRequest request = LaneProtocol.ReadRequest(body);
         Verify(lane, request.Authenticated, request.Mac);
-        if (!state.Snapshot.KnowsMember(lane.Sender))
+        // In replicated mode a sender may run a configuration this node has not learned yet (it was
+        // just added); the signed lane authenticates it, and the request's epoch makes this node catch up.
+        if (!_replicated && !state.Snapshot.KnowsMember(lane.Sender))
         {
             return Answer(lane, request.Id, new KeyOutcome(OutcomeKind.NotServing, Error: $"Sender '{lane.Sender}' is not a member of a view this node knows"), withValue: false);
         }
