@@ -11,7 +11,8 @@ namespace ShardedKvs.Node.Cluster.Replication;
 /// The replica's side: applies a primary's writes (a write only replaces an older version, so a resent
 /// or late one changes nothing), remembers those not yet settled for reconciliation, and answers
 /// heartbeats with read leases. A replica refuses writes from an epoch older than its own, so a deposed
-/// primary cannot complete a write once a majority moved on; a newer epoch makes it catch up.
+/// primary cannot complete a write once a majority moved on; a newer epoch makes it catch up. A node the
+/// view change just removed may still finish the writes it began as primary; an excluded one may not.
 /// </summary>
 public sealed class ReplicaReceiver(
     ClusterState state,
@@ -44,7 +45,7 @@ public sealed class ReplicaReceiver(
             // The primary is authorized by a configuration this node has not learned yet.
             newerEpoch.Saw(epoch);
         }
-        else if (primary is not { Excluded: false } || !replica.IsLive || !replica.Map.HoldsCopy(replica.Self, hash))
+        else if (primary is { Excluded: true } || !replica.IsLive || !replica.Map.HoldsCopy(replica.Self, hash))
         {
             return new ReplicaAck(ReplicaAckKind.NotReplica, replica.Epoch);
         }
