@@ -148,25 +148,39 @@ public sealed class FailoverRun(ProcessCluster cluster, ITestOutputHelper output
 
         output.WriteLine($"{present} keys present; primaries counted {primaries}, other copies {copies}");
         Assert.Equal(present, primaries);
-        await Eventually.WaitUntilAsync(
-            async () => await AllCopiesAsync() == Math.Min(3, expectedNodes) * present,
+        int expected = Math.Min(3, expectedNodes) * present;
+        await Eventually.Until(
+            $"every key to be on exactly {Math.Min(3, expectedNodes)} nodes ({expected} copies)",
             Bounded,
-            $"every key to be on exactly {Math.Min(3, expectedNodes)} nodes");
+            _ => CopiesPerNodeAsync(),
+            counts => counts.Total == expected);
     }
 
-    private async Task<int> AllCopiesAsync()
+    private async Task<Copies> CopiesPerNodeAsync()
     {
-        int all = 0;
+        var all = new List<NodeCopies>();
         for (int i = 0; i < _down.Length; i++)
         {
             if (!_down[i])
             {
                 KvsResponse counts = await cluster.Clients[i].SendAsync(HttpMethod.Get, "/kvs/key-count");
-                all += counts.Body["key-count"]!.GetValue<int>() + counts.Body["replica-key-count"]!.GetValue<int>();
+                all.Add(new NodeCopies(i, counts.Body["key-count"]!.GetValue<int>(), counts.Body["replica-key-count"]!.GetValue<int>()));
             }
         }
 
-        return all;
+        return new Copies([.. all]);
+    }
+
+    private sealed record Copies(NodeCopies[] Nodes)
+    {
+        public int Total => Nodes.Sum(n => n.Primary + n.Replica);
+
+        public override string ToString() => $"{Total} copies: {string.Join("; ", Nodes.Select(n => n.ToString()))}";
+    }
+
+    private sealed record NodeCopies(int Node, int Primary, int Replica)
+    {
+        public override string ToString() => $"node {Node}: {Primary} primary + {Replica} other";
     }
 
     private async Task OperationsAsync(long count)
