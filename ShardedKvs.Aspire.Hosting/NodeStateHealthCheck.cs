@@ -19,6 +19,8 @@ internal sealed class NodeStateHealthCheck(ReferenceExpression address, KvsAdmin
             null => HealthCheckResult.Unhealthy($"{text} does not answer GET /kvs/view"),
             { IsServing: true } => HealthCheckResult.Healthy($"{view.State} at epoch {view.Epoch}"),
             { State: "idle" } => HealthCheckResult.Degraded("idle: not in the view, ready to be added"),
+            { State: "joining" } => HealthCheckResult.Degraded("joining: restarted empty, rejoining as a new replica"),
+            { State: "excluded" } => HealthCheckResult.Unhealthy("excluded: the other nodes declared it dead and took over its keys"),
             _ => HealthCheckResult.Unhealthy($"{view.State}: not serving yet"),
         };
     }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Http.Features;
 using ShardedKvs.Node.Cluster.Configuration;
 using ShardedKvs.Node.Cluster.Consensus;
@@ -65,8 +66,16 @@ public static class InternalApi
     /// <summary>Applies a fill batch (binary, see <see cref="FillBatchFormat"/>); a malformed one is
     /// 400 and applies nothing. The sender is authenticated by its signature alone: it is a member of
     /// a configuration, which the round-one view this node checks senders against may not know.</summary>
-    private static async Task<IResult> ApplyFillBatchAsync(HttpRequest request, FillTarget target, CancellationToken cancellationToken)
+    private static async Task<IResult> ApplyFillBatchAsync(HttpRequest request, FillTarget target, ClusterState state, NewerEpochSignal newerEpoch, IOptions<NodeOptions> options, CancellationToken cancellationToken)
     {
+        if (options.Value.IsReplicated && state.Snapshot.Replica is not { Config.IsFilling: true })
+        {
+            // The source runs a fill this node has not learned of yet. Applying its copies now could
+            // race this node's cleanup of an older switch; learn the fill first, the source retries.
+            newerEpoch.CatchUp();
+            return PeerAnswers.Error(StatusCodes.Status503ServiceUnavailable, "This node has not learned of the fill yet; send the batch again");
+        }
+
         // ClusterAuthMiddleware has read and verified the whole body, which Kestrel bounds by
         // MaxInternalBodyBytes; this reads it back from memory.
         using var body = new MemoryStream((int)(request.ContentLength ?? 0));

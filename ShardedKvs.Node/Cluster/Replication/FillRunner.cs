@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using ShardedKvs.Node.Cluster.Configuration;
 using ShardedKvs.Node.Cluster.Consensus;
+using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Cluster.Requests;
 using ShardedKvs.Node.Telemetry;
 
@@ -17,6 +18,7 @@ namespace ShardedKvs.Node.Cluster.Replication;
 /// under a lock; the copy itself runs outside it.
 /// </summary>
 public sealed partial class FillRunner(
+    ClusterState state,
     KeysInFlight inFlight,
     IConfigLog configLog,
     IFillWork work,
@@ -122,7 +124,7 @@ public sealed partial class FillRunner(
 
     private void Cleanup(ReplicaState replica)
     {
-        int dropped = work.DropKeysNotHeld(replica.Map, replica.Self);
+        int dropped = work.DropKeysNotHeld(replica.Map, replica.Self, () => state.Snapshot.Replica?.Map == replica.Map);
         LogCleanup(logger, dropped, replica.Epoch);
     }
 

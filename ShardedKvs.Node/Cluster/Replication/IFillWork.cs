@@ -9,8 +9,9 @@ public interface IFillWork
     /// could not be reached; the reason is logged.</summary>
     Task<bool> CopyToLearnersAsync(PlacementMap map, PlacedMember self, CancellationToken cancellationToken);
 
-    /// <summary>After a switch: drops the keys this node no longer holds a copy of.</summary>
-    int DropKeysNotHeld(PlacementMap map, PlacedMember self);
+    /// <summary>After a switch: drops the keys this node no longer holds a copy of, while
+    /// <paramref name="stillCurrent"/> says the switched configuration is still the newest.</summary>
+    int DropKeysNotHeld(PlacementMap map, PlacedMember self, Func<bool> stillCurrent);
 
     /// <summary>The fill is over: forget the deletes remembered during it.</summary>
     void EndFill();

@@ -12,12 +12,19 @@ public sealed class NewerEpochSignal(IConfigLog configLog)
 
     public void Saw(long epoch)
     {
-        if (epoch <= (configLog.Latest?.Epoch ?? 0) || Interlocked.Exchange(ref _running, 1) == 1)
+        if (epoch > (configLog.Latest?.Epoch ?? 0))
         {
-            return;
+            CatchUp();
         }
+    }
 
-        _ = CatchUpAsync();
+    /// <summary>A peer acts on a configuration this node may not know (its epoch unknown here).</summary>
+    public void CatchUp()
+    {
+        if (Interlocked.Exchange(ref _running, 1) == 0)
+        {
+            _ = CatchUpAsync();
+        }
     }
 
     private async Task CatchUpAsync()

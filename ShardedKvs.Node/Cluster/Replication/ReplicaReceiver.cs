@@ -42,10 +42,14 @@ public sealed class ReplicaReceiver(
         ConfigMember? primary = replica.Config.MemberAt(sender);
         if (epoch > replica.Epoch)
         {
-            // The primary is authorized by a configuration this node has not learned yet.
+            // The primary runs a configuration this node has not learned yet: learn it first (the
+            // primary sends the write again), so that nothing this node acknowledges can be dropped
+            // by a cleanup of the older configuration it still runs.
             newerEpoch.Saw(epoch);
+            return new ReplicaAck(ReplicaAckKind.NotReplica, replica.Epoch);
         }
-        else if (primary is { Excluded: true } || !replica.IsLive || !replica.Map.HoldsCopy(replica.Self, hash))
+
+        if (primary is { Excluded: true } || !replica.IsLive || !replica.Map.HoldsCopy(replica.Self, hash))
         {
             return new ReplicaAck(ReplicaAckKind.NotReplica, replica.Epoch);
         }
@@ -65,7 +69,7 @@ public sealed class ReplicaReceiver(
             {
                 store.RemoveIfOlderThan(key, version);
                 applied = ReplicaAckKind.Applied;
-                if (replica.Config.IsFilling || epoch > replica.Epoch)
+                if (replica.Config.IsFilling)
                 {
                     // A learner may still be sent an older copy of the key by the fill: it must not
                     // bring the key back.

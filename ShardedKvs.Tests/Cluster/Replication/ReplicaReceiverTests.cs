@@ -80,14 +80,16 @@ public sealed class ReplicaReceiverTests
     }
 
     [Fact]
-    public void A_write_from_a_newer_epoch_is_applied_and_makes_the_replica_catch_up()
+    public void A_write_from_a_newer_epoch_makes_the_replica_catch_up_before_it_applies_anything()
     {
         ClusterConfig config = Adopt(Formed(4, 3));
         string key = KeyHeldBy(config, Member(1), primary: Member(0));
 
         ReplicaAck ack = Put(Member(0), config.Epoch + 1, version: 3, key, "newer");
 
-        Assert.Equal(ReplicaAckKind.Applied, ack.Kind);
+        Assert.Equal(new ReplicaAck(ReplicaAckKind.NotReplica, config.Epoch), ack);
+        Assert.False(ack.Holds);
+        Assert.Null(Read(key));
         Assert.Equal(1, _log.CatchUps);
     }
 

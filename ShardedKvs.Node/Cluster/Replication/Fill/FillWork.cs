@@ -9,7 +9,7 @@ public sealed class FillWork(FillSource source, ReplicaCleanup cleanup, FillTomb
     public async Task<bool> CopyToLearnersAsync(PlacementMap map, PlacedMember self, CancellationToken cancellationToken) =>
         (await source.CopyAsync(map, self, cancellationToken)).Succeeded;
 
-    public int DropKeysNotHeld(PlacementMap map, PlacedMember self) => cleanup.DropKeysNotHeld(map, self);
+    public int DropKeysNotHeld(PlacementMap map, PlacedMember self, Func<bool> stillCurrent) => cleanup.DropKeysNotHeld(map, self, stillCurrent);
 
     public void EndFill() => tombstones.Clear();
 }

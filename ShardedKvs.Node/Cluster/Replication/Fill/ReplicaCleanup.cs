@@ -10,7 +10,10 @@ public sealed class ReplicaCleanup(KeyValueStore store, KeysInFlight inFlight)
 {
     /// <summary>Removes every stored key <paramref name="self"/> holds no copy of under
     /// <paramref name="map"/>; returns how many it removed.</summary>
-    public int DropKeysNotHeld(PlacementMap map, PlacedMember self)
+    /// <param name="stillCurrent">Checked under each key's stripe before removing it: once a newer
+    /// configuration is adopted the walk stops, since that one may make this node a holder again
+    /// (a new fill's copies and writes take the same stripe, so none is removed after it landed).</param>
+    public int DropKeysNotHeld(PlacementMap map, PlacedMember self, Func<bool>? stillCurrent = null)
     {
         int dropped = 0;
         foreach (StoredEntry entry in store.Entries)
@@ -27,6 +30,11 @@ public sealed class ReplicaCleanup(KeyValueStore store, KeysInFlight inFlight)
             string key = entry.Key;
             lock (inFlight.StripeFor(hash))
             {
+                if (stillCurrent?.Invoke() == false)
+                {
+                    return dropped;
+                }
+
                 if (store.Remove(key))
                 {
                     dropped++;
