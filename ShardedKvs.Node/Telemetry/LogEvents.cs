@@ -45,6 +45,7 @@ public static class LogEvents
     public const int FillFailed = 809;
     public const int ReplicaCleanupDone = 810;
     public const int ExcludedStartingOver = 811;
+    public const int FillLeftoversDropped = 812;
 
     // Cluster/Replication/Fill: the copy itself
     public const int FillBatchRetry = 700;

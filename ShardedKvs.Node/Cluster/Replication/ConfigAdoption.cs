@@ -19,6 +19,13 @@ public sealed partial class ConfigAdoption(
 {
     public void OnDecided(ClusterConfig decided)
     {
+        if (decided.IsFilling && state.Snapshot.Replica?.Config.FillEpoch != decided.FillEpoch)
+        {
+            // Before the snapshot names the new fill: until then this node takes none of its
+            // writes or copies, so nothing it drops here was acknowledged for it.
+            fills.BeforeFill(decided, identity.Self);
+        }
+
         if (!state.AdoptConfig(decided, identity.Self))
         {
             return;

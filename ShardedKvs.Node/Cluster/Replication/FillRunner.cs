@@ -31,6 +31,16 @@ public sealed partial class FillRunner(
     private CancellationTokenSource? _copying;
     private ImmutableArray<PlacedMember> _placedBefore;
 
+    /// <summary>A fill is about to start: what this node holds of keys it will learn goes first.</summary>
+    public void BeforeFill(ClusterConfig filling, PlacedMember self)
+    {
+        int dropped = work.DropLeftovers(new PlacementMap(filling, options.Value.TokensPerNode), self);
+        if (dropped > 0)
+        {
+            LogLeftovers(logger, dropped, filling.FillEpoch);
+        }
+    }
+
     public void OnAdopted(ReplicaState replica)
     {
         ClusterConfig config = replica.Config;
@@ -136,6 +146,9 @@ public sealed partial class FillRunner(
 
     [LoggerMessage(EventId = LogEvents.FillFailed, Level = LogLevel.Warning, Message = "The fill of epoch {FillEpoch} failed here")]
     private static partial void LogFillFailed(ILogger logger, long fillEpoch, Exception exception);
+
+    [LoggerMessage(EventId = LogEvents.FillLeftoversDropped, Level = LogLevel.Information, Message = "Dropped {Dropped} leftover copies of keys this node learns in the fill of epoch {FillEpoch}")]
+    private static partial void LogLeftovers(ILogger logger, int dropped, long fillEpoch);
 
     [LoggerMessage(EventId = LogEvents.ReplicaCleanupDone, Level = LogLevel.Information, Message = "Dropped {Dropped} keys this node no longer holds a copy of at epoch {Epoch}")]
     private static partial void LogCleanup(ILogger logger, int dropped, long epoch);

@@ -13,6 +13,10 @@ public interface IFillWork
     /// <paramref name="stillCurrent"/> says the switched configuration is still the newest.</summary>
     int DropKeysNotHeld(PlacementMap map, PlacedMember self, Func<bool> stillCurrent);
 
+    /// <summary>A fill is about to start (before this node runs its configuration): drops what this
+    /// node holds of the keys it will learn.</summary>
+    int DropLeftovers(PlacementMap filling, PlacedMember self);
+
     /// <summary>The fill is over: forget the deletes remembered during it.</summary>
     void EndFill();
 }

@@ -9,6 +9,8 @@ public sealed class FillWork(FillSource source, ReplicaCleanup cleanup, FillTomb
     public async Task<bool> CopyToLearnersAsync(PlacementMap map, PlacedMember self, CancellationToken cancellationToken) =>
         (await source.CopyAsync(map, self, cancellationToken)).Succeeded;
 
+    public int DropLeftovers(PlacementMap filling, PlacedMember self) => cleanup.DropKeysNotInSync(filling, self);
+
     public int DropKeysNotHeld(PlacementMap map, PlacedMember self, Func<bool> stillCurrent) => cleanup.DropKeysNotHeld(map, self, stillCurrent);
 
     public void EndFill() => tombstones.Clear();

@@ -44,4 +44,35 @@ public sealed class ReplicaCleanup(KeyValueStore store, KeysInFlight inFlight)
 
         return dropped;
     }
+
+    /// <summary>Before a fill starts here: drops every key <paramref name="self"/> is not an in-sync
+    /// replica of under <paramref name="filling"/>. Whatever it holds of the keys it is about to
+    /// learn is a leftover (of a view it left, or of a fill that was replaced): the fill copies what
+    /// exists, but a leftover of a key deleted since would otherwise survive it and come back.</summary>
+    public int DropKeysNotInSync(PlacementMap filling, PlacedMember self)
+    {
+        int dropped = 0;
+        PlacedMember[] writeSet = new PlacedMember[filling.MaxWriteSet];
+        foreach (StoredEntry entry in store.Entries)
+        {
+            ulong hash = StableHash.Of(entry.KeyUtf8);
+            int inSync = filling.InSyncCountOf(hash);
+            filling.WriteSetOf(hash, writeSet);
+            if (Array.IndexOf(writeSet, self, 0, inSync) >= 0)
+            {
+                continue;
+            }
+
+            string key = entry.Key;
+            lock (inFlight.StripeFor(hash))
+            {
+                if (store.Remove(key))
+                {
+                    dropped++;
+                }
+            }
+        }
+
+        return dropped;
+    }
 }
