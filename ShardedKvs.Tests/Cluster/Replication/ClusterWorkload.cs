@@ -130,7 +130,7 @@ public sealed class ClusterWorkload(HttpClient[] nodes, Func<int, bool> isUp, in
                 };
                 if (IsOutsideTheCluster(response) && attempt < 100)
                 {
-                    continue; // an idle or rejoining node refused before doing anything: a client re-routes
+                    continue; // an idle, forming or rejoining node refused before doing anything: a client re-routes
                 }
 
                 return (response, node);
@@ -149,7 +149,7 @@ public sealed class ClusterWorkload(HttpClient[] nodes, Func<int, bool> isUp, in
 
     private static bool IsOutsideTheCluster(KvsResponse response) =>
         response.Status == HttpStatusCode.ServiceUnavailable && response.Bool("executed") == false
-        && response.Field("error") is "Node is not in the view" or "Node is rejoining the cluster as a new member and does not serve keys yet" or "Node was excluded from the cluster while cut off and is starting over";
+        && response.Field("error") is "Node is not in the view" or "Cluster is forming: not every node of the view has joined yet" or "Node is rejoining the cluster as a new member and does not serve keys yet" or "Node was excluded from the cluster while cut off and is starting over";
 
     public static OpOutput? ToOutput(OpKind kind, KvsResponse response) => (kind, response.Status) switch
     {
