@@ -11,8 +11,7 @@ namespace ShardedKvs.Node.Cluster.Replication;
 /// The replica's side: applies a primary's writes (a write only replaces an older version, so a resent
 /// or late one changes nothing), remembers those not yet settled for reconciliation, and answers
 /// heartbeats with read leases. A replica refuses writes from an epoch older than its own, so a deposed
-/// primary cannot complete a write once a majority moved on; a newer epoch makes it catch up. A node the
-/// view change just removed may still finish the writes it began as primary; an excluded one may not.
+/// primary cannot complete a write once a majority moved on; a newer epoch makes it catch up.
 /// </summary>
 public sealed class ReplicaReceiver(
     ClusterState state,

@@ -221,24 +221,16 @@ public sealed class ReplicatedKeyHandler(
     {
         try
         {
-            bool deposed = false;
             while (true)
             {
-                (ReplicationResult result, long seen) = await replicator.ReplicateAsync(operation, key, hash, value, version, CancellationToken.None, asFormerPrimary: deposed);
-                if (result == ReplicationResult.Deposed && !deposed)
-                {
-                    // A view change moved the key while its write was under way (the new primary waited
-                    // for this node to adopt that change, not for this write). Finish it on the new
-                    // write set: a write the new primary holds is as good as one this node ordered, and
-                    // a newer write there simply supersedes it.
-                    deposed = true;
-                    continue;
-                }
-
+                (ReplicationResult result, long seen) = await replicator.ReplicateAsync(operation, key, hash, value, version, CancellationToken.None);
                 if (result != ReplicationResult.Held)
                 {
+                    // Not finished on the new write set: the new primary may already order newer writes
+                    // of the key, and this one would not be ordered with them. Left as it is, it can only
+                    // take effect late (its version is older than anything the new primary writes).
                     return new KeyOutcome(OutcomeKind.OwnerUnreachable, Error: result == ReplicationResult.Deposed
-                        ? "This node was excluded while replicating the write; its outcome is unknown"
+                        ? "This node stopped being the key's primary while replicating the write; its outcome is unknown"
                         : "Too few in-sync replicas were left while replicating the write; its outcome is unknown");
                 }
 
@@ -250,11 +242,6 @@ public sealed class ReplicatedKeyHandler(
                     if (state.Version != seen)
                     {
                         continue;
-                    }
-
-                    if (deposed && state.Snapshot.Replica is { } now && !now.Map.HoldsCopy(now.Self, hash))
-                    {
-                        return operation == KeyOperation.Put ? (existed ? KeyOutcome.Replaced : KeyOutcome.Created) : KeyOutcome.Deleted;
                     }
 
                     if (operation == KeyOperation.Put)

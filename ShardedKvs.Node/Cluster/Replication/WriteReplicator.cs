@@ -22,9 +22,7 @@ public sealed class WriteReplicator(ClusterState state, IReplicationTransport tr
 
     /// <returns>What came of it, and the snapshot version whose write set it last sent to: the caller
     /// applies the write only if no newer snapshot was published since.</returns>
-    /// <param name="asFormerPrimary">The write began while this node was the key's primary and a new
-    /// configuration moved the key to another: send it to the new write set, the new primary included.</param>
-    public async ValueTask<(ReplicationResult Result, long SnapshotVersion)> ReplicateAsync(KeyOperation operation, string key, ulong hash, ReadOnlyMemory<byte> value, long version, CancellationToken cancellationToken, bool asFormerPrimary = false)
+    public async ValueTask<(ReplicationResult Result, long SnapshotVersion)> ReplicateAsync(KeyOperation operation, string key, ulong hash, ReadOnlyMemory<byte> value, long version, CancellationToken cancellationToken)
     {
         ReplicaState? replica = state.Snapshot.Replica;
         if (replica is null)
@@ -41,7 +39,7 @@ public sealed class WriteReplicator(ClusterState state, IReplicationTransport tr
             {
                 ClusterSnapshot snapshot = state.Snapshot;
                 replica = snapshot.Replica!;
-                if (asFormerPrimary ? replica.Status is NodeStatus.Excluded or NodeStatus.Joining : replica.Map.PrimaryOf(hash) != replica.Self)
+                if (replica.Map.PrimaryOf(hash) != replica.Self)
                 {
                     return (ReplicationResult.Deposed, snapshot.Version);
                 }
