@@ -119,7 +119,6 @@ public static class NodeServiceCollectionExtensions
     {
         services.AddSingleton(sp => new PeerLiveness(sp.GetRequiredService<TimeProvider>(), options.SuspectAfter));
         services.AddSingleton(sp => new LeaseBook(sp.GetRequiredService<TimeProvider>(), new LeaseTerms(options.LeaseDuration)));
-        services.AddSingleton<PeerEpochs>();
         services.AddSingleton<UncertainWrites>();
         services.AddSingleton<PrimaryVersions>();
         services.AddSingleton<KeyTurns>();

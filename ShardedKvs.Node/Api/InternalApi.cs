@@ -53,6 +53,16 @@ public static class InternalApi
             return Results.Ok();
         });
 
+        endpoints.MapPost(PeerRoutes.Drained.Path, (DrainQuery query, ClusterState state, PrimaryVersions versions, NewerEpochSignal newerEpoch) =>
+        {
+            long adopted = state.Snapshot.Replica?.Epoch ?? 0;
+            if (adopted < query.Epoch)
+            {
+                newerEpoch.Saw(query.Epoch);
+            }
+
+            return TypedResults.Json(new DrainAnswer(adopted >= query.Epoch && !versions.HasUnsettledBefore(query.Epoch)), PeerJsonContext.Default.DrainAnswer);
+        });
         endpoints.MapPost(PeerRoutes.Suspects.Path, (SuspicionQuery query, FailureDetector detector) =>
             TypedResults.Json(new SuspicionAnswer(detector.Suspects(query.Peer)), PeerJsonContext.Default.SuspicionAnswer));
 

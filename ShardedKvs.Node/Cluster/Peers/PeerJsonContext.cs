@@ -18,6 +18,8 @@ namespace ShardedKvs.Node.Cluster.Peers;
 [JsonSerializable(typeof(PeerError))]
 [JsonSerializable(typeof(SuspicionQuery))]
 [JsonSerializable(typeof(SuspicionAnswer))]
+[JsonSerializable(typeof(DrainQuery))]
+[JsonSerializable(typeof(DrainAnswer))]
 [JsonSerializable(typeof(ConfigMessage))]
 [JsonSerializable(typeof(ConfigPrepareMessage))]
 [JsonSerializable(typeof(ConfigAcceptMessage))]

@@ -6,14 +6,13 @@ namespace ShardedKvs.Node.Cluster.Replication;
 /// <summary>
 /// Every <see cref="NodeOptions.HeartbeatInterval"/>, a live member heartbeats every other member of
 /// its configuration over the lanes. An answer feeds the failure detector (<see cref="PeerLiveness"/>),
-/// tells which epoch the peer runs (<see cref="PeerEpochs"/>), and renews the read lease the peer grants
+/// makes this node catch up when the peer runs a newer epoch, and renews the read lease the peer grants
 /// (<see cref="LeaseBook"/>), counted from when the heartbeat was sent.
 /// </summary>
 public sealed class Heartbeats(
     ClusterState state,
     IReplicationTransport transport,
     PeerLiveness liveness,
-    PeerEpochs peerEpochs,
     LeaseBook leases,
     PrimaryVersions versions,
     NewerEpochSignal newerEpoch,
@@ -60,7 +59,6 @@ public sealed class Heartbeats(
         }
 
         liveness.Heard(peer);
-        peerEpochs.Reported(peer, answer.PeerEpoch);
         if (answer.PeerEpoch > epoch)
         {
             newerEpoch.Saw(answer.PeerEpoch);

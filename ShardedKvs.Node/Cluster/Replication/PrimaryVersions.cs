@@ -8,6 +8,7 @@ namespace ShardedKvs.Node.Cluster.Replication;
 public sealed class PrimaryVersions
 {
     private readonly Lock _gate = new();
+    private readonly List<WriteWindow> _older = [];
     private volatile WriteWindow? _window;
 
     public WriteWindow For(long epoch)
@@ -23,10 +24,26 @@ public sealed class PrimaryVersions
             window = _window;
             if (window is null || window.Epoch < epoch)
             {
+                if (window is not null)
+                {
+                    _older.Add(window);
+                }
+
                 _window = window = new WriteWindow(epoch);
             }
 
             return window;
+        }
+    }
+
+    /// <summary>Whether a write this node began as primary under an epoch before <paramref name="epoch"/>
+    /// is still under way: until none is, a node that took a key over from this one must not serve it.</summary>
+    public bool HasUnsettledBefore(long epoch)
+    {
+        lock (_gate)
+        {
+            _older.RemoveAll(w => w.IsSettled);
+            return _older.Any(w => w.Epoch < epoch) || (_window is { } current && current.Epoch < epoch && !current.IsSettled);
         }
     }
 

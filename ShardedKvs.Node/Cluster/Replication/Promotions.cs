@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using ShardedKvs.Node.Cluster.Configuration;
 using ShardedKvs.Node.Cluster.Membership;
+using ShardedKvs.Node.Cluster.Peers;
 using ShardedKvs.Node.Cluster.Requests;
 using ShardedKvs.Node.Storage;
 using ShardedKvs.Node.Telemetry;
@@ -12,8 +13,8 @@ namespace ShardedKvs.Node.Cluster.Replication;
 
 /// <summary>
 /// Holds back the keys this node became primary for until their previous primary can no longer serve
-/// them: it confirmed the new epoch (a heartbeat answer), or every read lease this node granted it has
-/// run out. When the previous primary died, the new one then reconciles: it sends every write of the
+/// them: it adopted the new epoch and finished the writes it began before it, or every read lease this
+/// node granted it has run out. When the previous primary died, the new one then reconciles: it sends every write of the
 /// dead primary it applied without hearing it settled to the key's replicas again, so a write some
 /// replica already showed can never vanish at a later failover. Requests for such keys wait on
 /// <see cref="GateFor"/>. The takeovers under way are an immutable array replaced under a lock.
@@ -24,7 +25,7 @@ public sealed partial class Promotions(
     UncertainWrites uncertain,
     WriteReplicator replicator,
     LeaseBook leases,
-    PeerEpochs peerEpochs,
+    PeerClient peers,
     TimeProvider time,
     IOptions<NodeOptions> options,
     ILogger<Promotions> logger)
@@ -105,7 +106,7 @@ public sealed partial class Promotions(
         while (true)
         {
             ClusterConfig latest = state.Snapshot.Replica!.Config;
-            if (latest.IsLive(takeover.From) && peerEpochs.Of(takeover.From.Address) >= takeover.Epoch)
+            if (latest.IsLive(takeover.From) && await HasDrainedAsync(takeover))
             {
                 return true;
             }
@@ -116,6 +117,23 @@ public sealed partial class Promotions(
             }
 
             await Task.Delay(pause, time);
+        }
+    }
+
+    /// <summary>Whether the previous primary, still a member, has adopted the epoch that moved the keys
+    /// and finished every write it began before it (it sends those to the new write set, this node
+    /// included): from then on nothing it does can go unordered with what this node does.</summary>
+    private async Task<bool> HasDrainedAsync(Takeover takeover)
+    {
+        using var timeout = new CancellationTokenSource(_options.HeartbeatInterval * 2, time);
+        try
+        {
+            (_, DrainAnswer? answer) = await peers.CallAsync(takeover.From.Address, PeerRoutes.Drained, new DrainQuery(takeover.Epoch), PeerJsonContext.Default.DrainAnswer, timeout.Token);
+            return answer?.Drained == true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false; // no answer in time: ask again, or wait its leases out
         }
     }
 

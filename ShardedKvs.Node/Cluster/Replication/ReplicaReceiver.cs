@@ -11,7 +11,9 @@ namespace ShardedKvs.Node.Cluster.Replication;
 /// The replica's side: applies a primary's writes (a write only replaces an older version, so a resent
 /// or late one changes nothing), remembers those not yet settled for reconciliation, and answers
 /// heartbeats with read leases. A replica refuses writes from an epoch older than its own, so a deposed
-/// primary cannot complete a write once a majority moved on; a newer epoch makes it catch up.
+/// primary cannot complete a write once a majority moved on; a newer epoch makes it catch up. A node a
+/// view change just moved keys from (or removed) still finishes the writes it began as their primary;
+/// an excluded one cannot.
 /// </summary>
 public sealed class ReplicaReceiver(
     ClusterState state,

@@ -221,16 +221,24 @@ public sealed class ReplicatedKeyHandler(
     {
         try
         {
+            bool deposed = false;
             while (true)
             {
-                (ReplicationResult result, long seen) = await replicator.ReplicateAsync(operation, key, hash, value, version, CancellationToken.None);
+                (ReplicationResult result, long seen) = await replicator.ReplicateAsync(operation, key, hash, value, version, CancellationToken.None, asFormerPrimary: deposed);
+                if (result == ReplicationResult.Deposed && !deposed)
+                {
+                    // A view change moved the key while its write was under way. The new primary serves
+                    // the key only once this node has finished the writes it began before (Promotions
+                    // asks), so finishing it on the new write set orders it before all of the new
+                    // primary's writes.
+                    deposed = true;
+                    continue;
+                }
+
                 if (result != ReplicationResult.Held)
                 {
-                    // Not finished on the new write set: the new primary may already order newer writes
-                    // of the key, and this one would not be ordered with them. Left as it is, it can only
-                    // take effect late (its version is older than anything the new primary writes).
                     return new KeyOutcome(OutcomeKind.OwnerUnreachable, Error: result == ReplicationResult.Deposed
-                        ? "This node stopped being the key's primary while replicating the write; its outcome is unknown"
+                        ? "This node was excluded while replicating the write; its outcome is unknown"
                         : "Too few in-sync replicas were left while replicating the write; its outcome is unknown");
                 }
 
@@ -242,6 +250,11 @@ public sealed class ReplicatedKeyHandler(
                     if (state.Version != seen)
                     {
                         continue;
+                    }
+
+                    if (deposed && state.Snapshot.Replica is { } now && !now.Map.HoldsCopy(now.Self, hash))
+                    {
+                        return operation == KeyOperation.Put ? (existed ? KeyOutcome.Replaced : KeyOutcome.Created) : KeyOutcome.Deleted;
                     }
 
                     if (operation == KeyOperation.Put)

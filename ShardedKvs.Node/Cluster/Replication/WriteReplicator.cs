@@ -22,7 +22,10 @@ public sealed class WriteReplicator(ClusterState state, IReplicationTransport tr
 
     /// <returns>What came of it, and the snapshot version whose write set it last sent to: the caller
     /// applies the write only if no newer snapshot was published since.</returns>
-    public async ValueTask<(ReplicationResult Result, long SnapshotVersion)> ReplicateAsync(KeyOperation operation, string key, ulong hash, ReadOnlyMemory<byte> value, long version, CancellationToken cancellationToken)
+    /// <param name="asFormerPrimary">The write began while this node was the key's primary and a new
+    /// configuration moved the key: finish it on the new write set, the new primary included (which
+    /// serves the key only once this node reports its older writes done, see <c>Promotions</c>).</param>
+    public async ValueTask<(ReplicationResult Result, long SnapshotVersion)> ReplicateAsync(KeyOperation operation, string key, ulong hash, ReadOnlyMemory<byte> value, long version, CancellationToken cancellationToken, bool asFormerPrimary = false)
     {
         ReplicaState? replica = state.Snapshot.Replica;
         if (replica is null)
@@ -39,7 +42,7 @@ public sealed class WriteReplicator(ClusterState state, IReplicationTransport tr
             {
                 ClusterSnapshot snapshot = state.Snapshot;
                 replica = snapshot.Replica!;
-                if (replica.Map.PrimaryOf(hash) != replica.Self)
+                if (asFormerPrimary ? replica.Status is NodeStatus.Excluded or NodeStatus.Joining : replica.Map.PrimaryOf(hash) != replica.Self)
                 {
                     return (ReplicationResult.Deposed, snapshot.Version);
                 }

@@ -41,6 +41,18 @@ public sealed class WriteWindow
         }
     }
 
+    /// <summary>Whether every write given a version here has completed.</summary>
+    public bool IsSettled
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _settled == _issued;
+            }
+        }
+    }
+
     /// <summary>The epoch a version was given in.</summary>
     public static long EpochOf(long version) => version >> CounterBits;
 
