@@ -51,7 +51,10 @@ public sealed class ReplicatedViewChangeTests(ITestOutputHelper output)
 
         await stop.CancelAsync();
         await running;
-        Assert.True(EveryKeyOnExactlyItsReplicas(cluster, Changes[^1].View, quiescent: true), "after quiescence some key is not on exactly its replicas");
+        await Eventually.WaitUntilAsync(
+            () => Task.FromResult(EveryKeyOnExactlyItsReplicas(cluster, Changes[^1].View, quiescent: true)),
+            TimeSpan.FromSeconds(30),
+            "every key to be on exactly its replicas once the clients stopped");
         await workload.ReadEverythingAsync(TimeSpan.FromSeconds(30));
         IReadOnlyList<Operation> history = workload.History.GetHistory();
         CheckResult check = LinearizabilityChecker.Check(history);
