@@ -6,9 +6,9 @@ namespace ShardedKvs.Node.Cluster.Replication;
 /// <summary>
 /// On a replica: the writes it applied from each primary whose completion it has not yet heard of
 /// (their version is above that primary's last watermark). Such a write may or may not have been
-/// acknowledged to its client. If the primary dies, the replica that takes its keys over gathers these
-/// from every survivor and adopts, per key, the newest version any of them holds, so a write a reader
-/// may have seen on one replica never vanishes at the next failover. Each primary's writes are guarded
+/// acknowledged to its client. If the primary dies, the replica that takes its keys over sends the ones
+/// it holds to the keys' replicas again before it serves them (see Promotions), so a write a reader may
+/// have seen on the new primary never vanishes at the next failover. Each primary's writes are guarded
 /// by a lock of their own; finding them takes none.
 /// </summary>
 public sealed class UncertainWrites
