@@ -42,6 +42,7 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton<KeyValueStore>();
         services.AddSingleton<KeysInFlight>();
         services.AddSingleton<KeyRequestHandler>();
+        services.AddSingleton<TracedForwards>();
         services.AddSingleton<ForwardLanes>();
         services.AddSingleton<LaneServer>();
         services.AddSingleton<KeySource>();

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using ShardedKvs.Node.Cluster.Requests;
 
 namespace ShardedKvs.Node.Cluster.Replication;
 
@@ -10,8 +11,6 @@ namespace ShardedKvs.Node.Cluster.Replication;
 /// </summary>
 public sealed class KeyTurns
 {
-    private const double MaxWaitSeconds = 24 * 60 * 60;
-
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _taken = new(StringComparer.Ordinal);
 
     /// <summary>Takes the key's turn, waiting at most until <paramref name="deadline"/> passes on
@@ -28,18 +27,7 @@ public sealed class KeyTurns
                 return true;
             }
 
-            long remaining = deadline - time.GetTimestamp();
-            if (remaining <= 0)
-            {
-                return false;
-            }
-
-            try
-            {
-                // Capped: a far deadline must not exceed the longest timer there is.
-                await holder.Task.WaitAsync(TimeSpan.FromSeconds(Math.Min((double)remaining / time.TimestampFrequency, MaxWaitSeconds)), time, cancellationToken);
-            }
-            catch (TimeoutException)
+            if (!await Deadlines.WaitAsync(holder.Task, deadline, time, cancellationToken))
             {
                 return false;
             }

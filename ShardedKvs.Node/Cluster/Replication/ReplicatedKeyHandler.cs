@@ -29,7 +29,7 @@ public sealed class ReplicatedKeyHandler(
     Promotions promotions,
     LeaseBook leases,
     IConfigLog configLog,
-    PeerClient peers,
+    TracedForwards forwards,
     NodeTelemetry telemetry,
     TimeProvider time,
     IOptions<NodeOptions> options)
@@ -41,7 +41,7 @@ public sealed class ReplicatedKeyHandler(
     public async ValueTask<KeyOutcome> ExecuteAsync(KeyOperation operation, string key, byte[]? value, long? senderEpoch, CancellationToken cancellationToken)
     {
         ulong hash = Ring.StableHash.Of(key);
-        long deadline = time.GetTimestamp() + (long)(_options.ForwardTimeout.TotalSeconds * time.TimestampFrequency);
+        long deadline = Deadlines.From(time, _options.ForwardTimeout);
         for (int attempt = 0; attempt < MaxAttempts; attempt++)
         {
             ClusterSnapshot snapshot = state.Snapshot;
@@ -87,7 +87,7 @@ public sealed class ReplicatedKeyHandler(
                     return NotServing($"Node is not the key's primary at epoch {replica.Epoch}");
                 }
 
-                KeyOutcome forwarded = await ForwardAsync(primary.Value.Address, replica.Epoch, operation, key, value);
+                KeyOutcome forwarded = await forwards.ForwardAsync(primary.Value.Address, replica.Epoch, operation, key, value);
                 if (forwarded.NeverSent && senderEpoch is null && await UntilNewerConfigurationAsync(snapshot, deadline, cancellationToken))
                 {
                     // The primary is down and the request never left: once the survivors exclude it (about
@@ -99,7 +99,7 @@ public sealed class ReplicatedKeyHandler(
                 return forwarded;
             }
 
-            if (promotions.GateFor(replica, hash) is { } promoted && !await WaitAsync(promoted, deadline, cancellationToken))
+            if (promotions.GateFor(replica, hash) is { } promoted && !await Deadlines.WaitAsync(promoted, deadline, time, cancellationToken))
             {
                 return new KeyOutcome(OutcomeKind.KeyBusy, Error: "The key's new primary is still taking it over; try again");
             }
@@ -201,7 +201,7 @@ public sealed class ReplicatedKeyHandler(
             // is never left half-done while this node is primary.
             Task<KeyOutcome> replicating = ReplicateThenApplyAsync(window, operation, key, hash, value, version, existed);
             handedOn = true;
-            if (!await WaitAsync(replicating, deadline, cancellationToken))
+            if (!await Deadlines.WaitAsync(replicating, deadline, time, cancellationToken))
             {
                 return new KeyOutcome(OutcomeKind.OwnerUnreachable, Error: "Replicas did not acknowledge the write in time; its outcome is unknown");
             }
@@ -275,19 +275,6 @@ public sealed class ReplicatedKeyHandler(
         }
     }
 
-    private async ValueTask<KeyOutcome> ForwardAsync(string target, long epoch, KeyOperation operation, string key, byte[]? value)
-    {
-        telemetry.Forwards.Add(1);
-        using Activity? activity = NodeTelemetry.StartForward(operation, target, epoch);
-        KeyOutcome outcome = await peers.ForwardAsync(target, epoch, operation, key, value);
-        if (activity is not null && !outcome.IsSuccess)
-        {
-            activity.SetStatus(ActivityStatusCode.Error, outcome.Error);
-        }
-
-        return outcome;
-    }
-
     /// <summary>Waits until a configuration newer than <paramref name="seen"/>'s is adopted; false when
     /// the deadline passes first.</summary>
     private async ValueTask<bool> UntilNewerConfigurationAsync(ClusterSnapshot seen, long deadline, CancellationToken cancellationToken)
@@ -303,30 +290,6 @@ public sealed class ReplicatedKeyHandler(
         }
 
         return true;
-    }
-
-    private async ValueTask<bool> WaitAsync(Task task, long deadline, CancellationToken cancellationToken)
-    {
-        if (task.IsCompleted)
-        {
-            return true;
-        }
-
-        long remaining = deadline - time.GetTimestamp();
-        if (remaining <= 0)
-        {
-            return false;
-        }
-
-        try
-        {
-            await task.WaitAsync(TimeSpan.FromSeconds((double)remaining / time.TimestampFrequency), time, cancellationToken);
-            return true;
-        }
-        catch (TimeoutException)
-        {
-            return false;
-        }
     }
 
     private static KeyOutcome NotServing(string error) => new(OutcomeKind.NotServing, Error: error);

@@ -18,7 +18,7 @@ public sealed class KeyRequestHandler(
     ClusterState state,
     KeyValueStore store,
     KeysInFlight inFlight,
-    PeerClient peers,
+    TracedForwards forwards,
     ReplicatedKeyHandler replicated,
     NodeTelemetry telemetry,
     TimeProvider time,
@@ -38,7 +38,7 @@ public sealed class KeyRequestHandler(
     private async ValueTask<KeyOutcome> ExecuteOneCopyAsync(KeyOperation operation, string key, byte[]? value, long? senderEpoch, CancellationToken cancellationToken)
     {
         ulong hash = StableHash.Of(key);
-        long deadline = time.GetTimestamp() + (long)(_options.HandoffWait.TotalSeconds * time.TimestampFrequency);
+        long deadline = Deadlines.From(time, _options.HandoffWait);
         for (int attempt = 0; attempt < MaxAttempts; attempt++)
         {
             ClusterSnapshot snapshot = state.Snapshot;
@@ -64,10 +64,10 @@ public sealed class KeyRequestHandler(
 
                     if (step == HandoffStep.Forward)
                     {
-                        return await ForwardAsync(route, operation, key, value);
+                        return await forwards.ForwardAsync(route.Target!, route.Epoch, operation, key, value);
                     }
 
-                    if (step == HandoffStep.Wait && !await WaitForHandoffAsync(handedOver, deadline, cancellationToken))
+                    if (step == HandoffStep.Wait && !await Deadlines.WaitAsync(handedOver, deadline, time, cancellationToken))
                     {
                         return new KeyOutcome(OutcomeKind.KeyBusy);
                     }
@@ -76,7 +76,7 @@ public sealed class KeyRequestHandler(
                     break;
 
                 case RouteKind.Forward:
-                    return await ForwardAsync(route, operation, key, value);
+                    return await forwards.ForwardAsync(route.Target!, route.Epoch, operation, key, value);
 
                 default:
                     return route.Target is { } unavailableOwner
@@ -143,38 +143,6 @@ public sealed class KeyRequestHandler(
         operation == KeyOperation.Put
             ? store.Put(key, value!) ? KeyOutcome.Replaced : KeyOutcome.Created
             : store.Remove(key) ? KeyOutcome.Deleted : KeyOutcome.NotFound;
-
-    private async ValueTask<KeyOutcome> ForwardAsync(RouteDecision route, KeyOperation operation, string key, byte[]? value)
-    {
-        telemetry.Forwards.Add(1);
-        using Activity? activity = NodeTelemetry.StartForward(operation, route.Target!, route.Epoch);
-        KeyOutcome outcome = await peers.ForwardAsync(route.Target!, route.Epoch, operation, key, value);
-        if (activity is not null && !outcome.IsSuccess)
-        {
-            activity.SetStatus(ActivityStatusCode.Error, outcome.Error);
-        }
-
-        return outcome;
-    }
-
-    private async ValueTask<bool> WaitForHandoffAsync(Task handedOver, long deadline, CancellationToken cancellationToken)
-    {
-        long remaining = deadline - time.GetTimestamp();
-        if (remaining <= 0)
-        {
-            return false;
-        }
-
-        try
-        {
-            await handedOver.WaitAsync(TimeSpan.FromSeconds((double)remaining / time.TimestampFrequency), time, cancellationToken);
-            return true;
-        }
-        catch (TimeoutException)
-        {
-            return false;
-        }
-    }
 
     private static KeyOutcome NotServing(ClusterSnapshot snapshot) => new(
         OutcomeKind.NotServing,
