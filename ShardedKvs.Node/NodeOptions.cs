@@ -88,7 +88,7 @@ public sealed class NodeOptions
     /// <summary>Copies of every key (the effective factor is min(this, placed members)). 1 runs the
     /// round-one protocol (one copy, view changes by prepare/migrate/commit); 2 or more runs the
     /// replicated one (docs/replication.md).</summary>
-    public int ReplicationFactor { get; set; } = 1;
+    public int ReplicationFactor { get; set; } = 3;
 
     /// <summary>In-sync replicas a write needs (never more than the effective factor): below it the
     /// primary answers 503 rather than acknowledge a write it could lose.</summary>

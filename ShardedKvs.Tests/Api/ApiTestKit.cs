@@ -52,6 +52,14 @@ internal static class ClusterProbe
         return string.Join(Environment.NewLine, parts);
     }
 
+    /// <summary>The node's view (the comma-separated addresses) and epoch, through the public API.</summary>
+    public static async Task<(string View, long Epoch)> ViewAsync(TestNode node)
+    {
+        KvsResponse view = await node.Client.SendAsync(HttpMethod.Get, "/kvs/view");
+        Assert.Equal(HttpStatusCode.OK, view.Status);
+        return (view.Field("view")!, view.Body["epoch"]!.GetValue<long>());
+    }
+
     public static async Task<long> EpochAsync(TestNode node)
     {
         KvsResponse view = await node.Client.SendAsync(HttpMethod.Get, "/kvs/view");

@@ -66,6 +66,11 @@ public abstract class ClusterFixture : IAsyncLifetime
 
 public sealed class ThreeNodeFixture : ClusterFixture;
 
+public sealed class RoundOneThreeNodeFixture : ClusterFixture
+{
+    protected override IDictionary<string, string?>? Settings => RoundOne.Settings();
+}
+
 public sealed class SingleNodeFixture : ClusterFixture
 {
     protected override int Nodes => 1;

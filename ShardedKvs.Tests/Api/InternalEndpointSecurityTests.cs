@@ -7,14 +7,12 @@ using ShardedKvs.Tests.Infrastructure;
 namespace ShardedKvs.Tests.Api;
 
 /// <summary>
-/// /internal/* answers only calls signed with the cluster key, and (except for the few calls a node outside
-/// the view needs) only nodes of a view it knows. A refused call changes nothing: no key appears,
-/// no view is adopted, no epoch moves.
+/// /internal/* answers only calls signed with the cluster key (with one copy per key, also only from
+/// nodes of a view it knows: <see cref="RoundOneSenderCheckTests"/>). A refused call changes nothing:
+/// no key appears, no view is adopted, no epoch moves.
 /// </summary>
 public sealed class InternalEndpointSecurityTests(ThreeNodeFixture fixture) : IClassFixture<ThreeNodeFixture>
 {
-    private const string Outsider = "127.0.0.9:9";
-
     private TestCluster Cluster => fixture.Cluster;
 
     /// <summary>Every internal endpoint, with a body that would change something if it were accepted.</summary>
@@ -51,18 +49,6 @@ public sealed class InternalEndpointSecurityTests(ThreeNodeFixture fixture) : IC
     }
 
     [Theory]
-    [InlineData("POST", "/internal/formation/join", """{"address":"127.0.0.9:9"}""")]
-    [InlineData("GET", "/internal/key-count", null)]
-    [InlineData("POST", "/internal/view-change/migrate", """{"epoch":2,"view":"127.0.0.9:9"}""")]
-    [InlineData("POST", "/internal/view-change/abort", """{"epoch":1,"view":"VIEW"}""")]
-    [InlineData("POST", "/internal/migration/batch", """{"epoch":2,"source":"127.0.0.9:9","batchId":1,"entries":[{"key":"KEY","value":"planted"}]}""")]
-    [InlineData("GET", "/internal/lane?nonce=00112233445566778899AABBCCDDEEFF", null)]
-    public async Task Right_key_from_a_sender_outside_every_view_is_403_and_changes_nothing(string method, string path, string? body)
-    {
-        await AssertRefusedAsync(method, path, body, HttpStatusCode.Forbidden, $"Sender '{Outsider}' is not a member of a view this node knows", call => Signatures.Headers(method, call.Target, call.Body, Outsider, TestCluster.ClusterKey));
-    }
-
-    [Theory]
     [InlineData("POST", "/internal/view-change/commit", "")]
     [InlineData("POST", "/internal/view-change/commit", "{not json")]
     [InlineData("POST", "/internal/migration/batch", """{"epoch":"two"}""")]
@@ -75,22 +61,6 @@ public sealed class InternalEndpointSecurityTests(ThreeNodeFixture fixture) : IC
         await AssertRefusedAsync(method, path, body, HttpStatusCode.Unauthorized, "Invalid cluster signature", call => Signatures.Headers(method, call.Target, "{}", Cluster[1].Address, TestCluster.ClusterKey));
     }
 
-    private async Task AssertRefusedAsync(string method, string path, string? body, HttpStatusCode status, string error, Func<(string Target, string? Body), (string Name, string Value)[]> headersFor)
-    {
-        string key = Keys.OwnedBy(Cluster[0], "planted");
-        string resolvedPath = path.Replace("KEY", key, StringComparison.Ordinal);
-        string? resolvedBody = body?.Replace("KEY", key, StringComparison.Ordinal).Replace("VIEW", Cluster.InitialView, StringComparison.Ordinal);
-        string before = await ClusterProbe.DescribeAsync(Cluster);
-
-        KvsResponse response = await HeaderRequests.SendAsync(
-            Cluster[0],
-            new HttpMethod(method),
-            resolvedPath,
-            resolvedBody is null ? null : new StringContent(resolvedBody, Encoding.UTF8, "application/json"),
-            headersFor((resolvedPath, resolvedBody)));
-
-        ApiAssert.Is(response, status, new JsonObject { ["error"] = error });
-        Assert.Equal(before, await ClusterProbe.DescribeAsync(Cluster));
-        await ApiAssert.IsMissingAsync(Cluster[1].Client, key);
-    }
+    private Task AssertRefusedAsync(string method, string path, string? body, HttpStatusCode status, string error, Func<(string Target, string? Body), (string Name, string Value)[]> headersFor) =>
+        RefusedInternalCall.AssertAsync(Cluster, method, path, body, status, error, headersFor);
 }

@@ -7,7 +7,8 @@ namespace ShardedKvs.Tests.Api;
 /// <summary>
 /// The reference project's bodies, byte for byte in their fields, from the owner and through
 /// forwarding nodes: "address" appears exactly when the answering node is not the owner, and
-/// then names the owner as the view writes it.
+/// then names the owner as the view writes it. The nodes run the default, three copies per key:
+/// replication adds fields (each one documented in the README) and removes none.
 /// </summary>
 public sealed class ReferenceMessageTests(ThreeNodeFixture fixture) : IClassFixture<ThreeNodeFixture>
 {
@@ -44,7 +45,8 @@ public sealed class ReferenceMessageTests(ThreeNodeFixture fixture) : IClassFixt
         }
 
         Assert.True(owner.Store.TryGet(key, out _), "the owner holds the key");
-        Assert.All(others, n => Assert.False(n.Store.TryGet(key, out _), $"{n.Address} holds a key it does not own"));
+        int copies = (await owner.Client.SendAsync(HttpMethod.Get, "/kvs/view")).Body["replicationFactor"]!.GetValue<int>();
+        Assert.Equal(copies, Cluster.Nodes.Count(n => n.Store.TryGet(key, out _)));
 
         // Deleted through a forwarding node; then gone for every node.
         ApiAssert.Is(await others[1].Client.DeleteKeyAsync(key), HttpStatusCode.OK, WithAddress(new JsonObject { ["doesExist"] = true, ["message"] = "Deleted successfully" }, others[1], owner));
@@ -63,8 +65,16 @@ public sealed class ReferenceMessageTests(ThreeNodeFixture fixture) : IClassFixt
     {
         foreach (TestNode node in Cluster.Nodes)
         {
+            // The keys this node is primary for (every node is in sync here, so the ring's owner), and
+            // apart from them the copies it keeps for other primaries.
+            int primaries = node.Store.Entries.Count(e => Keys.OwnerOf(node, e.Key) == node.Address);
             KvsResponse response = await node.Client.SendAsync(HttpMethod.Get, "/kvs/key-count");
-            ApiAssert.Is(response, HttpStatusCode.OK, new JsonObject { ["message"] = "Key count retrieved successfully", ["key-count"] = node.Store.Count });
+            ApiAssert.Is(response, HttpStatusCode.OK, new JsonObject
+            {
+                ["message"] = "Key count retrieved successfully",
+                ["key-count"] = primaries,
+                ["replica-key-count"] = node.Store.Count - primaries,
+            });
         }
     }
 
@@ -74,6 +84,9 @@ public sealed class ReferenceMessageTests(ThreeNodeFixture fixture) : IClassFixt
         foreach (TestNode node in Cluster.Nodes)
         {
             KvsResponse response = await node.Client.SendAsync(HttpMethod.Get, "/kvs/view");
+            JsonArray members = response.Body["members"]!.AsArray();
+            Assert.Equal(Cluster.InitialView.Split(','), members.Select(m => m!["address"]!.GetValue<string>()));
+            Assert.All(members, m => Assert.Equal("serving", m!["state"]!.GetValue<string>()));
             ApiAssert.Is(response, HttpStatusCode.OK, new JsonObject
             {
                 ["message"] = "View retrieved successfully",
@@ -82,6 +95,8 @@ public sealed class ReferenceMessageTests(ThreeNodeFixture fixture) : IClassFixt
                 ["epoch"] = 1,
                 ["view"] = Cluster.InitialView,
                 ["tokensPerNode"] = 256,
+                ["replicationFactor"] = 3,
+                ["members"] = members.DeepClone(),
             });
         }
     }

@@ -15,6 +15,8 @@ public sealed class StoppedOwnerFixture : ClusterFixture
 
     protected override int? InitialViewSize => 3;
 
+    protected override IDictionary<string, string?>? Settings => RoundOne.Settings();
+
     /// <summary>Stored before node 2 stopped, one per owner: node 0, node 1, node 2.</summary>
     public string[] KeyOwnedBy { get; } = new string[3];
 
@@ -174,7 +176,7 @@ public sealed class UnavailableNodeTests(StoppedOwnerFixture fixture) : IClassFi
         string self = $"127.0.0.1:{ports[0]}";
         string never = $"127.0.0.1:{ports[1]}";
         string view = coordinatorMissing ? $"{never},{self}" : $"{self},{never}";
-        await using var node = new TestNode(self, view, TestCluster.ClusterKey, settings: null, configure: null);
+        await using var node = new TestNode(self, view, TestCluster.ClusterKey, RoundOne.Settings(), configure: null);
         await node.StartAsync();
 
         foreach ((string method, string message) in new[] { ("GET", "Error in GET"), ("PUT", "Error in PUT"), ("DELETE", "Error in DELETE") })

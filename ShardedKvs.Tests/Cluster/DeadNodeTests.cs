@@ -11,7 +11,7 @@ public sealed class DeadNodeTests
     [Fact]
     public async Task A_dead_node_is_removed_by_a_view_without_it_losing_only_its_own_keys()
     {
-        await using TestCluster cluster = await TestCluster.StartAsync(nodes: 3);
+        await using TestCluster cluster = await TestCluster.StartAsync(nodes: 3, settings: RoundOne.Settings());
         await Parallel.ForAsync(0, Keys, async (i, _) => await cluster[0].Client.PutAsync($"key{i}", $"value{i}"));
         HashSet<string> onDeadNode = [.. cluster[2].Store.Entries.Select(e => e.Key)];
         Assert.NotEmpty(onDeadNode);
@@ -32,7 +32,7 @@ public sealed class DeadNodeTests
     [Fact]
     public async Task A_view_that_keeps_a_dead_node_is_refused_and_changes_nothing()
     {
-        await using TestCluster cluster = await TestCluster.StartAsync(nodes: 4, initialViewSize: 3);
+        await using TestCluster cluster = await TestCluster.StartAsync(nodes: 4, initialViewSize: 3, settings: RoundOne.Settings());
         await Parallel.ForAsync(0, Keys, async (i, _) => await cluster[0].Client.PutAsync($"key{i}", $"value{i}"));
         int[] countsBefore = cluster.Nodes.Take(3).Select(n => n.Store.Count).ToArray();
         await cluster[2].StopAsync();

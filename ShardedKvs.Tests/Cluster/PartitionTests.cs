@@ -15,11 +15,11 @@ public sealed class PartitionTests(ITestOutputHelper output)
     private const int Keys = 60;
     private const int Port = 5080;
 
-    private static readonly Dictionary<string, string> FastFailure = new()
+    private static readonly Dictionary<string, string> FastFailure = RoundOne.Environment(new Dictionary<string, string>
     {
         ["Kvs__ForwardTimeout"] = "00:00:01",
         ["Kvs__ControlTimeout"] = "00:00:01",
-    };
+    });
 
     [NetworkNamespaceFact]
     public async Task A_node_cut_off_from_the_others_causes_503s_and_refused_view_changes_never_wrong_answers()

@@ -173,7 +173,7 @@ public sealed class ClusterAuthTests : IClassFixture<ClusterAuthTests.TwoNodes>
     {
         public TestCluster Cluster { get; private set; } = null!;
 
-        public async Task InitializeAsync() => Cluster = await TestCluster.StartAsync(nodes: 2);
+        public async Task InitializeAsync() => Cluster = await TestCluster.StartAsync(nodes: 2, settings: RoundOne.Settings());
 
         public async Task DisposeAsync() => await Cluster.DisposeAsync();
     }

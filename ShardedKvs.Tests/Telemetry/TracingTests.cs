@@ -47,7 +47,7 @@ public sealed class TracingTests
     {
         var spans = new List<Activity>();
         using TracerProvider tracing = StartTracing(spans);
-        await using TestCluster cluster = await TestCluster.StartAsync(nodes: 3, initialViewSize: 2, settings: new Dictionary<string, string?> { ["Kvs:MigrationBatchSize"] = "10" });
+        await using TestCluster cluster = await TestCluster.StartAsync(nodes: 3, initialViewSize: 2, settings: RoundOne.Settings(new Dictionary<string, string?> { ["Kvs:MigrationBatchSize"] = "10" }));
         await Parallel.ForAsync(0, 200, async (i, _) => await cluster[i % 2].Client.PutAsync($"key{i}", $"value{i}"));
         spans.Clear();
 

@@ -45,7 +45,12 @@ public sealed class ReplicatedViewChange(ClusterState state, IConfigLog configLo
     {
         if (configLog.Latest is not { } latest || state.Snapshot.Replica is not { IsLive: true })
         {
-            return ViewChangeResult.Unavailable("This node is not a serving member of the cluster; send the view change to one that is");
+            return ViewChangeResult.Unavailable("Only a serving member of the current view can change the view");
+        }
+
+        if (!latest.IsFilling && IsCurrentView(latest, nodes))
+        {
+            return ViewChangeResult.Success(await CountKeysAsync(latest, cancellationToken));
         }
 
         var view = ImmutableArray.CreateBuilder<PlacedMember>(nodes.Length);
@@ -95,6 +100,12 @@ public sealed class ReplicatedViewChange(ClusterState state, IConfigLog configLo
 
         return ViewChangeResult.Success(await CountKeysAsync(switched, timeout.Token));
     }
+
+    /// <summary>Re-issuing the current view, every member of it live, changes nothing: no new epoch,
+    /// just the counts, as in round one.</summary>
+    private static bool IsCurrentView(ClusterConfig latest, ImmutableArray<string> nodes) =>
+        nodes.Length == latest.View.Length
+        && nodes.All(node => latest.View.Contains(node, StringComparer.OrdinalIgnoreCase) && latest.MemberAt(node) is { Excluded: false });
 
     /// <summary>Each member's primary count, taken once it runs the switched configuration.</summary>
     private async Task<IReadOnlyList<KeyCount>> CountKeysAsync(ClusterConfig switched, CancellationToken cancellationToken)

@@ -15,7 +15,8 @@ namespace ShardedKvs.Tests.Cluster.Consensus;
 /// <summary>
 /// The configuration log between real nodes over their signed internal calls: a decision reaches every
 /// member, nodes that know no configuration yet (or that the round-one view does not name) vote and
-/// learn, and an unsigned or wrongly signed call changes nothing.
+/// learn, and an unsigned or wrongly signed call changes nothing. The nodes run with one copy per key,
+/// so the log under test is the only one deciding (a replicated node runs its own).
 /// </summary>
 public sealed class ConfigLogOverHttpTests
 {
@@ -25,7 +26,7 @@ public sealed class ConfigLogOverHttpTests
     public async Task Excluding_a_member_is_decided_and_learned_by_all_three_nodes()
     {
         RecordingObserver[] heard = Observers(3);
-        await using TestCluster cluster = await TestCluster.StartAsync(3, configure: (i, builder) => builder.Services.AddSingleton<IConfigObserver>(heard[i]));
+        await using TestCluster cluster = await TestCluster.StartAsync(3, settings: RoundOne.Settings(), configure: (i, builder) => builder.Services.AddSingleton<IConfigObserver>(heard[i]));
         ClusterConfig first = ConfigTransitions.Form([.. cluster.Nodes.Select(n => IdentityOf(n).Self)], replicationFactor: 3);
         foreach (TestNode node in cluster.Nodes)
         {
@@ -49,7 +50,7 @@ public sealed class ConfigLogOverHttpTests
         // know it. Only node 3 knows the first configuration (nodes 0, 1 and 3): 0 and 1 learn it
         // from its prepare, and node 2, added by the decision, from the broadcast.
         RecordingObserver[] heard = Observers(4);
-        await using TestCluster cluster = await TestCluster.StartAsync(4, initialViewSize: 3, configure: (i, builder) => builder.Services.AddSingleton<IConfigObserver>(heard[i]));
+        await using TestCluster cluster = await TestCluster.StartAsync(4, initialViewSize: 3, settings: RoundOne.Settings(), configure: (i, builder) => builder.Services.AddSingleton<IConfigObserver>(heard[i]));
         TestNode outsider = cluster[3];
         Assert.False(cluster[0].Snapshot.KnowsMember(outsider.Address));
         ClusterConfig first = ConfigTransitions.Form([IdentityOf(cluster[0]).Self, IdentityOf(cluster[1]).Self, IdentityOf(outsider).Self], replicationFactor: 3);
@@ -73,7 +74,7 @@ public sealed class ConfigLogOverHttpTests
         RecordingObserver[] heard = Observers(3);
         await using TestCluster cluster = await TestCluster.StartAsync(
             3,
-            settings: new Dictionary<string, string?> { ["Kvs:ConfigCatchUpInterval"] = "00:00:00.200" },
+            settings: RoundOne.Settings(new Dictionary<string, string?> { ["Kvs:ConfigCatchUpInterval"] = "00:00:00.200" }),
             configure: (i, builder) =>
             {
                 faults.InstallOn(builder);
@@ -99,6 +100,7 @@ public sealed class ConfigLogOverHttpTests
     {
         await using TestCluster cluster = await TestCluster.StartAsync(
             1,
+            settings: RoundOne.Settings(),
             configure: (_, builder) => builder.Services.AddSingleton<IConfigObserver, LogReadingObserver>());
         TestNode node = cluster[0];
         ClusterConfig first = ConfigTransitions.Form([IdentityOf(node).Self], replicationFactor: 3);
@@ -117,7 +119,7 @@ public sealed class ConfigLogOverHttpTests
     [Fact]
     public async Task An_unsigned_or_wrongly_signed_prepare_is_refused_and_changes_nothing()
     {
-        await using TestCluster cluster = await TestCluster.StartAsync(3);
+        await using TestCluster cluster = await TestCluster.StartAsync(3, settings: RoundOne.Settings());
         TestNode target = cluster[0];
         string body = PrepareBody(cluster);
 
@@ -136,7 +138,7 @@ public sealed class ConfigLogOverHttpTests
     {
         // Membership of the configuration log is decided by the configuration, not the round-one view:
         // the cluster key authenticates the caller.
-        await using TestCluster cluster = await TestCluster.StartAsync(3);
+        await using TestCluster cluster = await TestCluster.StartAsync(3, settings: RoundOne.Settings());
         TestNode target = cluster[0];
         string body = PrepareBody(cluster);
 
@@ -157,7 +159,7 @@ public sealed class ConfigLogOverHttpTests
     [Fact]
     public async Task A_signed_body_that_is_not_a_configuration_is_400_with_the_reason_and_changes_nothing()
     {
-        await using TestCluster cluster = await TestCluster.StartAsync(3);
+        await using TestCluster cluster = await TestCluster.StartAsync(3, settings: RoundOne.Settings());
         TestNode target = cluster[0];
         string body = """{"epoch":1,"replicationFactor":3,"view":["127.0.0.1:9"],"members":[],"placement":[],"fillEpoch":0,"filled":[]}""";
 

@@ -12,7 +12,7 @@ public sealed class ConcurrentViewChangeTests
     {
         var faults = new PeerFaults();
         await using TestCluster cluster = await TestCluster.StartAsync(
-            nodes: 5, initialViewSize: 3, configure: (_, builder) => faults.InstallOn(builder));
+            nodes: 5, initialViewSize: 3, settings: RoundOne.Settings(), configure: (_, builder) => faults.InstallOn(builder));
         await Parallel.ForAsync(0, 100, async (i, _) => await cluster[0].Client.PutAsync($"key{i}", $"v{i}"));
         // The first change's batches wait at a gate, so it is still moving keys when the second arrives.
         var batches = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -43,7 +43,7 @@ public sealed class ConcurrentViewChangeTests
     [Fact]
     public async Task A_restarted_node_learns_the_current_view_from_its_peers()
     {
-        await using TestCluster cluster = await TestCluster.StartAsync(nodes: 4, initialViewSize: 3);
+        await using TestCluster cluster = await TestCluster.StartAsync(nodes: 4, initialViewSize: 3, settings: RoundOne.Settings());
         Assert.Equal(HttpStatusCode.OK, (await cluster[0].Client.ChangeViewAsync(cluster.ViewOf(0, 1, 2, 3))).Status);
         await cluster[0].Client.PutAsync("after-change", "v");
 

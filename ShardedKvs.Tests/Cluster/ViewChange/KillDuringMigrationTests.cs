@@ -18,11 +18,11 @@ public sealed class KillDuringMigrationTests(ITestOutputHelper output)
     private const int Keys = 300;
     private static readonly TimeSpan Bounded = TimeSpan.FromSeconds(60);
 
-    private static readonly Dictionary<string, string> SlowMigration = new()
+    private static readonly Dictionary<string, string> SlowMigration = RoundOne.Environment(new Dictionary<string, string>
     {
         ["Kvs__MigrationBatchSize"] = "5",
         ["Kvs__MigrationBatchDelay"] = "00:00:00.300",
-    };
+    });
 
     [Fact]
     public async Task Killing_a_source_mid_migration()

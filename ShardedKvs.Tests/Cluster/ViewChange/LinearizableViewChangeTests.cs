@@ -61,7 +61,7 @@ public sealed class LinearizableViewChangeTests(ITestOutputHelper output)
         await using TestCluster cluster = await TestCluster.StartAsync(
             nodes: 5,
             initialViewSize: 3,
-            settings: new Dictionary<string, string?> { ["Kvs:MigrationBatchSize"] = "16" },
+            settings: RoundOne.Settings(new Dictionary<string, string?> { ["Kvs:MigrationBatchSize"] = "16" }),
             configure: faults is null ? null : (_, builder) => faults.InstallOn(builder));
         var history = new HistoryRecorder();
         await Parallel.ForAsync(0, Keys, async (i, _) =>

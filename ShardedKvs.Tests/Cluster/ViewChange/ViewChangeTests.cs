@@ -12,7 +12,7 @@ public sealed class ViewChangeTests
     [Fact]
     public async Task Adding_two_nodes_moves_only_keys_whose_owner_changes()
     {
-        await using TestCluster cluster = await TestCluster.StartAsync(nodes: 5, initialViewSize: 3);
+        await using TestCluster cluster = await TestCluster.StartAsync(nodes: 5, initialViewSize: 3, settings: RoundOne.Settings());
         await WriteKeysAsync(cluster);
         Dictionary<string, string> before = OwnersByNode(cluster);
 
@@ -38,7 +38,7 @@ public sealed class ViewChangeTests
     [Fact]
     public async Task Removing_nodes_hands_their_keys_to_the_rest_and_idles_them()
     {
-        await using TestCluster cluster = await TestCluster.StartAsync(nodes: 4);
+        await using TestCluster cluster = await TestCluster.StartAsync(nodes: 4, settings: RoundOne.Settings());
         await WriteKeysAsync(cluster);
 
         KvsResponse change = await cluster[3].Client.ChangeViewAsync(cluster.ViewOf(0, 2));
@@ -59,7 +59,7 @@ public sealed class ViewChangeTests
     [Fact]
     public async Task A_view_that_replaces_every_current_node_moves_every_key_to_the_new_ones()
     {
-        await using TestCluster cluster = await TestCluster.StartAsync(nodes: 4, initialViewSize: 2);
+        await using TestCluster cluster = await TestCluster.StartAsync(nodes: 4, initialViewSize: 2, settings: RoundOne.Settings());
         await WriteKeysAsync(cluster);
 
         KvsResponse change = await cluster[0].Client.ChangeViewAsync(cluster.ViewOf(2, 3));
@@ -75,7 +75,7 @@ public sealed class ViewChangeTests
     [Fact]
     public async Task A_view_that_replaces_every_current_node_with_an_unreachable_one_changes_nothing()
     {
-        await using TestCluster cluster = await TestCluster.StartAsync(nodes: 2);
+        await using TestCluster cluster = await TestCluster.StartAsync(nodes: 2, settings: RoundOne.Settings());
         await WriteKeysAsync(cluster);
         string nowhere = $"127.0.0.1:{FreePorts.Take(1)[0]}";
 
@@ -92,7 +92,7 @@ public sealed class ViewChangeTests
     [Fact]
     public async Task Re_issuing_the_current_view_changes_nothing_and_reports_counts()
     {
-        await using TestCluster cluster = await TestCluster.StartAsync(nodes: 2);
+        await using TestCluster cluster = await TestCluster.StartAsync(nodes: 2, settings: RoundOne.Settings());
         await WriteKeysAsync(cluster);
 
         KvsResponse again = await cluster[0].Client.ChangeViewAsync(cluster.InitialView);
@@ -105,7 +105,7 @@ public sealed class ViewChangeTests
     [Fact]
     public async Task Requests_keep_succeeding_through_back_to_back_view_changes()
     {
-        await using TestCluster cluster = await TestCluster.StartAsync(nodes: 4, initialViewSize: 2, settings: new Dictionary<string, string?> { ["Kvs:MigrationBatchSize"] = "7" });
+        await using TestCluster cluster = await TestCluster.StartAsync(nodes: 4, initialViewSize: 2, settings: RoundOne.Settings(new Dictionary<string, string?> { ["Kvs:MigrationBatchSize"] = "7" }));
         await WriteKeysAsync(cluster);
         using var stop = new CancellationTokenSource();
         var lastWritten = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();

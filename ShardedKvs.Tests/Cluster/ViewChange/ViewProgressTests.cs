@@ -16,7 +16,7 @@ public sealed class ViewProgressTests
         await using TestCluster cluster = await TestCluster.StartAsync(
             nodes: 4,
             initialViewSize: 3,
-            settings: new Dictionary<string, string?> { ["Kvs:MigrationBatchSize"] = "5" },
+            settings: RoundOne.Settings(new Dictionary<string, string?> { ["Kvs:MigrationBatchSize"] = "5" }),
             configure: (_, builder) => faults.InstallOn(builder));
         await Parallel.ForAsync(0, 300, async (i, _) => await cluster[0].Client.PutAsync($"key{i}", "v"));
         var next = new TokenRing([.. cluster.Nodes.Select(n => n.Address)]);

@@ -17,7 +17,7 @@ public sealed class LaneTests
     {
         var faults = new PeerFaults();
         await using TestCluster cluster = await TestCluster.StartAsync(
-            nodes: 3, initialViewSize: 2, configure: (_, builder) => faults.InstallOn(builder));
+            nodes: 3, initialViewSize: 2, settings: RoundOne.Settings(), configure: (_, builder) => faults.InstallOn(builder));
         var grown = new TokenRing([cluster[0].Address, cluster[1].Address, cluster[2].Address], TokenRing.DefaultTokensPerNode);
         string[] moving = Enumerable.Range(0, 40).Select(i => KeyWith(cluster, i, stays: false, grown)).ToArray();
         string staying = KeyWith(cluster, 0, stays: true, grown);
@@ -57,7 +57,7 @@ public sealed class LaneTests
     [Fact]
     public async Task After_the_owner_restarts_the_next_forward_opens_a_new_lane()
     {
-        await using TestCluster cluster = await TestCluster.StartAsync(nodes: 2);
+        await using TestCluster cluster = await TestCluster.StartAsync(nodes: 2, settings: RoundOne.Settings());
         string before = Keys.OwnedBy(cluster[1], "lane");
         Assert.Equal(HttpStatusCode.Created, (await cluster[0].Client.PutAsync(before, "v")).Status);
 

@@ -229,7 +229,7 @@ public sealed class ReplicationLaneTests : IClassFixture<ReplicationLaneTests.Re
         public TestCluster Cluster { get; private set; } = null!;
 
         public async Task InitializeAsync() => Cluster = await TestCluster.StartAsync(
-            nodes: 2, configure: (i, builder) =>
+            nodes: 2, settings: RoundOne.Settings(), configure: (i, builder) =>
             {
                 if (i == 0)
                 {

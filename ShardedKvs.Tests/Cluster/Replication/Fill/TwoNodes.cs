@@ -4,7 +4,9 @@ using ShardedKvs.Tests.Infrastructure;
 
 namespace ShardedKvs.Tests.Cluster.Replication.Fill;
 
-/// <summary>Two real nodes in this process for the fill's HTTP tests: node 0 copies, node 1 learns.</summary>
+/// <summary>Two real nodes in this process for the fill's HTTP tests: node 0 copies, node 1 learns.
+/// They run with one copy per key, so the fills under test are the only ones (a replicated node runs
+/// its own configuration log and fills).</summary>
 public class TwoNodes : IAsyncLifetime
 {
     private TestCluster? _cluster;
@@ -20,7 +22,7 @@ public class TwoNodes : IAsyncLifetime
 
     protected virtual IDictionary<string, string?>? Settings => null;
 
-    public async Task InitializeAsync() => _cluster = await TestCluster.StartAsync(2, settings: Settings);
+    public async Task InitializeAsync() => _cluster = await TestCluster.StartAsync(2, settings: RoundOne.Settings(Settings));
 
     public async Task DisposeAsync()
     {
