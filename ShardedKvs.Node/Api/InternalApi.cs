@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Http.Features;
 using ShardedKvs.Node.Cluster.Configuration;
@@ -78,12 +79,27 @@ public static class InternalApi
     /// a configuration, which the round-one view this node checks senders against may not know.</summary>
     private static async Task<IResult> ApplyFillBatchAsync(HttpRequest request, FillTarget target, ClusterState state, NewerEpochSignal newerEpoch, IOptions<NodeOptions> options, CancellationToken cancellationToken)
     {
-        if (options.Value.IsReplicated && state.Snapshot.Replica is not { Config.IsFilling: true })
+        if (options.Value.IsReplicated)
         {
-            // The source runs a fill this node has not learned of yet. Applying its copies now could
-            // race this node's cleanup of an older switch; learn the fill first, the source retries.
-            newerEpoch.CatchUp();
-            return PeerAnswers.Error(StatusCodes.Status503ServiceUnavailable, "This node has not learned of the fill yet; send the batch again");
+            if (!FillBatchQuery.TryRead(request.Query[FillBatchQuery.Name], out long fillEpoch))
+            {
+                return ApiErrors.Create(StatusCodes.Status400BadRequest, $"A fill batch names its fill: ?{FillBatchQuery.Name}=<epoch the fill began at>", ApiErrors.MessageFor(request));
+            }
+
+            long running = state.Snapshot.Replica is { Config.IsFilling: true } replica ? replica.Config.FillEpoch : 0;
+            if (fillEpoch > running)
+            {
+                // The source runs a fill this node has not learned of yet. Its copies would be
+                // dropped as leftovers when this node adopts that fill, or race the cleanup of an
+                // older switch; learn the fill first, the source retries.
+                newerEpoch.CatchUp();
+                return PeerAnswers.Error(StatusCodes.Status503ServiceUnavailable, "This node has not learned of the fill yet; send the batch again");
+            }
+
+            if (fillEpoch < running)
+            {
+                return PeerAnswers.Error(StatusCodes.Status409Conflict, string.Create(CultureInfo.InvariantCulture, $"The fill of epoch {fillEpoch} was replaced by the fill of epoch {running}"));
+            }
         }
 
         // ClusterAuthMiddleware has read and verified the whole body, which Kestrel bounds by

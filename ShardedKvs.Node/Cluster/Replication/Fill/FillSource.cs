@@ -74,7 +74,7 @@ public sealed partial class FillSource(
             var writer = new FillBatchWriter(_options.FillBatchKeys, _options.FillBatchBytes);
             foreach (FillQueue queue in plan.Queues)
             {
-                if (await CopyQueueAsync(queue, writer, pacer, cancellationToken) is { } failure)
+                if (await CopyQueueAsync(queue, map.Config.FillEpoch, writer, pacer, cancellationToken) is { } failure)
                 {
                     activity?.SetStatus(ActivityStatusCode.Error, failure);
                     LogLearnerFailed(logger, queue.Learner.ToString(), failure);
@@ -100,7 +100,7 @@ public sealed partial class FillSource(
     }
 
     /// <returns>null when the learner acknowledged every batch; otherwise why it failed.</returns>
-    private async Task<string?> CopyQueueAsync(FillQueue queue, FillBatchWriter writer, FillPacer pacer, CancellationToken cancellationToken)
+    private async Task<string?> CopyQueueAsync(FillQueue queue, long fillEpoch, FillBatchWriter writer, FillPacer pacer, CancellationToken cancellationToken)
     {
         int next = 0;
         while (next < queue.Keys.Count)
@@ -136,7 +136,7 @@ public sealed partial class FillSource(
 
             FillBatch batch = writer.Build();
             pacer.Sent(batch.Keys);
-            if (await DeliverAsync(queue.Learner, batch, valueBytes, cancellationToken) is { } failure)
+            if (await DeliverAsync(queue.Learner, fillEpoch, batch, valueBytes, cancellationToken) is { } failure)
             {
                 return failure;
             }
@@ -153,7 +153,7 @@ public sealed partial class FillSource(
     /// <summary>Sends the batch until the learner acknowledges it or <see cref="NodeOptions.BatchDeadline"/>
     /// passes. Safe to repeat: the learner applies a key only over an older version.</summary>
     /// <returns>null when acknowledged; otherwise why the learner is given up on.</returns>
-    private async Task<string?> DeliverAsync(PlacedMember learner, FillBatch batch, long valueBytes, CancellationToken cancellationToken)
+    private async Task<string?> DeliverAsync(PlacedMember learner, long fillEpoch, FillBatch batch, long valueBytes, CancellationToken cancellationToken)
     {
         using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.fill.batch", ActivityKind.Client);
         activity?.SetTag("kvs.learner", learner.ToString());
@@ -165,7 +165,7 @@ public sealed partial class FillSource(
         int refusedInARow = 0;
         for (int attempt = 1; ; attempt++)
         {
-            FillSendResult sent = await transport.SendAsync(learner, batch, cancellationToken);
+            FillSendResult sent = await transport.SendAsync(learner, fillEpoch, batch, cancellationToken);
             PeerCallResult result = sent.Call;
             if (result.Succeeded)
             {

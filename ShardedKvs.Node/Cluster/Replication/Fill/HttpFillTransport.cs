@@ -22,7 +22,7 @@ public sealed class HttpFillTransport(PeerHttp http, RequestSigner signer, IOpti
 
     private readonly TimeSpan _timeout = options.Value.ControlTimeout;
 
-    public async Task<FillSendResult> SendAsync(PlacedMember learner, FillBatch batch, CancellationToken cancellationToken)
+    public async Task<FillSendResult> SendAsync(PlacedMember learner, long fillEpoch, FillBatch batch, CancellationToken cancellationToken)
     {
         string node = learner.Address;
         PeerRoute route = PeerRoutes.FillBatch;
@@ -30,12 +30,15 @@ public sealed class HttpFillTransport(PeerHttp http, RequestSigner signer, IOpti
         timeout.CancelAfter(_timeout);
         try
         {
-            using var request = new HttpRequestMessage(route.Method, new Uri($"http://{node}{route.Path}"))
+            // The fill epoch travels in the signed target, so the learner can refuse a copy of a fill
+            // it is not running (FillBatchQuery).
+            string target = FillBatchQuery.TargetFor(fillEpoch);
+            using var request = new HttpRequestMessage(route.Method, new Uri($"http://{node}{target}"))
             {
                 Content = new ByteArrayContent(batch.Body),
             };
             request.Content.Headers.ContentType = BatchType;
-            foreach ((string name, string value) in signer.Sign(route.Method.Method, route.Path, batch.Body).All)
+            foreach ((string name, string value) in signer.Sign(route.Method.Method, target, batch.Body).All)
             {
                 request.Headers.TryAddWithoutValidation(name, value);
             }

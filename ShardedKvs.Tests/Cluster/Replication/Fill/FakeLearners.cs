@@ -36,7 +36,7 @@ public sealed class FakeLearners : IFillTransport
     public IEnumerable<(PlacedMember Learner, string Key)> Copies =>
         Deliveries.SelectMany(d => d.Keys.Select(k => (d.Learner, k)));
 
-    public async Task<FillSendResult> SendAsync(PlacedMember learner, FillBatch batch, CancellationToken cancellationToken)
+    public async Task<FillSendResult> SendAsync(PlacedMember learner, long fillEpoch, FillBatch batch, CancellationToken cancellationToken)
     {
         await Task.Yield();
         int attempt = Interlocked.Increment(ref _attempts);
