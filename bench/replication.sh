@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 if [[ "${QUICK:-0}" == "1" ]]; then DURATION=${DURATION:-4s}; RUNS=${RUNS:-1}; fi
-DURATION=${DURATION:-10s}; RUNS=${RUNS:-3}
+DURATION=${DURATION:-10s}; RUNS=${RUNS:-3}; WARMUP_S=${WARMUP_S:-20}
 DURATION_S=${DURATION%s}
 CLUSTER_KEY=${CLUSTER_KEY:-bench-cluster-key-0123456789abcdef0123456789}
 HOST=127.0.0.1
@@ -49,7 +49,10 @@ start_cluster() {   # start_cluster R: three nodes with Kvs__ReplicationFactor=R
     done
   done
   dotnet "$BIN/loader/Loader.dll" load "http://$HOST:${PORTS[0]}" $PRELOAD 0 32 120 100 >"$RUN_DIR/preload-r$r.txt" 2>&1 || log "WARNING: preload incomplete"
-  timeout 30 wrk -t2 -c16 -d2s -s bench/wrk/mix.lua "http://$HOST:${PORTS[0]}" -- $PRELOAD >/dev/null 2>&1 || true
+  # Warm up until tiered compilation settles: a replicated node has more code to compile (log,
+  # heartbeats, replication) and a 2 s warm-up measured its JIT rather than its requests (a
+  # perf profile right after start showed libclrjit at 24% of an R=3 node's CPU, 7% at R=1).
+  timeout $((WARMUP_S + 30)) wrk -t2 -c16 -d"${WARMUP_S}s" -s bench/wrk/mix.lua "http://$HOST:${PORTS[0]}" -- $PRELOAD >/dev/null 2>&1 || true
 }
 
 measure() {   # measure R REP SCRIPT: one bounded wrk run, appends "R script rps p99_us" to results
