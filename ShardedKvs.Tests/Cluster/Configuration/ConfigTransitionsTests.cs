@@ -195,13 +195,27 @@ public class ConfigTransitionsTests
     }
 
     [Fact]
-    public void When_every_copy_died_the_target_is_placed_at_once()
+    public void An_exclusion_that_could_take_the_last_in_sync_copy_of_a_key_is_refused()
     {
-        ClusterConfig config = Apply(Formed(2, replicationFactor: 1), new ConfigChange.ChangeView([Member(0)]));
-        config = Apply(config, new ConfigChange.Exclude(Member(0)));
+        // Three of five placed members out of sync could be all three replicas of some key.
+        ClusterConfig config = Apply(Formed(5), new ConfigChange.Exclude(Member(0)));
         config = Apply(config, new ConfigChange.Exclude(Member(1)));
 
-        Assert.False(config.IsFilling);
-        Assert.Empty(config.Placement);
+        ConfigDecision third = ConfigTransitions.Apply(config, new ConfigChange.Exclude(Member(2)));
+
+        Assert.False(third.IsDecided);
+        Assert.Contains("no in-sync copy", third.Refusal);
+
+        // Once the fill has put every key back on three in-sync members, a member may go again.
+        config = FinishFill(config);
+        Assert.True(ConfigTransitions.Apply(config, new ConfigChange.Exclude(Member(2))).IsDecided);
+    }
+
+    [Fact]
+    public void The_last_copy_is_never_excluded_with_one_copy_per_key()
+    {
+        ClusterConfig config = Formed(2, replicationFactor: 1);
+
+        Assert.False(ConfigTransitions.Apply(config, new ConfigChange.Exclude(Member(0))).IsDecided);
     }
 }

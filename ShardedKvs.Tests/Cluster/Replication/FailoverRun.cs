@@ -33,36 +33,50 @@ public sealed class FailoverRun(ProcessCluster cluster, ITestOutputHelper output
         await OperationsAsync(operationsBetweenSteps);
     }
 
-    public Task KillAndWaitForExclusionAsync(int victim)
-    {
-        NoteKeysOf(victim);
-        Volatile.Write(ref _down[victim], true);
-        cluster.Kill(victim);
-        return WaitForExclusionAsync(victim, "killed");
-    }
-
     /// <summary>The keys <paramref name="victim"/> is primary for now: the first of their replicas on the
-    /// ring (R = 3) that has not died before. Only these may see failed requests when it dies.</summary>
-    public void NoteKeysOf(int victim, bool cutOff = false)
+    /// ring (R = 3) that has not died before. Only these may see failed requests when it dies. While a
+    /// view change runs, pass both its views (<paramref name="views"/>, node indexes): the keys it leads
+    /// in either count.</summary>
+    public void NoteKeysOf(int victim, bool cutOff = false, params int[][] views)
     {
         if (cutOff)
         {
             _cutOff.Add(victim);
         }
 
-        var ring = new TokenRing([.. cluster.Addresses], replicationFactor: 3);
-        for (int i = 0; i < keys; i++)
+        int[][] rings = views.Length > 0 ? views : [[.. Enumerable.Range(0, cluster.Addresses.Length)]];
+        foreach (int[] view in rings)
         {
-            string key = ClusterWorkload.KeyName(i);
-            string primary = ring.ReplicasOf(key).First(a => !_killed.Any(k => cluster.Addresses[k] == a));
-            if (primary == cluster.Addresses[victim])
+            var ring = new TokenRing([.. view.Select(i => cluster.Addresses[i])], replicationFactor: 3);
+            for (int i = 0; i < keys; i++)
             {
-                _keysOfVictims.Add(key);
+                string key = ClusterWorkload.KeyName(i);
+                string primary = ring.ReplicasOf(key).First(a => !_killed.Any(k => cluster.Addresses[k] == a));
+                if (primary == cluster.Addresses[victim])
+                {
+                    _keysOfVictims.Add(key);
+                }
             }
         }
 
         _killed.Add(victim);
     }
+
+    /// <summary>SIGKILLs <paramref name="victim"/> (its keys noted under <paramref name="views"/>) and
+    /// waits until the survivors exclude it.</summary>
+    public Task KillAndWaitForExclusionAsync(int victim, params int[][] views)
+    {
+        NoteKeysOf(victim, cutOff: false, views);
+        Volatile.Write(ref _down[victim], true);
+        cluster.Kill(victim);
+        return WaitForExclusionAsync(victim, "killed");
+    }
+
+    /// <summary>Waits until a live node shows a fill under way.</summary>
+    public Task WaitForFillAsync() => Eventually.WaitUntilAsync(
+        async () => (await LiveViewsAsync()).Any(view => view["fill"] is not null),
+        Bounded,
+        "a fill to be under way");
 
     /// <summary>Waits until every node that is up and not <paramref name="victim"/> shows it excluded.</summary>
     public async Task WaitForExclusionAsync(int victim, string what)

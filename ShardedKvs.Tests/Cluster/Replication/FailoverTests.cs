@@ -43,6 +43,36 @@ public sealed class FailoverTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_view_change_goes_on_when_the_node_that_received_it_dies_and_a_dead_node_can_then_be_removed()
+    {
+        // Fills throttled so the view change is still copying when its coordinator dies.
+        var slowFills = new Dictionary<string, string>(Replicated) { ["Kvs__FillKeysPerSecond"] = "5", ["Kvs__FillBatchKeys"] = "4" };
+        await using ProcessCluster cluster = await ProcessCluster.StartAsync(nodes: 5, initialViewSize: 4, slowFills);
+        using var run = new FailoverRun(cluster, output, Keys);
+        await run.StartAsync();
+
+        // Node 0 receives the change adding node 4 and dies while the new replicas are being filled;
+        // the configuration log holds the change, and the other sources finish it.
+        Task<KvsResponse> coordinated = cluster.Clients[0].ChangeViewAsync(cluster.ViewOf(0, 1, 2, 3, 4));
+        await run.WaitForFillAsync();
+        bool answeredBeforeDeath = coordinated.IsCompleted;
+        await run.KillAndWaitForExclusionAsync(0, [0, 1, 2, 3], [0, 1, 2, 3, 4]);
+        Exception? lost = await Record.ExceptionAsync(() => coordinated);
+        output.WriteLine(answeredBeforeDeath
+            ? "the change was answered before its coordinator died (the fill was faster than its throttle allows)"
+            : $"the coordinator died before answering ({lost?.GetType().Name ?? "answered"})");
+        await run.WaitForReplicationAsync(expectedNodes: 4);
+
+        // The dead node leaves the view by an ordinary view change, sent while it is still dead.
+        KvsResponse removed = await cluster.Clients[1].ChangeViewAsync(cluster.ViewOf(1, 2, 3, 4));
+        Assert.True(removed.Status == System.Net.HttpStatusCode.OK, removed.ToString());
+        output.WriteLine($"view without the dead node: {removed}");
+        await run.WaitForReplicationAsync(expectedNodes: 4);
+
+        await run.FinishAsync(expectedNodes: 4);
+    }
+
+    [Fact]
     public async Task A_restarted_node_rejoins_empty_is_filled_and_serves_again()
     {
         await using ProcessCluster cluster = await ProcessCluster.StartAsync(nodes: 4, initialViewSize: 4, Replicated);
