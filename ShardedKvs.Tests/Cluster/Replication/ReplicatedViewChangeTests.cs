@@ -1,5 +1,6 @@
 using System.Net;
 using ShardedKvs.Linearizability;
+using ShardedKvs.Node.Cluster.Peers;
 using ShardedKvs.Node.Cluster.Replication;
 using ShardedKvs.Node.Storage;
 using ShardedKvs.Ring;
@@ -27,12 +28,39 @@ public sealed class ReplicatedViewChangeTests(ITestOutputHelper output)
     ];
 
     [Fact]
-    public async Task Every_key_ends_on_exactly_its_replicas_after_each_view_change_and_the_history_is_linearizable()
+    public Task Every_key_ends_on_exactly_its_replicas_after_each_view_change_and_the_history_is_linearizable() => RunAsync(faults: null);
+
+    [Fact]
+    public Task Lost_and_slow_calls_of_the_configuration_log_and_the_fills_change_nothing_a_client_sees()
+    {
+        // A share of the configuration log's votes and broadcasts, the fills' batches, the drain
+        // checks and the suspicion queries is dropped before it is sent, has its answer lost after the
+        // peer acted on it, or is delayed. Drawn from one seed, printed so a failing run replays.
+        var random = new SeededRandom(FaultSeed.Choose());
+        output.WriteLine($"fault seed {random.Seed} ({FaultSeed.Variable}={random.Seed} replays it)");
+        var faults = new PeerFaults
+        {
+            DropRequest = request => IsReplicationControl(request) && random.Percent(10),
+            DropResponse = request => IsReplicationControl(request) && random.Percent(10),
+            Delay = request => IsReplicationControl(request) && random.Percent(20) ? TimeSpan.FromMilliseconds(random.Next(20, 200)) : TimeSpan.Zero,
+        };
+        return FaultSeed.ReplayableAsync(random.Seed, () => RunAsync(faults));
+    }
+
+    private static bool IsReplicationControl(HttpRequestMessage request) =>
+        request.RequestUri?.AbsolutePath is { } path
+        && (path.StartsWith(PeerRoutes.Prefix + "/config/", StringComparison.Ordinal)
+            || path.StartsWith(PeerRoutes.Prefix + "/fill/", StringComparison.Ordinal)
+            || path.StartsWith(PeerRoutes.Prefix + "/replication/", StringComparison.Ordinal)
+            || path.StartsWith(PeerRoutes.Prefix + "/liveness/", StringComparison.Ordinal));
+
+    private async Task RunAsync(PeerFaults? faults)
     {
         await using TestCluster cluster = await TestCluster.StartAsync(
             nodes: 5,
             initialViewSize: 3,
-            settings: new Dictionary<string, string?> { ["Kvs:ReplicationFactor"] = $"{Factor}", ["Kvs:FillBatchKeys"] = "32" });
+            settings: new Dictionary<string, string?> { ["Kvs:ReplicationFactor"] = $"{Factor}", ["Kvs:FillBatchKeys"] = "32" },
+            configure: faults is null ? null : (_, builder) => faults.InstallOn(builder));
         HttpClient[] clients = [.. cluster.Nodes.Select(n => n.Client)];
         var workload = new ClusterWorkload(clients, _ => true, Keys);
         await workload.PreloadAsync();
