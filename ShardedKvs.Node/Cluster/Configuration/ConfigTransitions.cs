@@ -40,10 +40,13 @@ public static class ConfigTransitions
         // on a starved machine, not dead) empties itself to rejoin, so excluding it then would lose
         // acknowledged writes. Better unavailable than lost: it stays until it answers again, or a
         // view change removes it (an operator's decision that its copies are gone).
-        int outOfSync = current.Placement.Count(p => !current.IsInSync(p)) + (current.IsInSync(dead) ? 1 : 0);
-        if (outOfSync >= Math.Min(current.ReplicationFactor, current.Placement.Length) && current.IsInSync(dead))
+        if (current.IsInSync(dead))
         {
-            return ConfigDecision.Refused($"Excluding {dead} would leave some keys with no in-sync copy ({outOfSync} of the {current.Placement.Length} placed members out of sync, {current.ReplicationFactor} copies per key)");
+            int outOfSyncAfter = current.Placement.Count(p => !current.IsInSync(p)) + 1;
+            if (outOfSyncAfter >= Math.Min(current.ReplicationFactor, current.Placement.Length))
+            {
+                return ConfigDecision.Refused($"Excluding {dead} would leave some keys with no in-sync copy ({outOfSyncAfter} of the {current.Placement.Length} placed members out of sync, {current.ReplicationFactor} copies per key)");
+            }
         }
 
         return Next(current, current.View, current.Members.Select(m => m.Placed == dead ? m with { Excluded = true } : m));
