@@ -24,15 +24,23 @@ public sealed partial class LaneServer(KeyRequestHandler operations, IReplicaRec
     private readonly bool _replicated = options.Value.IsReplicated;
     private readonly int _maxFrameBytes = ForwardLanes.MaxFrameBytes(options.Value);
 
-    /// <summary>Serves one lane until the sender closes it, it breaks, or <paramref name="cancellationToken"/> fires.</summary>
+    // The newest lane of each sender; guarded by _newestGate.
+    private readonly Lock _newestGate = new();
+    private readonly Dictionary<string, NewestLane> _newest = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Serves one lane until the sender closes it, it breaks, a newer lane of the same sender
+    /// replaces it, or <paramref name="cancellationToken"/> fires.</summary>
     public async Task ServeAsync(Stream stream, string sender, byte[] sessionKey, CancellationToken cancellationToken)
     {
         Activity.Current = null; // a forward's span is a child of the forwarder's, not of the long-lived upgrade request
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var mac = new LaneMac(sessionKey);
         var lane = new ServedLane(sender, mac, new LaneOutbox(stream, new Lock()), new ReceiveBuffer(), stopping.Token);
+        var served = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var mine = new NewestLane(stopping, served.Task);
         try
         {
+            await ReplaceOlderLaneAsync(sender, mine);
             int missing = 1;
             while (true)
             {
@@ -63,6 +71,46 @@ public sealed partial class LaneServer(KeyRequestHandler operations, IReplicaRec
         finally
         {
             await stopping.CancelAsync();
+            lock (_newestGate)
+            {
+                if (_newest.TryGetValue(sender, out NewestLane? newest) && newest == mine)
+                {
+                    _newest.Remove(sender);
+                }
+            }
+
+            served.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// A sender opens a new lane when it gave up on the old one (a write not acknowledged in time is
+    /// sent again on a new lane). Frames of the old lane may still wait unread here, on a starved
+    /// machine for a long time, and a replicated PUT read after the DELETE that followed it on the new
+    /// lane would bring the key back (the store keeps no tombstones). So the old lane stops, and the
+    /// new one serves nothing until the old one has finished the frame it was serving.
+    /// </summary>
+    private async Task ReplaceOlderLaneAsync(string sender, NewestLane mine)
+    {
+        NewestLane? older;
+        lock (_newestGate)
+        {
+            _newest.TryGetValue(sender, out older);
+            _newest[sender] = mine;
+        }
+
+        if (older is not null)
+        {
+            try
+            {
+                await older.Stopping.CancelAsync();
+            }
+            catch (ObjectDisposedException)
+            {
+                // It has finished already.
+            }
+
+            await older.Served.WaitAsync(mine.Stopping.Token);
         }
     }
 
@@ -73,6 +121,8 @@ public sealed partial class LaneServer(KeyRequestHandler operations, IReplicaRec
         bool send = false;
         while (true)
         {
+            // A newer lane of the sender replaced this one: no frame read here may be served after it.
+            lane.Stopping.ThrowIfCancellationRequested();
             int bodyLength = LaneProtocol.TryFindFrame(lane.Received.Data, _maxFrameBytes, out int missing);
             if (bodyLength == 0)
             {
@@ -204,4 +254,6 @@ public sealed partial class LaneServer(KeyRequestHandler operations, IReplicaRec
     private static partial void LogBrokenLane(ILogger logger, string sender, string reason);
 
     private sealed record ServedLane(string Sender, LaneMac Mac, LaneOutbox Outbox, ReceiveBuffer Received, CancellationToken Stopping);
+
+    private sealed record NewestLane(CancellationTokenSource Stopping, Task Served);
 }
