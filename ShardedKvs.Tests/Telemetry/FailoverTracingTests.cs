@@ -105,6 +105,42 @@ public sealed class FailoverTracingTests(ITestOutputHelper output)
         Assert.All(batches, b => Assert.Contains(applies, a => IsDescendant(a, b, trace)));
     }
 
+    [Fact]
+    public async Task A_view_change_and_its_fill_are_one_trace_from_the_request_to_the_learners_applies()
+    {
+        var spans = new LockedSpans();
+        using TracerProvider tracing = Sdk.CreateTracerProviderBuilder()
+            .AddSource(NodeTelemetry.Name)
+            .AddAspNetCoreInstrumentation()
+            .AddHttpClientInstrumentation()
+            .AddInMemoryExporter(spans)
+            .Build();
+        await using TestCluster cluster = await TestCluster.StartAsync(nodes: 4, initialViewSize: 3, settings: new Dictionary<string, string?>
+        {
+            ["Kvs:ReplicationFactor"] = "3",
+            ["Kvs:FillBatchKeys"] = "16",
+        });
+        await Parallel.ForAsync(0, Keys, async (i, _) => await cluster[i % 3].Client.PutAsync($"key-{i}", $"value-{i}"));
+        spans.Clear();
+
+        KvsResponse change = await cluster[0].Client.ChangeViewAsync(cluster.ViewOf(0, 1, 2, 3));
+        tracing.ForceFlush();
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, change.Status);
+        Activity root = Assert.Single(spans, s => s.OperationName == "kvs.view_change");
+        Activity[] trace = [.. spans.Where(s => s.TraceId == root.TraceId)];
+        Assert.Contains(trace, s => s.OperationName == "kvs.config.propose" && (string?)s.GetTagItem("kvs.change") == nameof(ConfigChange.ChangeView));
+        Assert.Equal(
+            cluster.Nodes.Take(3).Select(n => n.Snapshot.Replica!.Self.ToString()).Order(),
+            trace.Where(s => s.OperationName == "kvs.fill.source").Select(s => (string)s.GetTagItem("kvs.source")!).Distinct().Order());
+        Activity[] batches = [.. trace.Where(s => s.OperationName == "kvs.fill.batch")];
+        Activity[] applies = [.. trace.Where(s => s.OperationName == "kvs.fill.apply")];
+        Assert.NotEmpty(batches);
+        Assert.All(batches, b => Assert.Equal(cluster[3].Snapshot.Replica!.Self.ToString(), b.GetTagItem("kvs.learner")));
+        Assert.All(batches, b => Assert.Contains(applies, a => IsDescendant(a, b, trace)));
+        Assert.Equal(cluster[3].Store.Count, applies.Sum(a => (int)a.GetTagItem("kvs.keys_applied")!));
+    }
+
     private static bool IsDescendant(Activity span, Activity ancestor, Activity[] spans)
     {
         var byId = spans.GroupBy(s => s.SpanId).ToDictionary(g => g.Key, g => g.First());
