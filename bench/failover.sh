@@ -5,6 +5,7 @@
 #
 #   QUICK=1 bash bench/failover.sh    KEYS=100000, about a minute after the build
 #   bash bench/failover.sh            KEYS=300000
+#   FILL_RATE=25000 QUICK=1 bash bench/failover.sh   Kvs__FillKeysPerSecond per source (default 100000)
 #
 # Reports: the exclusion time after the kill, each key's unavailability (longest, and how many keys were
 # unavailable over 100 ms), the re-replication's keys/s (copies the survivors gained / time from the
@@ -15,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 if [[ "${QUICK:-0}" == "1" ]]; then KEYS=${KEYS:-100000}; fi
-KEYS=${KEYS:-300000}; HOT=${HOT:-500}; CLIENTS=${CLIENTS:-16}
+KEYS=${KEYS:-300000}; HOT=${HOT:-500}; CLIENTS=${CLIENTS:-16}; FILL_RATE=${FILL_RATE:-100000}
 BEFORE_S=${BEFORE_S:-5}; AFTER_S=${AFTER_S:-3}; LIMIT_S=${LIMIT_S:-90}; LOAD_TIMEOUT=${LOAD_TIMEOUT:-120}
 CLUSTER_KEY=${CLUSTER_KEY:-bench-cluster-key-0123456789abcdef0123456789}
 HOST=127.0.0.1
@@ -39,7 +40,7 @@ dotnet publish ShardedKvs.Node -c Release -o "$BIN/node" --nologo -v q >"$RUN_DI
 log "starting 5 nodes, R=3"
 for port in "${PORTS[@]}"; do
   (cd "$BIN/node" && exec env -u ASPNETCORE_URLS -u OTEL_EXPORTER_OTLP_ENDPOINT ADDRESS="$HOST:$port" VIEW="$VIEW" \
-      CLUSTER_KEY="$CLUSTER_KEY" Kvs__ReplicationFactor=3 dotnet ShardedKvs.Node.dll >"$RUN_DIR/node-$port.log" 2>&1) &
+      CLUSTER_KEY="$CLUSTER_KEY" Kvs__ReplicationFactor=3 Kvs__FillKeysPerSecond="$FILL_RATE" dotnet ShardedKvs.Node.dll >"$RUN_DIR/node-$port.log" 2>&1) &
   PIDS+=("$!")
 done
 for port in "${PORTS[@]}"; do
@@ -65,17 +66,18 @@ grep -h "copied .* keys to learners\|Took over the keys" "$RUN_DIR"/node-*.log |
 
 field() { grep "^$1 " "$RUN_DIR/failover.txt" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k {print $2}'; }
 {
-  echo "# Failover: 5 nodes, R=3, SIGKILL of one ($STAMP, KEYS=$KEYS, HOT=$HOT, CLIENTS=$CLIENTS)"
+  echo "# Failover: 5 nodes, R=3, SIGKILL of one ($STAMP, KEYS=$KEYS, HOT=$HOT, CLIENTS=$CLIENTS, FILL_RATE=$FILL_RATE per source)"
   echo
   echo "| figure | value |"
   echo "|---|---|"
   echo "| exclusion after the kill | $(field EXCLUSION after_kill_ms) ms |"
   echo "| longest unavailability of a key (killed primary's keys) | $(field UNAVAILABLE longest_ms) ms |"
   echo "| keys unavailable > 100 ms / killed primary's hot keys | $(field UNAVAILABLE keys_over_100ms) / $(field UNAVAILABLE victim_keys) (median $(field UNAVAILABLE median_of_those_ms) ms) |"
-  echo "| longest unavailability of any other key | $(field UNAVAILABLE_OTHER_KEYS longest_ms) ms |"
+  echo "| longest wait on any other key: GET / PUT | $(field UNAVAILABLE_OTHER_KEYS get_longest_ms) / $(field UNAVAILABLE_OTHER_KEYS put_longest_ms) ms |"
   echo "| re-replication | $(field FILL copies_added) copies in $(field FILL seconds) s = $(field FILL keys_per_s) keys/s |"
-  echo "| client p99 before / during the fill | $(field P99 before_ms) / $(field P99 during_fill_ms) ms ($(field P99 ratio)x; keys of live primaries only: $(field P99 during_fill_other_keys_ms) ms, $(field P99 ratio_other_keys)x) |"
+  echo "| client p99 before / during the fill / after it | $(field P99 before_ms) / $(field P99 during_fill_ms) / $(field P99 after_fill_ms) ms (during/before $(field P99 ratio)x; keys of live primaries only: $(field P99 during_fill_other_keys_ms) ms, $(field P99 ratio_other_keys)x) |"
   echo "| requests (failed) | $(field OPS total) ($(field OPS failed)) |"
   echo
+  grep '^FAILED ' "$RUN_DIR/failover.txt" | sed 's/^FAILED /- failed: /' || true
   echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 } | tee "$OUT/failover-latest.md"

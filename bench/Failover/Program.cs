@@ -30,6 +30,7 @@ string[] survivors = [.. nodes.Where((_, i) => i != victim)];
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients + 8, UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
 var clock = Stopwatch.StartNew();
 var log = new OpLog(clients);
+var failures = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
 using var stopLoad = CancellationTokenSource.CreateLinkedTokenSource(limit.Token);
 Task load = Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(() => ClientAsync(c, stopLoad.Token))));
 
@@ -51,17 +52,27 @@ var ring = new TokenRing([.. nodes], TokenRing.DefaultTokensPerNode, replication
 bool IsVictims(int key) => ring.OwnerOf($"key-{key}") == nodes[victim];
 Op[] ops = log.All();
 Console.WriteLine($"OPS total={ops.Length} failed={ops.Count(o => !o.Ok)} seconds={end.TotalSeconds:F1}");
+foreach ((string failure, int count) in failures)
+{
+    Console.WriteLine($"FAILED {count}x {failure}");
+}
+
 Console.WriteLine($"EXCLUSION after_kill_ms={(excludedAt - killedAt).TotalMilliseconds:F0}");
 (double longest, int affected, double median) = Unavailability(ops, IsVictims);
 Console.WriteLine($"UNAVAILABLE victim_keys={Enumerable.Range(0, hotKeys).Count(IsVictims)} keys_over_100ms={affected} longest_ms={longest:F0} median_of_those_ms={median:F0}");
-Console.WriteLine($"UNAVAILABLE_OTHER_KEYS longest_ms={Unavailability(ops, k => !IsVictims(k)).Longest:F0}");
+// A write waits for every in-sync replica: a key whose backup (not primary) was killed can write again
+// only once the dead backup is excluded. Reads of such keys never wait.
+Op[] gets = [.. ops.Where(o => !o.Put)];
+Op[] puts = [.. ops.Where(o => o.Put)];
+Console.WriteLine($"UNAVAILABLE_OTHER_KEYS longest_ms={Unavailability(ops, k => !IsVictims(k)).Longest:F0} get_longest_ms={Unavailability(gets, k => !IsVictims(k)).Longest:F0} put_longest_ms={Unavailability(puts, k => !IsVictims(k)).Longest:F0}");
 double fillSeconds = (filledAt - excludedAt).TotalSeconds;
 long copied = copiesAfter - copiesBefore;
 Console.WriteLine($"FILL copies_added={copied} seconds={fillSeconds:F2} (poll resolution 25 ms) keys_per_s={copied / fillSeconds:F0}");
 double p99Before = P99(ops, TimeSpan.FromSeconds(1), killedAt, _ => true);
 double p99During = P99(ops, excludedAt, filledAt, _ => true);
 double p99DuringOthers = P99(ops, excludedAt, filledAt, k => !IsVictims(k));
-Console.WriteLine($"P99 before_ms={p99Before:F2} during_fill_ms={p99During:F2} during_fill_other_keys_ms={p99DuringOthers:F2} ratio={p99During / p99Before:F2} ratio_other_keys={p99DuringOthers / p99Before:F2}");
+double p99After = P99(ops, filledAt, end, _ => true);
+Console.WriteLine($"P99 before_ms={p99Before:F2} during_fill_ms={p99During:F2} during_fill_other_keys_ms={p99DuringOthers:F2} after_fill_ms={p99After:F2} ratio={p99During / p99Before:F2} ratio_other_keys={p99DuringOthers / p99Before:F2}");
 return 0;
 
 async Task ClientAsync(int client, CancellationToken stop)
@@ -82,17 +93,23 @@ async Task ClientAsync(int client, CancellationToken stop)
                 ? await http.PutAsync(uri, new ByteArrayContent(body) { Headers = { ContentType = new("application/json") } }, stop)
                 : await http.GetAsync(uri, stop);
             ok = response.IsSuccessStatusCode;
+            if (!ok)
+            {
+                string error = JsonNode.Parse(await response.Content.ReadAsStringAsync(stop))?["error"]?.GetValue<string>() ?? "";
+                failures.AddOrUpdate($"{(put ? "PUT" : "GET")} {(int)response.StatusCode} {error}", 1, (_, n) => n + 1);
+            }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             return;
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
         {
             ok = false;
+            failures.AddOrUpdate($"{(put ? "PUT" : "GET")} {e.GetType().Name}", 1, (_, n) => n + 1);
         }
 
-        log.Add(client, new Op(key, start, clock.Elapsed, ok));
+        log.Add(client, new Op(key, put, start, clock.Elapsed, ok));
     }
 }
 
@@ -164,7 +181,7 @@ static double P99(Op[] ops, TimeSpan from, TimeSpan to, Func<int, bool> which)
 
 static int Int(string s) => int.Parse(s, CultureInfo.InvariantCulture);
 
-internal sealed record Op(int Key, TimeSpan Start, TimeSpan End, bool Ok);
+internal sealed record Op(int Key, bool Put, TimeSpan Start, TimeSpan End, bool Ok);
 
 /// <summary>Each client appends to its own list; read once the clients stopped.</summary>
 internal sealed class OpLog(int clients)
