@@ -20,7 +20,7 @@ KEYS=${KEYS:-300000}; HOT=${HOT:-500}; CLIENTS=${CLIENTS:-16}; FILL_RATE=${FILL_
 BEFORE_S=${BEFORE_S:-5}; AFTER_S=${AFTER_S:-3}; LIMIT_S=${LIMIT_S:-90}; LOAD_TIMEOUT=${LOAD_TIMEOUT:-120}
 CLUSTER_KEY=${CLUSTER_KEY:-bench-cluster-key-0123456789abcdef0123456789}
 HOST=127.0.0.1
-PORTS=(15970 15971 15972 15973 15974)   # loopback ports 15970-15974
+PORTS=(16470 16471 16472 16473 16474)   # loopback ports 16470-16474
 VIEW=$(printf "$HOST:%s," "${PORTS[@]}"); VIEW=${VIEW%,}
 VICTIM=1
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
@@ -31,6 +31,9 @@ mkdir -p "$RUN_DIR" "$BIN"
 START_TIME=$SECONDS
 # shellcheck source=bench/lib/common.sh
 source "$ROOT/bench/lib/common.sh"
+for port in "${PORTS[@]}"; do
+  ! ss -ltn | grep -q "[:.]$port\b" || die "port $port is already in use (another process listens there)"
+done
 
 log "building Release (node, loader, failover client)"
 dotnet publish bench/Loader -c Release -o "$BIN/loader" --nologo -v q >"$RUN_DIR/build-loader.log" 2>&1 || die "loader build failed"

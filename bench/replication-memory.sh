@@ -16,7 +16,7 @@ if [[ "${QUICK:-0}" == "1" ]]; then KEYS=${KEYS:-100000}; fi
 KEYS=${KEYS:-300000}; LOAD_TIMEOUT=${LOAD_TIMEOUT:-120}
 CLUSTER_KEY=${CLUSTER_KEY:-bench-cluster-key-0123456789abcdef0123456789}
 HOST=127.0.0.1
-PORTS=(15980 15981 15982)   # loopback ports 15980-15982
+PORTS=(16480 16481 16482)   # loopback ports 16480-16482
 VIEW="$HOST:${PORTS[0]},$HOST:${PORTS[1]},$HOST:${PORTS[2]}"
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=$ROOT/bench/results
@@ -26,6 +26,9 @@ mkdir -p "$RUN_DIR" "$BIN"
 START_TIME=$SECONDS
 # shellcheck source=bench/lib/common.sh
 source "$ROOT/bench/lib/common.sh"
+for port in "${PORTS[@]}"; do
+  ! ss -ltn | grep -q "[:.]$port\b" || die "port $port is already in use (another process listens there)"
+done
 
 log "building Release (node, loader)"
 dotnet publish bench/Loader -c Release -o "$BIN/loader" --nologo -v q >"$RUN_DIR/build-loader.log" 2>&1 || die "loader build failed"

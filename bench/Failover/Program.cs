@@ -37,7 +37,16 @@ Task load = Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(() =>
 long copiesBefore = await CopiesAsync();
 await Task.Delay(before, limit.Token);
 TimeSpan killedAt = clock.Elapsed;
-Process.GetProcessById(victimPid).Kill(); // SIGKILL on Linux: no goodbye, memory gone
+try
+{
+    Process.GetProcessById(victimPid).Kill(); // SIGKILL on Linux: no goodbye, memory gone
+}
+catch (ArgumentException)
+{
+    Console.Error.WriteLine($"the victim (pid {victimPid}) is not running: see its log");
+    return 1;
+}
+
 Console.WriteLine($"KILLED {nodes[victim]} pid={victimPid} at={killedAt.TotalSeconds:F2}s");
 
 TimeSpan excludedAt = await PollAsync(views => views.All(v => StateOf(v, nodes[victim]) == "excluded"), "exclusion");
