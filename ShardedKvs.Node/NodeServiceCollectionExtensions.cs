@@ -105,6 +105,7 @@ public static class NodeServiceCollectionExtensions
         ClusterState state = app.Services.GetRequiredService<ClusterState>();
         KeyValueStore store = app.Services.GetRequiredService<KeyValueStore>();
         telemetry.ObserveState(() => store.Count, () => state.Snapshot.Current.Epoch);
+        telemetry.ObserveReplication(() => state.Snapshot.Replica is { } replica ? ReplicationHealth.Of(replica) : null);
 
         app.UseJsonErrors();
         app.UseWhen(context => context.Request.Path.StartsWithSegments(PeerRoutes.Prefix), internalCalls => internalCalls.UseMiddleware<ClusterAuthMiddleware>());

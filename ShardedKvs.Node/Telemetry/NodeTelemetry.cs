@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using ShardedKvs.Node.Cluster.Configuration;
+using ShardedKvs.Node.Cluster.Replication;
 using ShardedKvs.Node.Cluster.Requests;
 
 namespace ShardedKvs.Node.Telemetry;
@@ -22,6 +24,7 @@ public sealed class NodeTelemetry : IDisposable
         ViewChangeDuration = _meter.CreateHistogram<double>("kvs.view_change.duration", "s", "Duration of view changes coordinated by this node.");
         FillKeysCopied = _meter.CreateCounter<long>("kvs.fill.keys_copied", "{key}", "Keys copied to learners by fills this node is a source of (once per learner).");
         FillKeysRemaining = _meter.CreateUpDownCounter<long>("kvs.fill.keys_remaining", "{key}", "Keys the running fill still has to copy to learners (once per learner).");
+        FillBatchDuration = _meter.CreateHistogram<double>("kvs.fill.batch.duration", "s", "Time from sending a fill batch to its learner's acknowledgement, retries included.");
     }
 
     public Counter<long> Requests { get; }
@@ -35,6 +38,14 @@ public sealed class NodeTelemetry : IDisposable
     public Counter<long> FillKeysCopied { get; }
 
     public UpDownCounter<long> FillKeysRemaining { get; }
+
+    public Histogram<double> FillBatchDuration { get; }
+
+    /// <summary>Registered by <see cref="ObserveReplication"/>.</summary>
+    public ObservableGauge<int>? InSyncReplicas { get; private set; }
+
+    /// <summary>Registered by <see cref="ObserveReplication"/>.</summary>
+    public ObservableGauge<int>? UnderReplicatedRanges { get; private set; }
 
     /// <summary>The client span of a forwarded key request; the owner's server span joins it
     /// through the W3C traceparent the request carries on the lane.</summary>
@@ -96,6 +107,40 @@ public sealed class NodeTelemetry : IDisposable
         return activity;
     }
 
+    /// <summary>The W3C traceparent of the current span, to carry where a header cannot (a decided
+    /// configuration); null when nothing is traced.</summary>
+    public static string? CurrentTraceParent() =>
+        Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.Id : null;
+
+    /// <summary>
+    /// Starts a span of work a decided configuration asked of this node (a promotion, its part in a
+    /// fill) as a child of the span that proposed the configuration, so that work on every node joins
+    /// the decision's trace. The caller's own context (often an unrelated request that happened to
+    /// deliver the decision) is not its parent; without a carried context the span starts a trace.
+    /// </summary>
+    public static Activity? StartFromDecision(string name, ClusterConfig decided)
+    {
+        ActivityContext parent = decided.TraceParent is { } traceParent
+            && ActivityContext.TryParse(traceParent, traceState: null, isRemote: true, out ActivityContext carried)
+            ? carried
+            : default;
+        Activity? caller = Activity.Current;
+        Activity.Current = null;
+        try
+        {
+            Activity? activity = Source.StartActivity(name, ActivityKind.Internal, parent);
+            activity?.SetTag("kvs.epoch", decided.Epoch);
+            return activity;
+        }
+        finally
+        {
+            if (Activity.Current is null)
+            {
+                Activity.Current = caller; // nothing started: leave the caller's context as it was
+            }
+        }
+    }
+
     /// <summary>Counts a request served by this node, by operation and outcome.</summary>
     public void CountRequest(KeyOperation operation, OutcomeKind outcome)
     {
@@ -126,6 +171,22 @@ public sealed class NodeTelemetry : IDisposable
     {
         _meter.CreateObservableGauge("kvs.keys.held", keysHeld, "{key}", "Keys held by this node.");
         _meter.CreateObservableGauge("kvs.view.epoch", epoch, "{epoch}", "Epoch of the committed view.");
+    }
+
+    /// <summary>The replication gauges, read from the configuration this node runs (null before it
+    /// runs one, and always with a replication factor of 1: then they report nothing).</summary>
+    public void ObserveReplication(Func<ReplicationHealth?> health)
+    {
+        InSyncReplicas = _meter.CreateObservableGauge(
+            "kvs.replication.in_sync_replicas",
+            () => health() is { MinInSyncOfOwnRanges: int min } ? [new Measurement<int>(min)] : Array.Empty<Measurement<int>>(),
+            "{replica}",
+            "The fewest in-sync replicas of any key range this node is primary for (R when all is well).");
+        UnderReplicatedRanges = _meter.CreateObservableGauge(
+            "kvs.replication.under_replicated_ranges",
+            () => health() is { } known ? [new Measurement<int>(known.UnderReplicatedRanges)] : Array.Empty<Measurement<int>>(),
+            "{range}",
+            "Key ranges with fewer in-sync replicas than min(R, view size), as this node's configuration says.");
     }
 
     public void Dispose() => _meter.Dispose();

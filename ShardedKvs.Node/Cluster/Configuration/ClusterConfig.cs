@@ -27,7 +27,8 @@ public sealed class ClusterConfig : IEquatable<ClusterConfig>
         ImmutableArray<ConfigMember> members,
         ImmutableArray<PlacedMember> placement,
         long fillEpoch = 0,
-        ImmutableArray<PlacedMember> filled = default)
+        ImmutableArray<PlacedMember> filled = default,
+        string? traceParent = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(replicationFactor, 1);
         Epoch = epoch;
@@ -42,6 +43,7 @@ public sealed class ClusterConfig : IEquatable<ClusterConfig>
         Filled = IsFilling && !filled.IsDefault ? filled : [];
         Sources = [.. Placement.Where(IsLive)];
         Voters = [.. members.Where(m => !m.Excluded).Select(m => m.Placed)];
+        TraceParent = traceParent;
     }
 
     /// <summary>Numbers the decisions: epoch e+1 is decided by a majority of the voters of epoch e.</summary>
@@ -79,6 +81,20 @@ public sealed class ClusterConfig : IEquatable<ClusterConfig>
     /// a vote needs no data).</summary>
     public ImmutableArray<PlacedMember> Voters { get; }
 
+    /// <summary>
+    /// The W3C traceparent of the span that proposed this configuration (null when nobody traced it).
+    /// Every node adopts the same decided value, so whatever a node does because of it (a promotion, its
+    /// part in a fill) starts its span under this parent, and a failover or a fill is one trace across
+    /// the cluster. It describes where the decision came from, not what was decided, so
+    /// <see cref="Equals(ClusterConfig?)"/> ignores it: two proposers of the same change find their
+    /// change decided whichever of them won.
+    /// </summary>
+    public string? TraceParent { get; }
+
+    /// <summary>This configuration, proposed from the span <paramref name="traceParent"/> names.</summary>
+    public ClusterConfig WithTraceParent(string? traceParent) =>
+        traceParent == TraceParent ? this : new(Epoch, ReplicationFactor, View, Members, Placement, FillEpoch, Filled, traceParent);
+
     /// <summary>How many voters decide the next epoch.</summary>
     public int Quorum => (Voters.Length / 2) + 1;
 
@@ -97,8 +113,8 @@ public sealed class ClusterConfig : IEquatable<ClusterConfig>
         $"epoch {Epoch}: view {string.Join(',', View)}; placement {string.Join(',', Placement)}" +
         (IsFilling ? $"; filling {string.Join(',', Target)} since {FillEpoch}, done {string.Join(',', Filled)}" : "");
 
-    /// <summary>Two configurations are equal when every decided field is: nodes compare decisions
-    /// they learned from different peers this way.</summary>
+    /// <summary>Two configurations are equal when every decided field is (the trace context is not
+    /// one): nodes compare decisions they learned from different peers this way.</summary>
     public bool Equals(ClusterConfig? other) =>
         other is not null
         && Epoch == other.Epoch

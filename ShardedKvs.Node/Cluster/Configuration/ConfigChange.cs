@@ -5,6 +5,10 @@ namespace ShardedKvs.Node.Cluster.Configuration;
 /// <summary>One decision the configuration log can make; <see cref="ConfigTransitions"/> applies it.</summary>
 public abstract record ConfigChange
 {
+    /// <summary>The W3C traceparent of the span proposing the change; the configuration it makes
+    /// carries it (<see cref="ClusterConfig.TraceParent"/>).</summary>
+    public string? TraceParent { get; init; }
+
     /// <summary>The member's incarnation is dead (silent past the suspicion timeout, as a majority saw it).</summary>
     public sealed record Exclude(PlacedMember Member) : ConfigChange;
 

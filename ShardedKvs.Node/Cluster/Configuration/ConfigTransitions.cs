@@ -19,14 +19,19 @@ public static class ConfigTransitions
         view);
 
     /// <summary>The configuration of epoch <c>current.Epoch + 1</c> after <paramref name="change"/>.</summary>
-    public static ConfigDecision Apply(ClusterConfig current, ConfigChange change) => change switch
+    /// <remarks>The next configuration carries the change's trace context.</remarks>
+    public static ConfigDecision Apply(ClusterConfig current, ConfigChange change)
     {
-        ConfigChange.Exclude exclude => Exclude(current, exclude.Member),
-        ConfigChange.Rejoin rejoin => Rejoin(current, rejoin.Member),
-        ConfigChange.ChangeView changeView => ChangeView(current, changeView.View),
-        ConfigChange.ReportFilled report => ReportFilled(current, report.Source, report.FillEpoch),
-        _ => throw new ArgumentOutOfRangeException(nameof(change), change, "Unknown configuration change"),
-    };
+        ConfigDecision decision = change switch
+        {
+            ConfigChange.Exclude exclude => Exclude(current, exclude.Member),
+            ConfigChange.Rejoin rejoin => Rejoin(current, rejoin.Member),
+            ConfigChange.ChangeView changeView => ChangeView(current, changeView.View),
+            ConfigChange.ReportFilled report => ReportFilled(current, report.Source, report.FillEpoch),
+            _ => throw new ArgumentOutOfRangeException(nameof(change), change, "Unknown configuration change"),
+        };
+        return decision.Next is { } next ? ConfigDecision.Decided(next.WithTraceParent(change.TraceParent)) : decision;
+    }
 
     private static ConfigDecision Exclude(ClusterConfig current, PlacedMember dead)
     {

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using ShardedKvs.Node.Cluster.Configuration;
+using ShardedKvs.Node.Telemetry;
 
 namespace ShardedKvs.Node.Cluster.Consensus;
 
@@ -14,7 +16,23 @@ public sealed partial class ConfigLog
     public async Task<ProposeResult> ProposeAsync(ConfigChange change, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(change);
+        using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.config.propose");
+        activity?.SetTag("kvs.change", change.GetType().Name);
+        ProposeResult result = await DriveAsync(change with { TraceParent = change.TraceParent ?? NodeTelemetry.CurrentTraceParent() }, cancellationToken);
+        activity?.SetTag("kvs.applied", result.Applied);
+        activity?.SetTag("kvs.decided_epoch", result.Decided?.Epoch);
+        if (result.Refusal is { } refusal)
+        {
+            activity?.SetTag("kvs.refusal", refusal);
+        }
 
+        return result;
+    }
+
+    /// <summary>Rounds until the change is decided, refused, or the token fires. The configuration it
+    /// makes carries the change's trace context, so what every node does because of it joins the trace.</summary>
+    private async Task<ProposeResult> DriveAsync(ConfigChange change, CancellationToken cancellationToken)
+    {
         // What this change made of each basis it was tried on, by the epoch it was meant for: if any
         // of those epochs was decided with it (by this proposal or a rival carrying it on), it is done.
         var attempts = new Dictionary<long, ClusterConfig>();

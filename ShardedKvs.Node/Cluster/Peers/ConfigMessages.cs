@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json.Serialization;
 using ShardedKvs.Node.Cluster.Configuration;
@@ -26,7 +27,8 @@ public sealed record ConfigMemberMessage(string Address, long Incarnation, bool 
     public PlacedMemberMessage Placed => new(Address, Incarnation);
 }
 
-/// <summary>A decided configuration (<see cref="ClusterConfig"/>), field by field.</summary>
+/// <summary>A decided configuration (<see cref="ClusterConfig"/>), field by field; <paramref name="TraceParent"/>
+/// is the W3C traceparent of the span that proposed it, absent when none did.</summary>
 public sealed record ConfigMessage(
     long Epoch,
     int ReplicationFactor,
@@ -34,7 +36,8 @@ public sealed record ConfigMessage(
     IReadOnlyList<ConfigMemberMessage> Members,
     IReadOnlyList<PlacedMemberMessage> Placement,
     long FillEpoch,
-    IReadOnlyList<PlacedMemberMessage> Filled)
+    IReadOnlyList<PlacedMemberMessage> Filled,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TraceParent = null)
 {
     public static ConfigMessage From(ClusterConfig config) => new(
         config.Epoch,
@@ -43,7 +46,8 @@ public sealed record ConfigMessage(
         [.. config.Members.Select(m => new ConfigMemberMessage(m.Address, m.Incarnation, m.Excluded))],
         [.. config.Placement.Select(PlacedMemberMessage.From)],
         config.FillEpoch,
-        [.. config.Filled.Select(PlacedMemberMessage.From)]);
+        [.. config.Filled.Select(PlacedMemberMessage.From)],
+        config.TraceParent);
 
     /// <summary>The configuration, or why this message is not one.</summary>
     public bool TryToConfig([NotNullWhen(true)] out ClusterConfig? config, [NotNullWhen(false)] out string? error)
@@ -62,7 +66,8 @@ public sealed record ConfigMessage(
             [.. Members.Select(m => new ConfigMember(m.Address, m.Incarnation, m.Excluded))],
             [.. Placement.Select(p => p.ToPlaced())],
             FillEpoch,
-            [.. Filled.Select(p => p.ToPlaced())]);
+            [.. Filled.Select(p => p.ToPlaced())],
+            TraceParent);
         return true;
     }
 
@@ -82,6 +87,11 @@ public sealed record ConfigMessage(
         if (!Members.All(m => m.Placed.IsValid) || !Placement.All(p => p.IsValid) || !Filled.All(p => p.IsValid))
         {
             return "Every member of a configuration is a host:port with a positive incarnation";
+        }
+
+        if (TraceParent is not null && !ActivityContext.TryParse(TraceParent, traceState: null, out _))
+        {
+            return "A configuration's trace context is a W3C traceparent";
         }
 
         var members = new HashSet<string>(StringComparer.OrdinalIgnoreCase);

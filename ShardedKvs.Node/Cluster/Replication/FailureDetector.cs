@@ -57,19 +57,19 @@ public sealed partial class FailureDetector(
 
     private async Task ExcludeIfMajoritySuspectsAsync(PlacedMember suspect, ClusterConfig config, CancellationToken cancellationToken)
     {
-        using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.failover");
+        // The root of the failover's trace: the decision carries its context, and the promotions and
+        // the fill it sets off on every node join it.
+        using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.failover", ActivityKind.Internal, parentContext: default);
         activity?.SetTag("kvs.suspect", suspect.ToString());
+        activity?.SetTag("kvs.silent_ms", liveness.SilentFor(suspect.Address).TotalMilliseconds);
         activity?.SetTag("kvs.epoch", config.Epoch);
         LogSuspected(logger, suspect, liveness.SilentFor(suspect.Address).TotalMilliseconds);
 
-        var query = new SuspicionQuery(suspect.Address);
-        IEnumerable<Task<bool>> asks = config.Voters
-            .Where(v => v != suspect && v.Address != state.Snapshot.Self)
-            .Select(async v => (await peers.CallAsync(v.Address, PeerRoutes.Suspects, query, PeerJsonContext.Default.SuspicionAnswer, cancellationToken)).Answer?.Suspected == true);
-        int agreeing = 1 + (await Task.WhenAll(asks)).Count(yes => yes);
+        int agreeing = await CountSuspectingVotersAsync(suspect, config, cancellationToken);
         activity?.SetTag("kvs.suspecting_voters", agreeing);
         if (agreeing < config.Quorum)
         {
+            activity?.SetTag("kvs.outcome", "no majority");
             return;
         }
 
@@ -79,6 +79,7 @@ public sealed partial class FailureDetector(
         try
         {
             ProposeResult result = await configLog.ProposeAsync(new ConfigChange.Exclude(suspect), timeout.Token);
+            activity?.SetTag("kvs.outcome", result.Applied ? "excluded" : result.Refusal);
             if (result.Applied)
             {
                 activity?.SetTag("kvs.decided_epoch", result.Decided!.Epoch);
@@ -89,6 +90,20 @@ public sealed partial class FailureDetector(
         {
             activity?.SetStatus(ActivityStatusCode.Error, "no decision in time");
         }
+    }
+
+    /// <summary>This node and every other voter that suspects <paramref name="suspect"/> too.</summary>
+    private async Task<int> CountSuspectingVotersAsync(PlacedMember suspect, ClusterConfig config, CancellationToken cancellationToken)
+    {
+        using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.failover.majority_check");
+        var query = new SuspicionQuery(suspect.Address);
+        IEnumerable<Task<bool>> asks = config.Voters
+            .Where(v => v != suspect && v.Address != state.Snapshot.Self)
+            .Select(async v => (await peers.CallAsync(v.Address, PeerRoutes.Suspects, query, PeerJsonContext.Default.SuspicionAnswer, cancellationToken)).Answer?.Suspected == true);
+        int agreeing = 1 + (await Task.WhenAll(asks)).Count(yes => yes);
+        activity?.SetTag("kvs.suspecting_voters", agreeing);
+        activity?.SetTag("kvs.quorum", config.Quorum);
+        return agreeing;
     }
 
     /// <summary>Answers a peer's <see cref="SuspicionQuery"/>.</summary>

@@ -97,7 +97,8 @@ public sealed partial class FillRunner(
     private async Task CopyAndReportAsync(ReplicaState replica, CancellationToken cancellationToken)
     {
         await Task.Yield();
-        using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.re-replication");
+        // Joins the trace of the decision that started the fill (an exclusion, a rejoin, a view change).
+        using Activity? activity = NodeTelemetry.StartFromDecision("kvs.fill.source", replica.Config);
         activity?.SetTag("kvs.fill_epoch", replica.Config.FillEpoch);
         activity?.SetTag("kvs.source", replica.Self.ToString());
         LogFillStarted(logger, replica.Config.FillEpoch, replica.Config);

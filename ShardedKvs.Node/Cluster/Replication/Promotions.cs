@@ -75,13 +75,15 @@ public sealed partial class Promotions(
     private async Task RunAsync(Takeover takeover, TaskCompletionSource completion)
     {
         long started = time.GetTimestamp();
-        using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.promotion");
+        // Joins the trace of the decision that made this node primary (a failover's, a fill's switch).
+        using Activity? activity = NodeTelemetry.StartFromDecision("kvs.promotion", takeover.After.Config);
+        activity?.SetTag("kvs.node", state.Snapshot.Replica?.Self.ToString());
         activity?.SetTag("kvs.previous_primary", takeover.From.ToString());
-        activity?.SetTag("kvs.epoch", takeover.Epoch);
         LogTakeoverStarted(logger, takeover.From, takeover.Epoch);
         try
         {
             bool confirmed = await WaitUntilPreviousStoppedAsync(takeover);
+            activity?.SetTag("kvs.confirmed", confirmed);
             int reconciled = confirmed ? 0 : await ReconcileAsync(takeover);
             TimeSpan elapsed = time.GetElapsedTime(started);
             activity?.SetTag("kvs.reconciled", reconciled);
@@ -102,17 +104,27 @@ public sealed partial class Promotions(
     /// and finished its writes as they were); false when its leases ran out instead.</returns>
     private async Task<bool> WaitUntilPreviousStoppedAsync(Takeover takeover)
     {
+        using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.promotion.lease_wait");
         TimeSpan pause = _options.HeartbeatInterval / 4;
+        int drainChecks = 0;
         while (true)
         {
             ClusterConfig latest = state.Snapshot.Replica!.Config;
-            if (latest.IsLive(takeover.From) && await HasDrainedAsync(takeover))
+            if (latest.IsLive(takeover.From))
             {
-                return true;
+                drainChecks++;
+                if (await HasDrainedAsync(takeover))
+                {
+                    activity?.SetTag("kvs.drain_checks", drainChecks);
+                    activity?.SetTag("kvs.ended_by", "drained");
+                    return true;
+                }
             }
 
             if (time.GetTimestamp() >= leases.GranteeStoppedBy(takeover.From.Address))
             {
+                activity?.SetTag("kvs.drain_checks", drainChecks);
+                activity?.SetTag("kvs.ended_by", "lease expired");
                 return false;
             }
 
@@ -125,20 +137,24 @@ public sealed partial class Promotions(
     /// included): from then on nothing it does can go unordered with what this node does.</summary>
     private async Task<bool> HasDrainedAsync(Takeover takeover)
     {
+        using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.promotion.drain_check", ActivityKind.Client);
         using var timeout = new CancellationTokenSource(_options.HeartbeatInterval * 2, time);
         try
         {
             (_, DrainAnswer? answer) = await peers.CallAsync(takeover.From.Address, PeerRoutes.Drained, new DrainQuery(takeover.Epoch), PeerJsonContext.Default.DrainAnswer, timeout.Token);
+            activity?.SetTag("kvs.drained", answer?.Drained);
             return answer?.Drained == true;
         }
         catch (OperationCanceledException)
         {
+            activity?.SetTag("kvs.drained", "no answer");
             return false; // no answer in time: ask again, or wait its leases out
         }
     }
 
     private async Task<int> ReconcileAsync(Takeover takeover)
     {
+        using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.promotion.reconcile");
         int reconciled = 0;
         foreach ((string key, long version) in uncertain.Of(takeover.From))
         {
@@ -154,6 +170,7 @@ public sealed partial class Promotions(
             reconciled += result == ReplicationResult.Held ? 1 : 0;
         }
 
+        activity?.SetTag("kvs.reconciled", reconciled);
         return reconciled;
     }
 

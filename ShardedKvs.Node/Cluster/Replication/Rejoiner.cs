@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using ShardedKvs.Node.Cluster.Configuration;
 using ShardedKvs.Node.Cluster.Consensus;
@@ -33,6 +34,9 @@ public sealed partial class Rejoiner(ClusterState state, NodeIdentity identity, 
             if (state.Snapshot.Replica is { Status: NodeStatus.Joining } replica)
             {
                 LogRejoining(logger, identity.Self, replica.Epoch);
+                // The root of the rejoin's trace: the fill that brings this node its keys joins it.
+                using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.rejoin");
+                activity?.SetTag("kvs.member", identity.Self.ToString());
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 timeout.CancelAfter(_options.ControlTimeout);
                 try

@@ -37,6 +37,20 @@ public class ConfigTransitionsTests
     }
 
     [Fact]
+    public void The_next_configuration_carries_the_changes_trace_context_which_equality_ignores()
+    {
+        const string traceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        ClusterConfig formed = Formed(4);
+
+        ClusterConfig traced = Apply(formed, new ConfigChange.Exclude(Member(1)) { TraceParent = traceParent });
+        ClusterConfig untraced = Apply(formed, new ConfigChange.Exclude(Member(1)));
+
+        Assert.Equal(traceParent, traced.TraceParent);
+        Assert.Null(untraced.TraceParent);
+        Assert.True(traced.Equals(untraced), "two proposers of one change find it decided whichever traced it");
+    }
+
+    [Fact]
     public void A_formed_cluster_places_every_member_and_fills_nothing()
     {
         ClusterConfig config = Formed(4);

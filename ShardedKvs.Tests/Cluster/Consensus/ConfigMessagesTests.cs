@@ -27,6 +27,30 @@ public class ConfigMessagesTests
     }
 
     [Fact]
+    public void The_trace_context_of_the_proposal_travels_with_the_configuration_it_decided()
+    {
+        const string traceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        ClusterConfig formed = ConfigTransitionsTests.Formed(4);
+        ClusterConfig excluded = ConfigTransitions.Apply(formed, new ConfigChange.Exclude(ConfigTransitionsTests.Member(1)) { TraceParent = traceParent }).Next!;
+
+        ClusterConfig back = RoundTrip(excluded);
+
+        Assert.Equal(traceParent, excluded.TraceParent);
+        Assert.Equal(traceParent, back.TraceParent);
+        Assert.Null(RoundTrip(formed).TraceParent);
+    }
+
+    [Fact]
+    public void A_trace_context_that_is_not_a_traceparent_is_refused()
+    {
+        string json = JsonSerializer.Serialize(ConfigMessage.From(ConfigTransitionsTests.Formed(3)) with { TraceParent = "not-a-trace" }, PeerJsonContext.Default.ConfigMessage);
+        ConfigMessage message = JsonSerializer.Deserialize(json, PeerJsonContext.Default.ConfigMessage)!;
+
+        Assert.False(message.TryToConfig(out _, out string? error));
+        Assert.Equal("A configuration's trace context is a W3C traceparent", error);
+    }
+
+    [Fact]
     public void A_vote_survives_the_wire_with_the_voter_and_what_it_accepted()
     {
         ClusterConfig basis = ConfigTransitionsTests.Formed(3);

@@ -160,7 +160,8 @@ public sealed partial class FillSource(
         activity?.SetTag("kvs.keys", batch.Keys);
         activity?.SetTag("kvs.bytes", batch.Body.Length);
         activity?.SetTag("kvs.value_bytes", valueBytes);
-        long deadline = time.GetTimestamp() + (long)(_options.BatchDeadline.TotalSeconds * time.TimestampFrequency);
+        long started = time.GetTimestamp();
+        long deadline = started + (long)(_options.BatchDeadline.TotalSeconds * time.TimestampFrequency);
         TimeSpan backoff = FirstBackoff;
         int refusedInARow = 0;
         for (int attempt = 1; ; attempt++)
@@ -169,6 +170,7 @@ public sealed partial class FillSource(
             PeerCallResult result = sent.Call;
             if (result.Succeeded)
             {
+                telemetry.FillBatchDuration.Record(time.GetElapsedTime(started).TotalSeconds);
                 activity?.SetTag("kvs.attempts", attempt);
                 activity?.SetTag("kvs.keys_applied", sent.Reply?.Applied);
                 return null;

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using ShardedKvs.Node.Cluster.Requests;
 using ShardedKvs.Node.Storage;
+using ShardedKvs.Node.Telemetry;
 using ShardedKvs.Ring;
 
 namespace ShardedKvs.Node.Cluster.Replication.Fill;
@@ -25,6 +27,8 @@ public sealed class FillTarget(KeyValueStore store, KeysInFlight inFlight, FillT
             return FillApplyResult.Refused(error);
         }
 
+        // A child of the source's batch span: the HTTP server span of the call carries its traceparent.
+        using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.fill.apply");
         int applied = 0;
         foreach (FillEntry entry in entries)
         {
@@ -38,6 +42,8 @@ public sealed class FillTarget(KeyValueStore store, KeysInFlight inFlight, FillT
             }
         }
 
+        activity?.SetTag("kvs.keys", entries.Count);
+        activity?.SetTag("kvs.keys_applied", applied);
         return new FillApplyResult(applied, entries.Count - applied, null);
     }
 }

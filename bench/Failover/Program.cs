@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using ShardedKvs.Ring;
+
+// Failover benchmark (bench/failover.sh starts the cluster and preloads it).
+//   Failover NODES VICTIM_INDEX VICTIM_PID HOT_KEYS CLIENTS BEFORE_S AFTER_S LIMIT_S
+// NODES: comma-separated host:port of every node of the view (R = 3). Clients send 90% GET / 10% PUT of
+// random keys key-0..key-(HOT_KEYS-1) to random survivors (never to the victim, so a request's fate is
+// the failover's, not a client's retry policy). After BEFORE_S seconds the victim gets SIGKILL; the
+// program polls every survivor's GET /kvs/view until all show it excluded, then until none fills, then
+// keeps the load AFTER_S more seconds. Everything is bounded by LIMIT_S. Prints one line per figure.
+if (args.Length < 8)
+{
+    Console.Error.WriteLine("usage: Failover NODES VICTIM_INDEX VICTIM_PID HOT_KEYS CLIENTS BEFORE_S AFTER_S LIMIT_S");
+    return 2;
+}
+
+string[] nodes = args[0].Split(',');
+int victim = Int(args[1]);
+int victimPid = Int(args[2]);
+int hotKeys = Int(args[3]);
+int clients = Int(args[4]);
+TimeSpan before = TimeSpan.FromSeconds(Int(args[5]));
+TimeSpan after = TimeSpan.FromSeconds(Int(args[6]));
+using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(Int(args[7])));
+string[] survivors = [.. nodes.Where((_, i) => i != victim)];
+
+using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients + 8, UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
+var clock = Stopwatch.StartNew();
+var log = new OpLog(clients);
+var failures = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+using var stopLoad = CancellationTokenSource.CreateLinkedTokenSource(limit.Token);
+Task load = Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(() => ClientAsync(c, stopLoad.Token))));
+
+long copiesBefore = await CopiesAsync();
+await Task.Delay(before, limit.Token);
+TimeSpan killedAt = clock.Elapsed;
+try
+{
+    Process.GetProcessById(victimPid).Kill(); // SIGKILL on Linux: no goodbye, memory gone
+}
+catch (ArgumentException)
+{
+    Console.Error.WriteLine($"the victim (pid {victimPid}) is not running: see its log");
+    return 1;
+}
+
+Console.WriteLine($"KILLED {nodes[victim]} pid={victimPid} at={killedAt.TotalSeconds:F2}s");
+
+TimeSpan excludedAt = await PollAsync(views => views.All(v => StateOf(v, nodes[victim]) == "excluded"), "exclusion");
+TimeSpan filledAt = await PollAsync(views => views.All(v => v["fill"] is null && StateOf(v, nodes[victim]) == "excluded"), "end of the fill");
+long copiesAfter = await CopiesAsync();
+await Task.Delay(after, limit.Token);
+TimeSpan end = clock.Elapsed;
+await stopLoad.CancelAsync();
+await load;
+
+var ring = new TokenRing([.. nodes], TokenRing.DefaultTokensPerNode, replicationFactor: 3);
+bool IsVictims(int key) => ring.OwnerOf($"key-{key}") == nodes[victim];
+Op[] ops = log.All();
+Console.WriteLine($"OPS total={ops.Length} failed={ops.Count(o => !o.Ok)} seconds={end.TotalSeconds:F1}");
+foreach ((string failure, int count) in failures)
+{
+    Console.WriteLine($"FAILED {count}x {failure}");
+}
+
+Console.WriteLine($"EXCLUSION after_kill_ms={(excludedAt - killedAt).TotalMilliseconds:F0}");
+(double longest, int affected, double median) = Unavailability(ops, IsVictims);
+Console.WriteLine($"UNAVAILABLE victim_keys={Enumerable.Range(0, hotKeys).Count(IsVictims)} keys_over_100ms={affected} longest_ms={longest:F0} median_of_those_ms={median:F0}");
+// A write waits for every in-sync replica: a key whose backup (not primary) was killed can write again
+// only once the dead backup is excluded. Reads of such keys never wait.
+Op[] gets = [.. ops.Where(o => !o.Put)];
+Op[] puts = [.. ops.Where(o => o.Put)];
+Console.WriteLine($"UNAVAILABLE_OTHER_KEYS longest_ms={Unavailability(ops, k => !IsVictims(k)).Longest:F0} get_longest_ms={Unavailability(gets, k => !IsVictims(k)).Longest:F0} put_longest_ms={Unavailability(puts, k => !IsVictims(k)).Longest:F0}");
+double fillSeconds = (filledAt - excludedAt).TotalSeconds;
+long copied = copiesAfter - copiesBefore;
+Console.WriteLine($"FILL copies_added={copied} seconds={fillSeconds:F2} (poll resolution 25 ms) keys_per_s={copied / fillSeconds:F0}");
+double p99Before = P99(ops, TimeSpan.FromSeconds(1), killedAt, _ => true);
+double p99During = P99(ops, excludedAt, filledAt, _ => true);
+double p99DuringOthers = P99(ops, excludedAt, filledAt, k => !IsVictims(k));
+double p99After = P99(ops, filledAt, end, _ => true);
+Console.WriteLine($"P99 before_ms={p99Before:F2} during_fill_ms={p99During:F2} during_fill_other_keys_ms={p99DuringOthers:F2} after_fill_ms={p99After:F2} ratio={p99During / p99Before:F2} ratio_other_keys={p99DuringOthers / p99Before:F2}");
+return 0;
+
+async Task ClientAsync(int client, CancellationToken stop)
+{
+    var random = new Random(client);
+    byte[] body = Encoding.UTF8.GetBytes("{\"value\":\"" + new string('w', 100) + "\"}");
+    while (!stop.IsCancellationRequested)
+    {
+        int key = random.Next(hotKeys);
+        string node = survivors[random.Next(survivors.Length)];
+        var uri = new Uri($"http://{node}/kvs/keys/key-{key}");
+        bool put = random.Next(10) == 0;
+        TimeSpan start = clock.Elapsed;
+        bool ok;
+        try
+        {
+            using HttpResponseMessage response = put
+                ? await http.PutAsync(uri, new ByteArrayContent(body) { Headers = { ContentType = new("application/json") } }, stop)
+                : await http.GetAsync(uri, stop);
+            ok = response.IsSuccessStatusCode;
+            if (!ok)
+            {
+                string error = JsonNode.Parse(await response.Content.ReadAsStringAsync(stop))?["error"]?.GetValue<string>() ?? "";
+                failures.AddOrUpdate($"{(put ? "PUT" : "GET")} {(int)response.StatusCode} {error}", 1, (_, n) => n + 1);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
+        {
+            ok = false;
+            failures.AddOrUpdate($"{(put ? "PUT" : "GET")} {e.GetType().Name}", 1, (_, n) => n + 1);
+        }
+
+        log.Add(client, new Op(key, put, start, clock.Elapsed, ok));
+    }
+}
+
+async Task<TimeSpan> PollAsync(Func<JsonNode[], bool> done, string what)
+{
+    while (true)
+    {
+        limit.Token.ThrowIfCancellationRequested();
+        try
+        {
+            JsonNode[] views = await Task.WhenAll(survivors.Select(async s => JsonNode.Parse(await http.GetStringAsync(new Uri($"http://{s}/kvs/view"), limit.Token))!));
+            if (done(views))
+            {
+                return clock.Elapsed;
+            }
+        }
+        catch (HttpRequestException e)
+        {
+            Console.Error.WriteLine($"polling for the {what}: {e.Message}");
+        }
+
+        await Task.Delay(25, limit.Token);
+    }
+}
+
+async Task<long> CopiesAsync()
+{
+    long total = 0;
+    foreach (string s in survivors)
+    {
+        JsonNode counts = JsonNode.Parse(await http.GetStringAsync(new Uri($"http://{s}/kvs/key-count"), limit.Token))!;
+        total += counts["key-count"]!.GetValue<long>() + (counts["replica-key-count"]?.GetValue<long>() ?? 0);
+    }
+
+    return total;
+}
+
+static string? StateOf(JsonNode view, string address) =>
+    view["members"]?.AsArray().FirstOrDefault(m => string.Equals(m?["address"]?.GetValue<string>(), address, StringComparison.OrdinalIgnoreCase))?["state"]?.GetValue<string>();
+
+// A key's unavailability: for a failed request, from its start until the next successful request of the
+// key ends; for a successful one, its own latency (a request for a dead primary's key waits for the
+// failover instead of failing). Returns the longest, how many keys exceeded 100 ms, and their median.
+static (double Longest, int Affected, double Median) Unavailability(Op[] ops, Func<int, bool> which)
+{
+    var worst = new List<double>();
+    foreach (IGrouping<int, Op> key in ops.Where(o => which(o.Key)).GroupBy(o => o.Key))
+    {
+        Op[] byStart = [.. key.OrderBy(o => o.Start)];
+        double longest = 0;
+        for (int i = 0; i < byStart.Length; i++)
+        {
+            TimeSpan until = byStart[i].Ok ? byStart[i].End : byStart.Skip(i + 1).FirstOrDefault(o => o.Ok)?.End ?? byStart[^1].End;
+            longest = Math.Max(longest, (until - byStart[i].Start).TotalMilliseconds);
+        }
+
+        worst.Add(longest);
+    }
+
+    double[] over = [.. worst.Where(w => w > 100).Order()];
+    return (worst.DefaultIfEmpty(0).Max(), over.Length, over.Length == 0 ? 0 : over[over.Length / 2]);
+}
+
+static double P99(Op[] ops, TimeSpan from, TimeSpan to, Func<int, bool> which)
+{
+    double[] latencies = [.. ops.Where(o => o.Start >= from && o.Start < to && which(o.Key)).Select(o => (o.End - o.Start).TotalMilliseconds).Order()];
+    return latencies.Length == 0 ? double.NaN : latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(latencies.Length * 0.99) - 1)];
+}
+
+static int Int(string s) => int.Parse(s, CultureInfo.InvariantCulture);
+
+internal sealed record Op(int Key, bool Put, TimeSpan Start, TimeSpan End, bool Ok);
+
+/// <summary>Each client appends to its own list; read once the clients stopped.</summary>
+internal sealed class OpLog(int clients)
+{
+    private readonly List<Op>[] _byClient = [.. Enumerable.Range(0, clients).Select(_ => new List<Op>(1 << 16))];
+
+    public void Add(int client, Op op) => _byClient[client].Add(op);
+
+    public Op[] All() => [.. _byClient.SelectMany(l => l)];
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# ShardedKvs failover and re-replication benchmark: five real node processes (R = 3, all five in the
+# view) on loopback, KEYS preloaded 100-byte values, a client load (bench/Failover: CLIENTS callers,
+# 90% GET / 10% PUT over HOT keys, sent to the survivors) while node B gets SIGKILL.
+#
+#   QUICK=1 bash bench/failover.sh    KEYS=100000, about a minute after the build
+#   bash bench/failover.sh            KEYS=300000
+#   FILL_RATE=25000 QUICK=1 bash bench/failover.sh   Kvs__FillKeysPerSecond per source (default 100000)
+#
+# Reports: the exclusion time after the kill, each key's unavailability (longest, and how many keys were
+# unavailable over 100 ms), the re-replication's keys/s (copies the survivors gained / time from the
+# exclusion to the switch), and client p99 in the seconds before the kill vs during the fill.
+# Output: stdout and bench/results/failover-latest.md; node logs in bench/results/failover-<timestamp>/.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+if [[ "${QUICK:-0}" == "1" ]]; then KEYS=${KEYS:-100000}; fi
+KEYS=${KEYS:-300000}; HOT=${HOT:-500}; CLIENTS=${CLIENTS:-16}; FILL_RATE=${FILL_RATE:-100000}
+BEFORE_S=${BEFORE_S:-5}; AFTER_S=${AFTER_S:-3}; LIMIT_S=${LIMIT_S:-90}; LOAD_TIMEOUT=${LOAD_TIMEOUT:-120}
+CLUSTER_KEY=${CLUSTER_KEY:-bench-cluster-key-0123456789abcdef0123456789}
+HOST=127.0.0.1
+PORTS=(16470 16471 16472 16473 16474)   # loopback ports 16470-16474
+VIEW=$(printf "$HOST:%s," "${PORTS[@]}"); VIEW=${VIEW%,}
+VICTIM=1
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+OUT=$ROOT/bench/results
+RUN_DIR=$OUT/failover-$STAMP
+BIN=$ROOT/bench/bin
+mkdir -p "$RUN_DIR" "$BIN"
+START_TIME=$SECONDS
+# shellcheck source=bench/lib/common.sh
+source "$ROOT/bench/lib/common.sh"
+for port in "${PORTS[@]}"; do
+  ! ss -ltn | grep -q "[:.]$port\b" || die "port $port is already in use (another process listens there)"
+done
+
+log "building Release (node, loader, failover client)"
+dotnet publish bench/Loader -c Release -o "$BIN/loader" --nologo -v q >"$RUN_DIR/build-loader.log" 2>&1 || die "loader build failed"
+dotnet publish bench/Failover -c Release -o "$BIN/failover" --nologo -v q >"$RUN_DIR/build-failover.log" 2>&1 || die "failover build failed"
+dotnet publish ShardedKvs.Node -c Release -o "$BIN/node" --nologo -v q >"$RUN_DIR/build-node.log" 2>&1 || die "node build failed"
+
+log "starting 5 nodes, R=3"
+for port in "${PORTS[@]}"; do
+  (cd "$BIN/node" && exec env -u ASPNETCORE_URLS -u OTEL_EXPORTER_OTLP_ENDPOINT ADDRESS="$HOST:$port" VIEW="$VIEW" \
+      CLUSTER_KEY="$CLUSTER_KEY" Kvs__ReplicationFactor=3 Kvs__FillKeysPerSecond="$FILL_RATE" dotnet ShardedKvs.Node.dll >"$RUN_DIR/node-$port.log" 2>&1) &
+  PIDS+=("$!")
+done
+for port in "${PORTS[@]}"; do
+  for _ in $(seq 1 600); do
+    curl -s --max-time 1 "http://$HOST:$port/kvs/view" | grep -q '"state":"serving"' && break
+    sleep 0.1
+  done
+done
+
+log "preloading $KEYS keys"
+per=$((KEYS / 5)); LOADERS=()
+for i in 0 1 2 3 4; do
+  dotnet "$BIN/loader/Loader.dll" load "http://$HOST:${PORTS[$i]}" "$per" $((i * per)) 16 "$LOAD_TIMEOUT" 100 >"$RUN_DIR/preload-$i.txt" 2>&1 &
+  LOADERS+=("$!")
+done
+for pid in "${LOADERS[@]}"; do wait "$pid" || log "WARNING: a preload was incomplete (see $RUN_DIR/preload-*.txt)"; done
+cat "$RUN_DIR"/preload-*.txt >&2
+
+log "load, SIGKILL of node $((VICTIM + 1)) (${PORTS[$VICTIM]}) after ${BEFORE_S}s"
+timeout $((LIMIT_S + 30)) dotnet "$BIN/failover/Failover.dll" "$VIEW" "$VICTIM" "${PIDS[$VICTIM]}" "$HOT" "$CLIENTS" "$BEFORE_S" "$AFTER_S" "$LIMIT_S" \
+  | tee "$RUN_DIR/failover.txt"
+grep -h "copied .* keys to learners\|Took over the keys" "$RUN_DIR"/node-*.log | sed 's/^/    /' >"$RUN_DIR/fill-and-takeovers.txt" || true
+
+field() { grep "^$1 " "$RUN_DIR/failover.txt" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k {print $2}'; }
+{
+  echo "# Failover: 5 nodes, R=3, SIGKILL of one ($STAMP, KEYS=$KEYS, HOT=$HOT, CLIENTS=$CLIENTS, FILL_RATE=$FILL_RATE per source)"
+  echo
+  echo "| figure | value |"
+  echo "|---|---|"
+  echo "| exclusion after the kill | $(field EXCLUSION after_kill_ms) ms |"
+  echo "| longest unavailability of a key (killed primary's keys) | $(field UNAVAILABLE longest_ms) ms |"
+  echo "| keys unavailable > 100 ms / killed primary's hot keys | $(field UNAVAILABLE keys_over_100ms) / $(field UNAVAILABLE victim_keys) (median $(field UNAVAILABLE median_of_those_ms) ms) |"
+  echo "| longest wait on any other key: GET / PUT | $(field UNAVAILABLE_OTHER_KEYS get_longest_ms) / $(field UNAVAILABLE_OTHER_KEYS put_longest_ms) ms |"
+  echo "| re-replication | $(field FILL copies_added) copies in $(field FILL seconds) s = $(field FILL keys_per_s) keys/s |"
+  echo "| client p99 before / during the fill / after it | $(field P99 before_ms) / $(field P99 during_fill_ms) / $(field P99 after_fill_ms) ms (during/before $(field P99 ratio)x; keys of live primaries only: $(field P99 during_fill_other_keys_ms) ms, $(field P99 ratio_other_keys)x) |"
+  echo "| requests (failed) | $(field OPS total) ($(field OPS failed)) |"
+  echo
+  grep '^FAILED ' "$RUN_DIR/failover.txt" | sed 's/^FAILED /- failed: /' || true
+  echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+} | tee "$OUT/failover-latest.md"
