@@ -4,13 +4,13 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using ShardedKvs.Client.Telemetry;
 using ShardedKvs.Client.Transport;
-using ShardedKvs.Ring;
 
 namespace ShardedKvs.Client.Routing;
 
 /// <summary>
-/// Keeps the client's routing table: fetches GET /kvs/view from the known nodes and seeds, adopts the
-/// newest committed view (highest epoch among nodes that serve), and never goes back to an older one.
+/// Keeps the client's routing table: fetches GET /kvs/view from every node the current table names
+/// (view, placement and members) and the seeds, adopts the newest committed view (highest epoch among
+/// nodes that serve: an excluded or rejoining node's answer is ignored), and never goes back to an older one.
 /// One refresh runs at a time; callers that ask meanwhile share it.
 /// </summary>
 internal sealed partial class ViewSource(
@@ -76,17 +76,17 @@ internal sealed partial class ViewSource(
 
         ClientTelemetry.ViewRefreshes.Add(1);
         RoutingTable? current = _current;
-        IEnumerable<string> candidates = current is null ? _seeds : current.Ring.Nodes.Concat(_seeds);
+        IEnumerable<string> candidates = current is null ? _seeds : current.KnownNodes.Concat(_seeds);
         ViewAnswer?[] answers = await Task.WhenAll(candidates.Distinct(StringComparer.OrdinalIgnoreCase).Select(AskAsync));
 
         ViewAnswer? newest = answers.Where(a => a is { IsServing: true }).MaxBy(a => a!.Epoch);
         RoutingTable? adopted = current;
         if (newest is not null
             && (current is null || current.IsOlderThan(newest.Epoch))
-            && ViewParser.TryParse(newest.View, out ImmutableArray<string> nodes, out _))
+            && RoutingTable.FromAnswer(newest, options.DefaultTokensPerNode) is { } table)
         {
-            adopted = new RoutingTable(newest.Epoch, nodes, newest.TokensPerNode is > 0 and var t ? t : options.DefaultTokensPerNode);
-            LogAdopted(logger, adopted.Epoch, adopted.ViewText);
+            adopted = table;
+            LogAdopted(logger, adopted.Epoch, adopted.ViewText, adopted.ReplicationFactor);
         }
         else if (newest is null)
         {
@@ -118,8 +118,8 @@ internal sealed partial class ViewSource(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "ShardedKvs client now routes by epoch {Epoch}: {View}")]
-    private static partial void LogAdopted(ILogger logger, long epoch, string view);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "ShardedKvs client now routes by epoch {Epoch}: {View} (R = {ReplicationFactor})")]
+    private static partial void LogAdopted(ILogger logger, long epoch, string view, int replicationFactor);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "ShardedKvs client: no serving node answered GET /kvs/view (asked {Nodes})")]
     private static partial void LogNoServingNode(ILogger logger, string nodes);

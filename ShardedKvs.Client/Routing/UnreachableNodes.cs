@@ -1,0 +1,39 @@
+using System.Collections.Concurrent;
+
+namespace ShardedKvs.Client.Routing;
+
+/// <summary>
+/// Nodes that refused a connection lately (a process that died, a host that is gone). Until the
+/// cluster excludes such a node its view still names it as a primary; routing sends its keys to their
+/// next in-sync replica meanwhile, instead of every call paying a refused connection (or a connect
+/// timeout) first. A mark counts only under the view it was made in (a newer view says by itself who
+/// is excluded) and for <see cref="AvoidFor"/>, after which one call tries the node again, and its
+/// refusal makes the client fetch the view again. Thread-safe: a concurrent dictionary of immutable marks.
+/// </summary>
+internal sealed class UnreachableNodes(TimeProvider time)
+{
+    /// <summary>About how long the nodes take to detect a death (1 s) and decide the exclusion.</summary>
+    public static readonly TimeSpan AvoidFor = TimeSpan.FromSeconds(1);
+
+    private readonly ConcurrentDictionary<string, Mark> _marks = new(StringComparer.OrdinalIgnoreCase);
+
+    public void Add(string node, long epoch) => _marks[node] = new Mark(epoch, time.GetTimestamp());
+
+    /// <summary>Forgets <paramref name="node"/>: it answered.</summary>
+    public void Remove(string node)
+    {
+        if (!_marks.IsEmpty)
+        {
+            _marks.TryRemove(node, out _);
+        }
+    }
+
+    /// <summary>Whether routing under the view of <paramref name="epoch"/> should avoid <paramref name="node"/>.</summary>
+    public bool Avoids(string node, long epoch) =>
+        !_marks.IsEmpty
+        && _marks.TryGetValue(node, out Mark mark)
+        && mark.Epoch == epoch
+        && time.GetElapsedTime(mark.At) < AvoidFor;
+
+    private readonly record struct Mark(long Epoch, long At);
+}
