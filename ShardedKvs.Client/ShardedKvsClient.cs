@@ -150,7 +150,12 @@ public sealed partial class ShardedKvsClient : IDisposable
             }
             else
             {
-                string owner = table.RouteOf(key, node => _unreachable.Avoids(node, table.Epoch));
+                string owner = table.RouteOf(key, node => _unreachable.Avoids(node, table.Epoch), out bool aroundPrimary);
+                if (aroundPrimary)
+                {
+                    _views.RefreshInBackgroundUnlessRecent(table, UnreachableNodes.RefreshWhileAvoiding);
+                }
+
                 using var attemptTimeout = new CancellationTokenSource(_options.AttemptTimeout, _time);
                 using var attemptToken = CancellationTokenSource.CreateLinkedTokenSource(call, attemptTimeout.Token);
                 result = await _sender.SendAsync(operation, owner, key, value, attemptToken.Token, caller);

@@ -85,10 +85,12 @@ internal sealed class RoutingTable
     /// fail. With every in-sync replica avoided (or none left) it is still the primary or, failing
     /// that, any in-sync member: whoever answers says what is wrong.
     /// </summary>
-    public string RouteOf(string key, Func<string, bool> avoid)
+    /// <param name="aroundPrimary">Whether the route is not the key's primary because the primary is avoided.</param>
+    public string RouteOf(string key, Func<string, bool> avoid, out bool aroundPrimary)
     {
         ulong hash = StableHash.Of(key);
         int primary = -1;
+        aroundPrimary = false;
         foreach (int replica in Placement.Ring.ReplicaIndicesOfHash(hash))
         {
             if (!Placement.IsInSync(replica))
@@ -98,6 +100,7 @@ internal sealed class RoutingTable
 
             if (!avoid(Placement.Nodes[replica]))
             {
+                aroundPrimary = primary >= 0;
                 return Placement.Nodes[replica];
             }
 

@@ -15,6 +15,9 @@ internal sealed class UnreachableNodes(TimeProvider time)
     /// <summary>About how long the nodes take to detect a death (1 s) and decide the exclusion.</summary>
     public static readonly TimeSpan AvoidFor = TimeSpan.FromSeconds(1);
 
+    /// <summary>How often the client asks for the view while it routes around a node the view still names.</summary>
+    public static readonly TimeSpan RefreshWhileAvoiding = TimeSpan.FromMilliseconds(250);
+
     private readonly ConcurrentDictionary<string, Mark> _marks = new(StringComparer.OrdinalIgnoreCase);
 
     public void Add(string node, long epoch) => _marks[node] = new Mark(epoch, time.GetTimestamp());

@@ -20,6 +20,9 @@ internal sealed partial class ViewSource(
     // answering 503) costs one round of view requests per interval.
     private static readonly TimeSpan MinRefreshInterval = TimeSpan.FromMilliseconds(50);
 
+    // How long a refresh waits for the other nodes once one serving node answered.
+    private static readonly TimeSpan StragglerWait = TimeSpan.FromMilliseconds(100);
+
     private readonly ImmutableArray<string> _seeds = [.. options.Endpoints];
 
     // Guards _refreshing and _lastRefresh. _current is swapped whole (volatile) and read without the lock.
@@ -67,6 +70,24 @@ internal sealed partial class ViewSource(
         _ = RefreshAsync(seen, CancellationToken.None).ContinueWith(
             static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
+    /// <summary>
+    /// Starts a refresh in the background unless the last one ended within <paramref name="notWithin"/>.
+    /// For a dead node the view still names: its exclusion is coming, and meanwhile routing around it
+    /// works, so the client looks a few times a second rather than on every call.
+    /// </summary>
+    public void RefreshInBackgroundUnlessRecent(RoutingTable seen, TimeSpan notWithin)
+    {
+        lock (_gate)
+        {
+            if (_lastRefresh != 0 && time.GetElapsedTime(_lastRefresh) < notWithin)
+            {
+                return;
+            }
+        }
+
+        RefreshInBackground(seen);
+    }
+
     private async Task<RoutingTable?> FetchAsync(TimeSpan wait)
     {
         if (wait > TimeSpan.Zero)
@@ -77,9 +98,10 @@ internal sealed partial class ViewSource(
         ClientTelemetry.ViewRefreshes.Add(1);
         RoutingTable? current = _current;
         IEnumerable<string> candidates = current is null ? _seeds : current.KnownNodes.Concat(_seeds);
-        ViewAnswer?[] answers = await Task.WhenAll(candidates.Distinct(StringComparer.OrdinalIgnoreCase).Select(AskAsync));
+        Task<ViewAnswer?>[] asks = [.. candidates.Distinct(StringComparer.OrdinalIgnoreCase).Select(AskAsync)];
+        await UntilAnsweredAsync(asks);
 
-        ViewAnswer? newest = answers.Where(a => a is { IsServing: true }).MaxBy(a => a!.Epoch);
+        ViewAnswer? newest = asks.Where(a => a.IsCompletedSuccessfully && a.Result is { IsServing: true }).Select(a => a.Result).MaxBy(a => a!.Epoch);
         RoutingTable? adopted = current;
         if (newest is not null
             && (current is null || current.IsOlderThan(newest.Epoch))
@@ -100,6 +122,28 @@ internal sealed partial class ViewSource(
         }
 
         return adopted;
+    }
+
+    /// <summary>
+    /// Waits for every node's answer, but no longer than <see cref="StragglerWait"/> after the first
+    /// serving one: a node that accepts connections and never answers (a process being killed, a host
+    /// cut off) must not hold up a view the others already show. A newer view missed this way is
+    /// adopted at a later refresh, as views only move forward.
+    /// </summary>
+    private async Task UntilAnsweredAsync(Task<ViewAnswer?>[] asks)
+    {
+        Task all = Task.WhenAll(asks);
+        var pending = new List<Task<ViewAnswer?>>(asks);
+        while (pending.Count > 0)
+        {
+            Task<ViewAnswer?> answered = await Task.WhenAny(pending);
+            pending.Remove(answered);
+            if (answered.Result is { IsServing: true })
+            {
+                await Task.WhenAny(all, Task.Delay(StragglerWait, time));
+                return;
+            }
+        }
     }
 
     private async Task<ViewAnswer?> AskAsync(string node)

@@ -61,7 +61,9 @@ public sealed class ClientFailoverTests(ITestOutputHelper output)
         await stop.CancelAsync();
         await Task.WhenAll(workers);
 
-        output.WriteLine($"{Interlocked.Read(ref _operations)} operations by {Workers} tasks; the client's view was epoch {client.CurrentView!.Epoch} (cluster {epoch})");
+        ShardedKvsView own = client.CurrentView!;
+        output.WriteLine($"{Interlocked.Read(ref _operations)} operations by {Workers} tasks; the client's own view: epoch {own.Epoch} (the cluster's {epoch}), " +
+            $"{cluster.Addresses[Victim]} {own.MemberStates.GetValueOrDefault(cluster.Addresses[Victim], "absent")}");
         output.WriteLine($"{_unknownWrites.Count} writes reported as outcome-unknown");
         foreach (string unknown in _unknownWrites)
         {
@@ -122,9 +124,9 @@ public sealed class ClientFailoverTests(ITestOutputHelper output)
                     _ledger.Unknown(key, value);
                     _unknownWrites.Enqueue($"{key}={value}: {e.Message}");
                 }
-                catch (ShardedKvsException e)
+                catch (Exception e)
                 {
-                    _failedWrites.Enqueue($"{key}={value}: {e.GetType().Name}: {e.Message}");
+                    _failedWrites.Enqueue($"{key}={value}: {e}");
                 }
 
                 try
@@ -135,9 +137,9 @@ public sealed class ClientFailoverTests(ITestOutputHelper output)
                         _wrongReads.Enqueue($"{key}: read {read ?? "nothing"}, {_ledger.Describe(key)}");
                     }
                 }
-                catch (ShardedKvsException e)
+                catch (Exception e)
                 {
-                    _failedReads.Enqueue($"{key}: {e.GetType().Name}: {e.Message}");
+                    _failedReads.Enqueue($"{key}: {e}");
                 }
 
                 Interlocked.Add(ref _operations, 2);

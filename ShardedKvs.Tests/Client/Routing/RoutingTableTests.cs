@@ -50,7 +50,7 @@ public sealed class RoutingTableTests
         Assert.Equal(config.Epoch, table.Epoch);
         Assert.Equal(config.View.ToArray(), table.View.ToArray());
         Assert.All(Keys, key => Assert.Equal(nodes.PrimaryOf(StableHash.Of(key))?.Address, table.PrimaryOf(key)));
-        Assert.All(Keys, key => Assert.Equal(nodes.PrimaryOf(StableHash.Of(key))?.Address, table.RouteOf(key, _ => false)));
+        Assert.All(Keys, key => Assert.Equal(nodes.PrimaryOf(StableHash.Of(key))?.Address, table.RouteOf(key, _ => false, out _)));
     }
 
     [Fact]
@@ -80,8 +80,12 @@ public sealed class RoutingTableTests
 
         string[] itsKeys = [.. Keys.Where(k => table.PrimaryOf(k) == dead)];
         Assert.NotEmpty(itsKeys);
-        Assert.All(itsKeys, key => Assert.Equal(afterExclusion.PrimaryOf(StableHash.Of(key))!.Value.Address, table.RouteOf(key, n => n == dead)));
-        Assert.All(Keys.Except(itsKeys), key => Assert.Equal(table.PrimaryOf(key), table.RouteOf(key, n => n == dead)));
+        foreach (string key in Keys)
+        {
+            string route = table.RouteOf(key, n => n == dead, out bool aroundPrimary);
+            Assert.Equal(afterExclusion.PrimaryOf(StableHash.Of(key))!.Value.Address, route);
+            Assert.Equal(itsKeys.Contains(key), aroundPrimary);
+        }
     }
 
     [Fact]
@@ -89,7 +93,7 @@ public sealed class RoutingTableTests
     {
         RoutingTable table = ReadByClient(Formed(3));
 
-        Assert.All(Keys.Take(100), key => Assert.Equal(table.PrimaryOf(key), table.RouteOf(key, _ => true)));
+        Assert.All(Keys.Take(100), key => Assert.Equal(table.PrimaryOf(key), table.RouteOf(key, _ => true, out _)));
     }
 
     [Fact]
