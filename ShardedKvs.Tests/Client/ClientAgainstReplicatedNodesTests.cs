@@ -50,6 +50,17 @@ public sealed class ClientAgainstReplicatedNodesTests : IClassFixture<ClientAgai
         Assert.Equal(1, forwards.Forwards);
     }
 
+    [Fact]
+    public async Task The_view_shows_the_factor_the_members_states_and_the_placement_the_client_routes_by()
+    {
+        KvsResponse view = await _cluster[0].Client.SendAsync(HttpMethod.Get, "/kvs/view");
+
+        string[] addresses = [.. _cluster.Nodes.Select(n => n.Address)];
+        Assert.Equal(FourNodes.ReplicationFactor, view.Body["replicationFactor"]!.GetValue<int>());
+        Assert.Equal(addresses.Order(), view.Body["placement"]!.AsArray().Select(a => a!.GetValue<string>()).Order());
+        Assert.All(view.Body["members"]!.AsArray(), m => Assert.Equal("serving", m!["state"]!.GetValue<string>()));
+    }
+
     public sealed class FourNodes : ClusterFixture
     {
         public const int TokensPerNode = 64;
