@@ -11,8 +11,9 @@ namespace ShardedKvs.Tests.Client;
 /// <summary>
 /// Issue 12's failover test: one <see cref="ShardedKvsClient"/>, shared by several tasks that write
 /// and read, against five real node processes (R = 3) while one of them, the client's only seed, is
-/// SIGKILLed. No read fails; no write fails except those the client reports as outcome-unknown;
-/// every acknowledged write is read back; and once its view is fresh the client causes no forwards.
+/// SIGKILLed (and, in the second test, restarted: it rejoins empty, is filled, and serves again). No
+/// read fails; no write fails except those the client reports as outcome-unknown; every acknowledged
+/// write is read back; and once its view is fresh the client causes no forwards.
 /// </summary>
 public sealed class ClientFailoverTests(ITestOutputHelper output)
 {
@@ -37,15 +38,63 @@ public sealed class ClientFailoverTests(ITestOutputHelper output)
     {
         await using ProcessCluster cluster = await ProcessCluster.StartAsync(nodes: 5, initialViewSize: 5, Replicated);
         using var counter = new ForwardedAnswerCounter();
-        var options = new ShardedKvsClientOptions();
-        options.Endpoints.Add(cluster.Addresses[Victim]); // the client's only seed is the node that dies
-        using var client = new ShardedKvsClient(options, counter);
+        using ShardedKvsClient client = ClientOf(cluster, counter);
         var clock = Stopwatch.StartNew();
 
-        using var stop = new CancellationTokenSource();
-        Task[] workers = [.. Enumerable.Range(0, Workers).Select(w => Task.Run(() => WorkAsync(client, w, stop.Token)))];
-        await OperationsAsync(OperationsBetweenSteps, "the clients to run");
+        using (var stop = new CancellationTokenSource())
+        {
+            Task[] workers = [.. Enumerable.Range(0, Workers).Select(w => Task.Run(() => WorkAsync(client, w, stop.Token)))];
+            await OperationsAsync(OperationsBetweenSteps, "the clients to run");
 
+            await KillAndWaitForExclusionAsync(cluster, clock);
+            long epoch = await ServingAgainAsync(cluster, serving: 4);
+            output.WriteLine($"re-replication done at {clock.Elapsed.TotalSeconds:F1} s (epoch {epoch})");
+            await OperationsAsync(OperationsBetweenSteps, "the clients to run after re-replication");
+            await stop.CancelAsync();
+            await Task.WhenAll(workers);
+        }
+
+        await AssertNothingFailedAndNothingLostAsync(client, cluster);
+        await AssertNoForwardsOnceTheViewIsFreshAsync(client, counter, cluster, serving: 4);
+    }
+
+    [Fact]
+    public async Task When_the_killed_node_restarts_and_rejoins_the_client_keeps_working_and_routes_to_it_again()
+    {
+        await using ProcessCluster cluster = await ProcessCluster.StartAsync(nodes: 5, initialViewSize: 5, Replicated);
+        using var counter = new ForwardedAnswerCounter();
+        using ShardedKvsClient client = ClientOf(cluster, counter);
+        var clock = Stopwatch.StartNew();
+
+        using (var stop = new CancellationTokenSource())
+        {
+            Task[] workers = [.. Enumerable.Range(0, Workers).Select(w => Task.Run(() => WorkAsync(client, w, stop.Token)))];
+            await OperationsAsync(OperationsBetweenSteps, "the clients to run");
+
+            await KillAndWaitForExclusionAsync(cluster, clock);
+            cluster.Restart(Victim);
+            output.WriteLine($"{cluster.Addresses[Victim]} restarted at {clock.Elapsed.TotalSeconds:F1} s");
+            long epoch = await ServingAgainAsync(cluster, serving: 5);
+            output.WriteLine($"rejoined, filled and serving at {clock.Elapsed.TotalSeconds:F1} s (epoch {epoch})");
+            await OperationsAsync(OperationsBetweenSteps, "the clients to run after the rejoin");
+            await stop.CancelAsync();
+            await Task.WhenAll(workers);
+        }
+
+        await AssertNothingFailedAndNothingLostAsync(client, cluster);
+        await AssertNoForwardsOnceTheViewIsFreshAsync(client, counter, cluster, serving: 5);
+        Assert.Equal("serving", client.CurrentView!.MemberStates[cluster.Addresses[Victim]]);
+    }
+
+    private static ShardedKvsClient ClientOf(ProcessCluster cluster, ForwardedAnswerCounter counter)
+    {
+        var options = new ShardedKvsClientOptions();
+        options.Endpoints.Add(cluster.Addresses[Victim]); // the client's only seed is the node that dies
+        return new ShardedKvsClient(options, counter);
+    }
+
+    private async Task KillAndWaitForExclusionAsync(ProcessCluster cluster, Stopwatch clock)
+    {
         TimeSpan killedAt = clock.Elapsed;
         cluster.Kill(Victim);
         await Eventually.WaitUntilAsync(
@@ -54,15 +103,12 @@ public sealed class ClientFailoverTests(ITestOutputHelper output)
             "the survivors to exclude the killed node");
         output.WriteLine($"{cluster.Addresses[Victim]} killed at {killedAt.TotalSeconds:F1} s, excluded by every survivor {(clock.Elapsed - killedAt).TotalMilliseconds:F0} ms later");
         await OperationsAsync(OperationsBetweenSteps, "the clients to run after the exclusion");
+    }
 
-        long epoch = await ReplicatedAgainAsync(cluster);
-        output.WriteLine($"re-replication done at {clock.Elapsed.TotalSeconds:F1} s (epoch {epoch})");
-        await OperationsAsync(OperationsBetweenSteps, "the clients to run after re-replication");
-        await stop.CancelAsync();
-        await Task.WhenAll(workers);
-
+    private async Task AssertNothingFailedAndNothingLostAsync(ShardedKvsClient client, ProcessCluster cluster)
+    {
         ShardedKvsView own = client.CurrentView!;
-        output.WriteLine($"{Interlocked.Read(ref _operations)} operations by {Workers} tasks; the client's own view: epoch {own.Epoch} (the cluster's {epoch}), " +
+        output.WriteLine($"{Interlocked.Read(ref _operations)} operations by {Workers} tasks; the client's own view: epoch {own.Epoch}, " +
             $"{cluster.Addresses[Victim]} {own.MemberStates.GetValueOrDefault(cluster.Addresses[Victim], "absent")}");
         output.WriteLine($"{_unknownWrites.Count} writes reported as outcome-unknown");
         foreach (string unknown in _unknownWrites)
@@ -80,13 +126,18 @@ public sealed class ClientFailoverTests(ITestOutputHelper output)
             string? read = await client.GetAsync(key);
             Assert.True(_ledger.Accepts(key, read), $"{key}: read {read ?? "nothing"}, {_ledger.Describe(key)}");
         }
+    }
 
-        // Once its view is the cluster's (the refresh the health check makes), no request is forwarded.
+    /// <summary>Once the client's view is the cluster's (the refresh the health check makes), none of its
+    /// requests is forwarded; and the counter does count a request sent elsewhere.</summary>
+    private static async Task AssertNoForwardsOnceTheViewIsFreshAsync(ShardedKvsClient client, ForwardedAnswerCounter counter, ProcessCluster cluster, int serving)
+    {
+        long epoch = await ServingAgainAsync(cluster, serving);
         await Eventually.Until("the client to fetch the cluster's configuration", Bounded,
             async ct => (await client.FetchViewAsync(ct))?.Epoch, e => e == epoch);
-        Assert.Equal("excluded", client.CurrentView!.MemberStates.GetValueOrDefault(cluster.Addresses[Victim], "excluded"));
         long before = counter.Forwarded;
-        foreach (string key in _ledger.Keys)
+        string[] keys = [.. Enumerable.Range(0, Workers * KeysPerWorker).Select(i => $"fresh-{i}")];
+        foreach (string key in keys)
         {
             await client.PutAsync(key, "after");
             Assert.Equal("after", await client.GetAsync(key));
@@ -95,13 +146,12 @@ public sealed class ClientFailoverTests(ITestOutputHelper output)
 
         Assert.Equal(0, counter.Forwarded - before);
 
-        // The counter does count: a plain request to a survivor that is not the key's primary is one forward.
-        string[] survivors = [.. cluster.Addresses.Where((_, i) => i != Victim)];
-        var ring = new TokenRing([.. survivors], replicationFactor: 3);
-        string someKey = _ledger.Keys.First();
-        string notPrimary = survivors.First(n => n != ring.OwnerOf(someKey));
+        string[] live = [.. client.CurrentView!.MemberStates.Where(m => m.Value == "serving").Select(m => m.Key)];
+        Assert.Equal(serving, live.Length);
+        var ring = new TokenRing([.. live], replicationFactor: 3);
+        string notPrimary = live.First(n => n != ring.OwnerOf(keys[0]));
         using var plain = new HttpMessageInvoker(counter, disposeHandler: false);
-        using HttpResponseMessage forwarded = await plain.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"http://{notPrimary}/kvs/keys/{someKey}"), CancellationToken.None);
+        using HttpResponseMessage forwarded = await plain.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"http://{notPrimary}/kvs/keys/{keys[0]}"), CancellationToken.None);
         Assert.Equal(before + 1, counter.Forwarded);
     }
 
@@ -153,17 +203,17 @@ public sealed class ClientFailoverTests(ITestOutputHelper output)
         return Eventually.WaitUntilAsync(() => Task.FromResult(Interlocked.Read(ref _operations) >= target), Bounded, what);
     }
 
-    /// <summary>Waits until every survivor runs one configuration without a fill in which every
-    /// survivor serves; returns its epoch.</summary>
-    private static async Task<long> ReplicatedAgainAsync(ProcessCluster cluster)
+    /// <summary>Waits until every running node runs one configuration without a fill in which the
+    /// <paramref name="serving"/> running nodes all serve; returns its epoch.</summary>
+    private static async Task<long> ServingAgainAsync(ProcessCluster cluster, int serving)
     {
-        string[] survivors = [.. cluster.Addresses.Where((_, i) => i != Victim)];
-        JsonObject[] views = await Eventually.Until("re-replication to finish on every survivor", Bounded,
-            _ => SurvivorViewsAsync(cluster),
-            views => views.Length == survivors.Length
+        string[] running = [.. cluster.Addresses.Where((_, i) => cluster.IsRunning(i))];
+        JsonObject[] views = await Eventually.Until("every running node to serve one configuration without a fill", Bounded,
+            async _ => (await Task.WhenAll(Enumerable.Range(0, cluster.Addresses.Length).Where(cluster.IsRunning).Select(cluster.ViewAsync))).OfType<JsonObject>().ToArray(),
+            views => running.Length == serving && views.Length == serving
                 && views.All(v => v["fill"] is null && v["state"]?.GetValue<string>() == "serving")
                 && views.Select(v => v["epoch"]!.GetValue<long>()).Distinct().Count() == 1
-                && views.All(v => survivors.All(s => MemberState(v, s) == "serving")));
+                && views.All(v => running.All(s => MemberState(v, s) == "serving")));
         return views[0]["epoch"]!.GetValue<long>();
     }
 
