@@ -15,6 +15,7 @@ namespace ShardedKvs.Tests.Client;
 /// read fails; no write fails except those the client reports as outcome-unknown; every acknowledged
 /// write is read back; and once its view is fresh the client causes no forwards.
 /// </summary>
+[Collection(ClientFailoverCollection.Name)]
 public sealed class ClientFailoverTests(ITestOutputHelper output)
 {
     private const int Workers = 8;
