@@ -162,6 +162,7 @@ public sealed partial class ShardedKvsClient : IDisposable
                 if (result.Failure == AttemptFailure.NotSent && result.Kind == AttemptKind.Failed)
                 {
                     _unreachable.Add(owner, table.Epoch);
+                    LogRoutingAround(_logger, owner, table.Epoch);
                 }
                 else if (result.Status is not null)
                 {
@@ -266,6 +267,9 @@ public sealed partial class ShardedKvsClient : IDisposable
         (KeyOperation.Get, _) => "found",
         _ => "deleted",
     };
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "ShardedKvs client: {Node} refused a connection; under epoch {Epoch} its keys go to their next in-sync replica for a while")]
+    private static partial void LogRoutingAround(ILogger logger, string node, long epoch);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "ShardedKvs {Operation} failed ({Outcome}): {Reason}")]
     private static partial void LogCallFailed(ILogger logger, string operation, string outcome, string reason);
