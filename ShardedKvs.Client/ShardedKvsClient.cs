@@ -10,11 +10,13 @@ using ShardedKvs.Client.Transport;
 namespace ShardedKvs.Client;
 
 /// <summary>
-/// A ring-aware client: it computes the cluster's ring from GET /kvs/view and sends each key straight
-/// to its owner, so no request pays a forward. It refreshes its view when an answer shows it is stale
-/// (the answer names another owner, or a 503 names the view) and retries only what the retry rules
-/// allow (<see cref="RetryRules"/>): a write that may have been applied is never repeated behind your
-/// back. Thread-safe; make one per cluster and share it (it owns its connections).
+/// A ring-aware client: it computes the cluster's placement from GET /kvs/view and sends each key
+/// straight to its primary (its first in-sync replica), so no request pays a forward. It refreshes its
+/// view when an answer shows it is stale (the answer names another owner, a 503 says nothing was
+/// executed, a node refuses connections) and retries only what the retry rules allow
+/// (<see cref="RetryRules"/>): a write that may have been applied is never repeated behind your back.
+/// While a dead primary is not yet excluded, its keys go to their next replica, which serves them once
+/// the survivors fail over. Thread-safe; make one per cluster and share it (it owns its connections).
 /// </summary>
 public sealed partial class ShardedKvsClient : IDisposable
 {
@@ -22,6 +24,7 @@ public sealed partial class ShardedKvsClient : IDisposable
     private readonly HttpClient _http;
     private readonly KeyRequestSender _sender;
     private readonly ViewSource _views;
+    private readonly UnreachableNodes _unreachable;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
@@ -46,6 +49,7 @@ public sealed partial class ShardedKvsClient : IDisposable
         _http = new HttpClient(handler ?? CreateHandler(options), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
         _sender = new KeyRequestSender(_http);
         _views = new ViewSource(_http, options, _time, _logger);
+        _unreachable = new UnreachableNodes(_time);
     }
 
     /// <summary>The view the client routes by now; null before the first call.</summary>
@@ -146,10 +150,25 @@ public sealed partial class ShardedKvsClient : IDisposable
             }
             else
             {
-                string owner = table.OwnerOf(key);
+                string owner = table.RouteOf(key, node => _unreachable.Avoids(node, table.Epoch), out bool aroundPrimary);
+                if (aroundPrimary)
+                {
+                    _views.RefreshInBackgroundUnlessRecent(table, UnreachableNodes.RefreshWhileAvoiding);
+                }
+
                 using var attemptTimeout = new CancellationTokenSource(_options.AttemptTimeout, _time);
                 using var attemptToken = CancellationTokenSource.CreateLinkedTokenSource(call, attemptTimeout.Token);
                 result = await _sender.SendAsync(operation, owner, key, value, attemptToken.Token, caller);
+                if (result.Failure == AttemptFailure.NotSent && result.Kind == AttemptKind.Failed)
+                {
+                    _unreachable.Add(owner, table.Epoch);
+                    LogRoutingAround(_logger, owner, table.Epoch);
+                }
+                else if (result.Status is not null)
+                {
+                    _unreachable.Remove(owner);
+                }
+
                 activity?.SetTag("server.address", owner);
                 activity?.SetTag("kvs.epoch", table.Epoch);
             }
@@ -227,7 +246,11 @@ public sealed partial class ShardedKvsClient : IDisposable
     };
 
     private static ShardedKvsView? ToView(RoutingTable? table) =>
-        table is null ? null : new ShardedKvsView(table.Epoch, table.Ring.Nodes, table.Ring.TokensPerNode);
+        table is null ? null : new ShardedKvsView(table.Epoch, table.View, table.TokensPerNode)
+        {
+            ReplicationFactor = table.ReplicationFactor,
+            MemberStates = table.MemberStates,
+        };
 
     private static string OperationName(KeyOperation operation) => operation switch
     {
@@ -244,6 +267,9 @@ public sealed partial class ShardedKvsClient : IDisposable
         (KeyOperation.Get, _) => "found",
         _ => "deleted",
     };
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "ShardedKvs client: {Node} refused a connection; under epoch {Epoch} its keys go to their next in-sync replica for a while")]
+    private static partial void LogRoutingAround(ILogger logger, string node, long epoch);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "ShardedKvs {Operation} failed ({Outcome}): {Reason}")]
     private static partial void LogCallFailed(ILogger logger, string operation, string outcome, string reason);

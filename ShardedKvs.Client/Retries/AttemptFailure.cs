@@ -7,13 +7,15 @@ public enum AttemptFailure
     NotSent,
 
     /// <summary>
-    /// 503 with <c>"executed": false</c>, naming the current view (node forming, idle, or not owning the
-    /// key in any view it knows), or without an owner (key in flight between nodes): nothing executed it.
+    /// 503 with <c>"executed": false</c> (node forming, idle, rejoining or excluded, with the view in the
+    /// body; key in flight or being taken over by a new primary; too few in-sync replicas; the owner
+    /// refused): nothing executed it.
     /// </summary>
     NotExecuted,
 
     /// <summary>
-    /// 503 naming an owner it forwarded to and could not get an answer from. A write may have landed.
+    /// Any other 503: the owner a node forwarded to did not answer, or a primary's replicas did not
+    /// acknowledge a write in time. A write may have landed (and may still complete).
     /// </summary>
     OwnerFailed,
 

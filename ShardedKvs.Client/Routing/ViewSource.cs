@@ -4,13 +4,13 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using ShardedKvs.Client.Telemetry;
 using ShardedKvs.Client.Transport;
-using ShardedKvs.Ring;
 
 namespace ShardedKvs.Client.Routing;
 
 /// <summary>
-/// Keeps the client's routing table: fetches GET /kvs/view from the known nodes and seeds, adopts the
-/// newest committed view (highest epoch among nodes that serve), and never goes back to an older one.
+/// Keeps the client's routing table: fetches GET /kvs/view from every node the current table names
+/// (view, placement and members) and the seeds, adopts the newest committed view (highest epoch among
+/// nodes that serve: an excluded or rejoining node's answer is ignored), and never goes back to an older one.
 /// One refresh runs at a time; callers that ask meanwhile share it.
 /// </summary>
 internal sealed partial class ViewSource(
@@ -19,6 +19,9 @@ internal sealed partial class ViewSource(
     // Fetches are not repeated faster than this, so a burst of stale answers (or a node that keeps
     // answering 503) costs one round of view requests per interval.
     private static readonly TimeSpan MinRefreshInterval = TimeSpan.FromMilliseconds(50);
+
+    // How long a refresh waits for the other nodes once one serving node answered.
+    private static readonly TimeSpan StragglerWait = TimeSpan.FromMilliseconds(100);
 
     private readonly ImmutableArray<string> _seeds = [.. options.Endpoints];
 
@@ -67,6 +70,24 @@ internal sealed partial class ViewSource(
         _ = RefreshAsync(seen, CancellationToken.None).ContinueWith(
             static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
+    /// <summary>
+    /// Starts a refresh in the background unless the last one ended within <paramref name="notWithin"/>.
+    /// For a dead node the view still names: its exclusion is coming, and meanwhile routing around it
+    /// works, so the client looks a few times a second rather than on every call.
+    /// </summary>
+    public void RefreshInBackgroundUnlessRecent(RoutingTable seen, TimeSpan notWithin)
+    {
+        lock (_gate)
+        {
+            if (_lastRefresh != 0 && time.GetElapsedTime(_lastRefresh) < notWithin)
+            {
+                return;
+            }
+        }
+
+        RefreshInBackground(seen);
+    }
+
     private async Task<RoutingTable?> FetchAsync(TimeSpan wait)
     {
         if (wait > TimeSpan.Zero)
@@ -76,17 +97,18 @@ internal sealed partial class ViewSource(
 
         ClientTelemetry.ViewRefreshes.Add(1);
         RoutingTable? current = _current;
-        IEnumerable<string> candidates = current is null ? _seeds : current.Ring.Nodes.Concat(_seeds);
-        ViewAnswer?[] answers = await Task.WhenAll(candidates.Distinct(StringComparer.OrdinalIgnoreCase).Select(AskAsync));
+        IEnumerable<string> candidates = current is null ? _seeds : current.KnownNodes.Concat(_seeds);
+        Task<ViewAnswer?>[] asks = [.. candidates.Distinct(StringComparer.OrdinalIgnoreCase).Select(AskAsync)];
+        await UntilAnsweredAsync(asks);
 
-        ViewAnswer? newest = answers.Where(a => a is { IsServing: true }).MaxBy(a => a!.Epoch);
+        ViewAnswer? newest = asks.Where(a => a.IsCompletedSuccessfully && a.Result is { IsServing: true }).Select(a => a.Result).MaxBy(a => a!.Epoch);
         RoutingTable? adopted = current;
         if (newest is not null
             && (current is null || current.IsOlderThan(newest.Epoch))
-            && ViewParser.TryParse(newest.View, out ImmutableArray<string> nodes, out _))
+            && RoutingTable.FromAnswer(newest, options.DefaultTokensPerNode) is { } table)
         {
-            adopted = new RoutingTable(newest.Epoch, nodes, newest.TokensPerNode is > 0 and var t ? t : options.DefaultTokensPerNode);
-            LogAdopted(logger, adopted.Epoch, adopted.ViewText);
+            adopted = table;
+            LogAdopted(logger, adopted.Epoch, adopted.ViewText, adopted.ReplicationFactor);
         }
         else if (newest is null)
         {
@@ -100,6 +122,28 @@ internal sealed partial class ViewSource(
         }
 
         return adopted;
+    }
+
+    /// <summary>
+    /// Waits for every node's answer, but no longer than <see cref="StragglerWait"/> after the first
+    /// serving one: a node that accepts connections and never answers (a process being killed, a host
+    /// cut off) must not hold up a view the others already show. A newer view missed this way is
+    /// adopted at a later refresh, as views only move forward.
+    /// </summary>
+    private async Task UntilAnsweredAsync(Task<ViewAnswer?>[] asks)
+    {
+        Task all = Task.WhenAll(asks);
+        var pending = new List<Task<ViewAnswer?>>(asks);
+        while (pending.Count > 0)
+        {
+            Task<ViewAnswer?> answered = await Task.WhenAny(pending);
+            pending.Remove(answered);
+            if (answered.Result is { IsServing: true })
+            {
+                await Task.WhenAny(all, Task.Delay(StragglerWait, time));
+                return;
+            }
+        }
     }
 
     private async Task<ViewAnswer?> AskAsync(string node)
@@ -118,8 +162,8 @@ internal sealed partial class ViewSource(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "ShardedKvs client now routes by epoch {Epoch}: {View}")]
-    private static partial void LogAdopted(ILogger logger, long epoch, string view);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "ShardedKvs client now routes by epoch {Epoch}: {View} (R = {ReplicationFactor})")]
+    private static partial void LogAdopted(ILogger logger, long epoch, string view, int replicationFactor);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "ShardedKvs client: no serving node answered GET /kvs/view (asked {Nodes})")]
     private static partial void LogNoServingNode(ILogger logger, string nodes);

@@ -19,11 +19,12 @@ internal static class AttemptClassifier
             // "Key does not exist" carries doesExist:false; any other 404 (an unknown path) is a wrong request.
             404 when answer.DoesExist == false => new AttemptResult(AttemptKind.Answered, node, status, answer),
 
-            // "executed": false, a view in the body, or no owner named: nothing was done anywhere.
-            503 when answer.Executed == false || answer.View is not null || answer.Address is null =>
+            // "executed": false (a view in the body comes only with it): nothing was done anywhere.
+            503 when answer.Executed == false || answer.View is not null =>
                 new AttemptResult(AttemptKind.Failed, node, status, answer, AttemptFailure.NotExecuted),
 
-            // It named an owner it forwarded to and got no answer from: a write may have landed there.
+            // Any other 503 may follow a write that landed: the owner it forwarded to did not answer,
+            // or (replicated) the primary's replicas did not acknowledge in time, which names no owner.
             503 => new AttemptResult(AttemptKind.Failed, node, status, answer, AttemptFailure.OwnerFailed),
 
             >= 400 and < 500 => new AttemptResult(AttemptKind.Rejected, node, status, answer),

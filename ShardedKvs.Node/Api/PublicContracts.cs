@@ -62,6 +62,12 @@ public sealed record ViewResponse(
     [JsonPropertyName("members")]
     public IReadOnlyList<MemberInfo>? Members { get; init; }
 
+    /// <summary>Replicated mode: the members whose ring places each key's replicas. A key's primary is
+    /// its first replica on this ring whose member is serving or leaving (in sync); it differs from
+    /// the view while a fill runs, and keeps an excluded member until the fill switches it out.</summary>
+    [JsonPropertyName("placement")]
+    public IReadOnlyList<string>? Placement { get; init; }
+
     /// <summary>Replicated mode: the re-replication (fill) under way, if any.</summary>
     [JsonPropertyName("fill")]
     public FillInfo? Fill { get; init; }

@@ -9,6 +9,10 @@ public static class ReplicaView
     public static IReadOnlyList<MemberInfo> Members(ClusterConfig config) =>
         [.. config.Members.Select(m => new MemberInfo(m.Address, m.Incarnation.ToString("x", CultureInfo.InvariantCulture), StateOf(config, m)))];
 
+    /// <summary>The addresses whose ring places every key's replicas (in-sync or not): with the members'
+    /// states, exactly what a client needs to compute each key's primary as the nodes do.</summary>
+    public static IReadOnlyList<string> Placement(ClusterConfig config) => [.. config.Placement.Select(p => p.Address)];
+
     public static FillInfo Fill(ClusterConfig config) =>
         new(config.FillEpoch, [.. config.Sources.Select(s => s.Address)], [.. config.Filled.Select(s => s.Address)]);
 

@@ -100,6 +100,7 @@ public static class ViewApi
                 Unavailable = s.Current.Unavailable.IsEmpty ? null : s.Current.Unavailable,
                 ReplicationFactor = s.Replica?.EffectiveFactor,
                 Members = s.Replica is { } replica ? ReplicaView.Members(replica.Config) : null,
+                Placement = s.Replica is { } placed ? ReplicaView.Placement(placed.Config) : null,
                 Fill = s.Replica is { Config.IsFilling: true } filling ? ReplicaView.Fill(filling.Config) : null,
             },
             NodeJson.Context.ViewResponse);

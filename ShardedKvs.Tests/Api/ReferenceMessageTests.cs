@@ -97,6 +97,7 @@ public sealed class ReferenceMessageTests(ThreeNodeFixture fixture) : IClassFixt
                 ["tokensPerNode"] = 256,
                 ["replicationFactor"] = 3,
                 ["members"] = members.DeepClone(),
+                ["placement"] = new JsonArray([.. Cluster.InitialView.Split(',').Select(a => (JsonNode)a)]),
             });
         }
     }

@@ -6,7 +6,7 @@ using ShardedKvs.Tests.Infrastructure;
 
 namespace ShardedKvs.Tests.Client;
 
-/// <summary>The client against a real three-node cluster.</summary>
+/// <summary>The client against a real three-node cluster with one copy per key.</summary>
 public sealed class ClientAgainstNodesTests : IClassFixture<ClientAgainstNodesTests.ThreeNodes>, IDisposable
 {
     private readonly TestCluster _cluster;
@@ -112,8 +112,9 @@ public sealed class ClientAgainstNodesTests : IClassFixture<ClientAgainstNodesTe
         Assert.Equal(ActivityKind.Server, nodeSpan!.Kind);
     }
 
-    /// <summary>Three nodes with a ring that is not the default one, so a client that ignored the
-    /// view's tokensPerNode would route keys to the wrong nodes (and cause forwards).</summary>
+    /// <summary>Three nodes, one copy per key, with a ring that is not the default one, so a client
+    /// that ignored the view's tokensPerNode would route keys to the wrong nodes (and cause forwards).
+    /// (Replicated: ClientAgainstReplicatedNodesTests.)</summary>
     public sealed class ThreeNodes : ClusterFixture
     {
         public const int TokensPerNode = 64;
@@ -121,6 +122,7 @@ public sealed class ClientAgainstNodesTests : IClassFixture<ClientAgainstNodesTe
         protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
         {
             ["Kvs:TokensPerNode"] = TokensPerNode.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Kvs:ReplicationFactor"] = "1",
         };
     }
 }

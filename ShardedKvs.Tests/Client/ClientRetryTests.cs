@@ -61,7 +61,7 @@ public sealed class ClientRetryTests : IDisposable
     {
         int puts = 0;
         _nodes.Answer = (_, _, _) => Interlocked.Increment(ref puts) == 1
-            ? ScriptedNodes.Json(HttpStatusCode.ServiceUnavailable, """{"error":"Node is not in the view","message":"Error in PUT","view":"n1:1,n2:2,n3:3"}""")
+            ? ScriptedNodes.Json(HttpStatusCode.ServiceUnavailable, """{"error":"Node is not in the view","message":"Error in PUT","view":"n1:1,n2:2,n3:3","executed":false}""")
             : ScriptedNodes.Json(HttpStatusCode.Created, """{"message":"Added successfully","replaced":false}""");
 
         Assert.Equal(PutResult.Created, await _client.PutAsync("k", "v"));
@@ -74,7 +74,7 @@ public sealed class ClientRetryTests : IDisposable
     {
         int puts = 0;
         _nodes.Answer = (_, _, _) => Interlocked.Increment(ref puts) <= 2
-            ? ScriptedNodes.Json(HttpStatusCode.ServiceUnavailable, """{"error":"Key is being moved to another node; try again","message":"Error in PUT"}""")
+            ? ScriptedNodes.Json(HttpStatusCode.ServiceUnavailable, """{"error":"Key is being moved to another node; try again","message":"Error in PUT","executed":false}""")
             : ScriptedNodes.Json(HttpStatusCode.OK, """{"message":"Updated successfully","replaced":true}""");
 
         Assert.Equal(PutResult.Replaced, await _client.PutAsync("k", "v"));
@@ -144,7 +144,7 @@ public sealed class ClientRetryTests : IDisposable
     public async Task When_every_attempt_is_refused_the_call_is_unavailable_after_the_attempt_limit()
     {
         _nodes.Answer = (_, _, _) => ScriptedNodes.Json(HttpStatusCode.ServiceUnavailable,
-            """{"error":"Cluster is forming","message":"Error in PUT"}""");
+            """{"error":"Cluster is forming","message":"Error in PUT","view":"n1:1,n2:2,n3:3","executed":false}""");
 
         var e = await Assert.ThrowsAsync<ShardedKvsUnavailableException>(() => _client.PutAsync("k", "v"));
         Assert.Equal(4, _nodes.KeyRequests.Count());

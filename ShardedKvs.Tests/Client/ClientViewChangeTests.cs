@@ -6,18 +6,23 @@ using ShardedKvs.Tests.Infrastructure;
 namespace ShardedKvs.Tests.Client;
 
 /// <summary>
-/// Clients keep working through view changes: every call succeeds, and every acknowledged write is
-/// read back afterwards. (Failover is not tested: without replication a node's death loses its keys.)
+/// Clients keep working through view changes, with one copy per key and with three: every call
+/// succeeds, and every acknowledged write is read back afterwards. (Failover: ClientFailoverTests.)
 /// </summary>
 public sealed class ClientViewChangeTests
 {
     private const int Workers = 6;
     private const int KeysPerWorker = 40;
 
-    [Fact]
-    public async Task Adding_then_removing_a_node_while_clients_run_fails_no_operation()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public async Task Adding_then_removing_a_node_while_clients_run_fails_no_operation(int replicationFactor)
     {
-        await using TestCluster cluster = await TestCluster.StartAsync(nodes: 4, initialViewSize: 3);
+        await using TestCluster cluster = await TestCluster.StartAsync(nodes: 4, initialViewSize: 3, new Dictionary<string, string?>
+        {
+            ["Kvs:ReplicationFactor"] = replicationFactor.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
         var options = new ShardedKvsClientOptions();
         options.Endpoints.Add(cluster[0].Address);
         using var client = new ShardedKvsClient(options);
@@ -75,7 +80,12 @@ public sealed class ClientViewChangeTests
             Assert.Equal(value, await client.GetAsync(key));
         }
 
-        Assert.Equal(3, client.CurrentView!.Epoch);
-        Assert.Equal(cluster.ViewOf(1, 2, 3).Split(','), client.CurrentView.Nodes);
+        // The client follows the views (replicated clusters decide several epochs per change: the
+        // change, then the switch once the new replicas are filled).
+        long epoch = cluster[1].Snapshot.Current.Epoch;
+        ShardedKvsView? view = await Eventually.Until("the client to route by the last view", TimeSpan.FromSeconds(10),
+            ct => client.FetchViewAsync(ct), v => v?.Epoch == epoch);
+        Assert.Equal(cluster.ViewOf(1, 2, 3).Split(','), view!.Nodes);
+        Assert.Equal(replicationFactor, view.ReplicationFactor);
     }
 }

@@ -16,6 +16,9 @@ internal sealed class ScriptedNodes : HttpMessageHandler
     /// <summary>The view every node reports: (epoch, "h1:p1,h2:p2"). Change it to simulate a view change.</summary>
     public (long Epoch, string View) View { get; set; } = (1, "n1:1,n2:2,n3:3");
 
+    /// <summary>When set, the body of GET /kvs/view on a node (replicated views); <see cref="View"/> otherwise.</summary>
+    public Func<string, string>? ViewJson { get; set; }
+
     /// <summary>Answers a key request: (method, node, key) → response, or throws to simulate a transport failure.</summary>
     public Func<HttpMethod, string, string, HttpResponseMessage> Answer { get; set; } =
         (method, _, _) => Json(method == HttpMethod.Put ? HttpStatusCode.Created : HttpStatusCode.OK, """{"doesExist":true,"value":"v"}""");
@@ -24,6 +27,15 @@ internal sealed class ScriptedNodes : HttpMessageHandler
         Requests.Where(r => r.Path.StartsWith("/kvs/keys/", StringComparison.Ordinal));
 
     public int ViewRequests => Requests.Count(r => r.Path == "/kvs/view");
+
+    /// <summary>A replicated node's view answer: every member of <paramref name="states"/> is placed.</summary>
+    public static string ReplicatedView(string self, long epoch, int replicationFactor, IReadOnlyDictionary<string, string> states)
+    {
+        string members = string.Join(',', states.Select(m => $$"""{"address":"{{m.Key}}","incarnation":"1","state":"{{m.Value}}"}"""));
+        string placement = string.Join(',', states.Keys.Select(a => $"\"{a}\""));
+        string view = string.Join(',', states.Keys);
+        return $$"""{"message":"View retrieved successfully","address":"{{self}}","state":"{{states[self]}}","epoch":{{epoch}},"view":"{{view}}","tokensPerNode":16,"replicationFactor":{{replicationFactor}},"members":[{{members}}],"placement":[{{placement}}]}""";
+    }
 
     public static HttpResponseMessage Json(HttpStatusCode status, string body) =>
         new(status) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
@@ -34,6 +46,11 @@ internal sealed class ScriptedNodes : HttpMessageHandler
         string node = uri.Authority;
         string path = uri.AbsolutePath;
         Requests.Enqueue((request.Method, node, path));
+        if (path == "/kvs/view" && ViewJson is not null)
+        {
+            return Task.FromResult(Json(HttpStatusCode.OK, ViewJson(node)));
+        }
+
         if (path == "/kvs/view")
         {
             (long epoch, string view) = View;
