@@ -37,14 +37,15 @@ public sealed class KubernetesScalingTests(PublishedNodeFixture published, ITest
         int jobPod = pods;       // and a host for the Job's pod
         using var network = new NetworkNamespaces(hosts: pods + 1);
         network.SetHostNames(host => host < pods ? $"{PodName(nodes, host)}.{nodes.Spec.ServiceName}.{Namespace}.svc.cluster.local" : "view-change-job");
-        await using var cluster = new HostCluster(network, published.Executable, hosts: pods);
-
         V1Container node = Assert.Single(nodes.Spec.Template.Spec.Containers);
+        int factor = int.Parse(node.Env.Single(e => e.Name == "Kvs__ReplicationFactor").Value, System.Globalization.CultureInfo.InvariantCulture);
+        await using var cluster = new HostCluster(network, published.Executable, hosts: pods, factor);
+
         for (int pod = 0; pod < pods; pod++)
         {
             Dictionary<string, string> env = PodEnvironment.Expand(node.Env, Fields(PodName(nodes, pod)), SecretKeys);
             output.WriteLine($"{PodName(nodes, pod)}: ADDRESS={env["ADDRESS"]}");
-            cluster.Start(pod, env["VIEW"], env["ADDRESS"]);
+            cluster.Start(pod, env);
         }
 
         for (int pod = 0; pod < pods; pod++)

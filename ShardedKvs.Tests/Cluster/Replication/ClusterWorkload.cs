@@ -12,7 +12,8 @@ namespace ShardedKvs.Tests.Cluster.Replication;
 /// (from its first failed request to its next success). A request to a node that is down is re-sent to
 /// another node; any other failure is recorded as an outcome unknown, the weakest claim.
 /// </summary>
-public sealed class ClusterWorkload(HttpClient[] nodes, Func<int, bool> isUp, int keys, int clients = 12)
+/// <param name="seed">Seeds each client's choices of keys, operations and nodes (0: client i uses seed i).</param>
+public sealed class ClusterWorkload(HttpClient[] nodes, Func<int, bool> isUp, int keys, int clients = 12, int seed = 0)
 {
     private readonly ConcurrentDictionary<string, KeyAvailability> _availability = new();
     private readonly ConcurrentQueue<(string Key, int Node, string Description)> _failures = new();
@@ -47,7 +48,7 @@ public sealed class ClusterWorkload(HttpClient[] nodes, Func<int, bool> isUp, in
 
     public Task RunAsync(CancellationToken stop) => Task.WhenAll(Enumerable.Range(0, clients).Select(client => Task.Run(async () =>
     {
-        var random = new Random(client);
+        var random = new Random(unchecked((seed * 31) + client));
         for (int sequence = 0; !stop.IsCancellationRequested; sequence++)
         {
             string key = KeyName(random.Next(keys));

@@ -10,7 +10,8 @@ namespace ShardedKvs.Tests.Cluster.Replication;
 /// <summary>One workload over a process cluster, and the steps failover tests take on it.</summary>
 /// <param name="operationsBetweenSteps">Client operations to let happen after each step (fewer when
 /// some requests wait out their deadline on a node that is cut off).</param>
-public sealed class FailoverRun(ProcessCluster cluster, ITestOutputHelper output, int keys, int operationsBetweenSteps = 1500) : IDisposable
+/// <param name="seed">Seeds the clients' choices of keys, operations and nodes (0 keeps the fixed choices).</param>
+public sealed class FailoverRun(IRunningNodes cluster, ITestOutputHelper output, int keys, int operationsBetweenSteps = 1500, int seed = 0) : IDisposable
 {
     private static readonly TimeSpan Bounded = TimeSpan.FromSeconds(60);
 
@@ -27,18 +28,23 @@ public sealed class FailoverRun(ProcessCluster cluster, ITestOutputHelper output
 
     public async Task StartAsync()
     {
-        _workload = new ClusterWorkload(cluster.Clients, i => !Volatile.Read(ref _down[i]), keys);
+        _workload = new ClusterWorkload(cluster.Clients, i => !Volatile.Read(ref _down[i]), keys, seed: seed);
         await Workload.PreloadAsync();
         _clients = Workload.RunAsync(_stop.Token);
         await OperationsAsync(operationsBetweenSteps);
     }
 
-    public Task KillAndWaitForExclusionAsync(int victim)
+    public Task KillAndWaitForExclusionAsync(int victim) =>
+        TakeDownAndWaitForExclusionAsync(victim, "killed", () => cluster.Kill(victim));
+
+    /// <summary>Takes <paramref name="victim"/> away for good with <paramref name="takeDown"/> (a SIGKILL,
+    /// its host torn down), after the clients stop choosing it, and waits until the survivors exclude it.</summary>
+    public Task TakeDownAndWaitForExclusionAsync(int victim, string what, Action takeDown)
     {
         NoteKeysOf(victim);
         Volatile.Write(ref _down[victim], true);
-        cluster.Kill(victim);
-        return WaitForExclusionAsync(victim, "killed");
+        takeDown();
+        return WaitForExclusionAsync(victim, what);
     }
 
     /// <summary>The keys <paramref name="victim"/> is primary for now: the first of their replicas on the
@@ -122,6 +128,11 @@ public sealed class FailoverRun(ProcessCluster cluster, ITestOutputHelper output
             output.WriteLine($"  {failure}");
         }
 
+        // A request the node cannot answer at once may wait for the failover instead of failing: the
+        // window then shows as the longest a successful request took.
+        (TimeSpan onVictims, TimeSpan onOthers) = LongestSuccessfulRequests(history);
+        output.WriteLine($"longest successful request: {onVictims.TotalMilliseconds:F0} ms on keys of the nodes taken down, {onOthers.TotalMilliseconds:F0} ms on other keys");
+
         output.WriteLine($"linearizability: {check.LinearizableKeyCount}/{check.Keys.Count} keys linearizable");
         Assert.False(check.HasViolations, check.Describe());
         Assert.Empty(check.TimedOut);
@@ -154,6 +165,14 @@ public sealed class FailoverRun(ProcessCluster cluster, ITestOutputHelper output
             Bounded,
             _ => CopiesPerNodeAsync(),
             counts => counts.Total == expected);
+    }
+
+    private (TimeSpan OnVictims, TimeSpan OnOthers) LongestSuccessfulRequests(IReadOnlyList<Operation> history)
+    {
+        ILookup<bool, TimeSpan> took = history
+            .Where(o => o.ReturnTime != Operation.Infinity)
+            .ToLookup(o => _keysOfVictims.Contains(o.Key), o => Stopwatch.GetElapsedTime(o.CallTime, o.ReturnTime));
+        return (took[true].DefaultIfEmpty().Max(), took[false].DefaultIfEmpty().Max());
     }
 
     private async Task<Copies> CopiesPerNodeAsync()
