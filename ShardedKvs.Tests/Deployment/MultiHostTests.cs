@@ -180,12 +180,13 @@ public sealed class MultiHostTests(PublishedNodeFixture published, ITestOutputHe
             using var network = new NetworkNamespaces(hosts: FailoverHosts);
             await using HostCluster cluster = await StartAsync(network, hosts: FailoverHosts, viewSize: FailoverHosts);
             using var run = new FailoverRun(cluster, output, FailoverKeys, operationsBetweenSteps: 600, seed);
-            await run.StartAsync();
-
-            await run.TakeDownAndWaitForExclusionAsync(victim, "torn down", () => cluster.TearDown(victim));
-            await run.WaitForReplicationAsync(expectedNodes: FailoverHosts - 1);
-
-            await run.FinishAsync(expectedNodes: FailoverHosts - 1);
+            await WithHostLogsOnFailureAsync(cluster, async () =>
+            {
+                await run.StartAsync();
+                await run.TakeDownAndWaitForExclusionAsync(victim, "torn down", () => cluster.TearDown(victim));
+                await run.WaitForReplicationAsync(expectedNodes: FailoverHosts - 1);
+                await run.FinishAsync(expectedNodes: FailoverHosts - 1);
+            });
         });
     }
 
@@ -206,19 +207,21 @@ public sealed class MultiHostTests(PublishedNodeFixture published, ITestOutputHe
             using var network = new NetworkNamespaces(hosts: 3);
             await using HostCluster cluster = await StartAsync(network, hosts: 3, viewSize: 3);
             using var run = new FailoverRun(cluster, output, FailoverKeys, operationsBetweenSteps: 300, seed);
-            await run.StartAsync();
-
-            for (int host = 2; host >= 0; host--)
+            await WithHostLogsOnFailureAsync(cluster, async () =>
             {
-                await run.KillAndWaitForExclusionAsync(host);
-                run.Restart(host);
-                var restarted = System.Diagnostics.Stopwatch.StartNew();
-                await cluster.WaitForAsync(host, HealthEndpoints.HealthPath, Ok);
-                output.WriteLine($"host {host} ready {restarted.ElapsedMilliseconds} ms after its restart");
-            }
+                await run.StartAsync();
+                for (int host = 2; host >= 0; host--)
+                {
+                    await run.KillAndWaitForExclusionAsync(host);
+                    run.Restart(host);
+                    var restarted = System.Diagnostics.Stopwatch.StartNew();
+                    await cluster.WaitForAsync(host, HealthEndpoints.HealthPath, Ok);
+                    output.WriteLine($"host {host} ready {restarted.ElapsedMilliseconds} ms after its restart");
+                }
 
-            await run.WaitForReplicationAsync(expectedNodes: 3);
-            await run.FinishAsync(expectedNodes: 3);
+                await run.WaitForReplicationAsync(expectedNodes: 3);
+                await run.FinishAsync(expectedNodes: 3);
+            });
         });
     }
 
@@ -237,6 +240,25 @@ public sealed class MultiHostTests(PublishedNodeFixture published, ITestOutputHe
         }
 
         return cluster;
+    }
+
+    /// <summary>Runs <paramref name="steps"/>; when they fail, writes the last lines every host logged
+    /// (warnings and errors) to the test output before the failure propagates.</summary>
+    private async Task WithHostLogsOnFailureAsync(HostCluster cluster, Func<Task> steps)
+    {
+        try
+        {
+            await steps();
+        }
+        catch
+        {
+            for (int host = 0; host < cluster.Addresses.Length; host++)
+            {
+                output.WriteLine($"--- host {host} ({cluster.AddressOf(host)}) log:\n{cluster.LogOf(host)}");
+            }
+
+            throw;
+        }
     }
 
     private static async Task<int[]> KeyCountsAsync(HostCluster cluster, params int[] hosts) =>

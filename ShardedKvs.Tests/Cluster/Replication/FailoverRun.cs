@@ -75,10 +75,20 @@ public sealed class FailoverRun(IRunningNodes cluster, ITestOutputHelper output,
     {
         TimeSpan killedAt = _clock.Elapsed;
         string address = cluster.Addresses[victim];
-        await Eventually.WaitUntilAsync(
-            async () => (await LiveViewsAsync(except: victim)).All(view => MemberState(view, address) is "excluded" or "learner" or null),
-            Bounded,
-            $"the survivors to exclude {address}");
+        try
+        {
+            await Eventually.WaitUntilAsync(
+                async () => (await LiveViewsAsync(except: victim)).All(view => MemberState(view, address) is "excluded" or "learner" or null),
+                Bounded,
+                $"the survivors to exclude {address}");
+        }
+        catch (TimeoutException timeout)
+        {
+            // Say what each survivor's configuration holds, so a failed run shows who did not decide.
+            string views = string.Join("\n", (await LiveViewsAsync(except: victim)).Select(v => v.ToJsonString()));
+            throw new TimeoutException($"{timeout.Message}; the survivors' views:\n{views}", timeout);
+        }
+
         output.WriteLine($"{address} {what} at {killedAt.TotalSeconds:F1} s; excluded by every survivor {(_clock.Elapsed - killedAt).TotalMilliseconds:F0} ms later");
         await OperationsAsync(operationsBetweenSteps);
     }
