@@ -93,9 +93,17 @@ public sealed class HostCluster : IRunningNodes, IAsyncDisposable
             start.Environment[name] = value;
         }
 
+        // KVS_NODE_LOGS=<folder> keeps every node's whole log, at Information, for debugging a failed run.
+        StreamWriter? file = null;
+        if (Environment.GetEnvironmentVariable("KVS_NODE_LOGS") is { Length: > 0 } folder)
+        {
+            start.Environment["Logging__LogLevel__Default"] = "Information";
+            file = new StreamWriter(Path.Combine(folder, $"host{host}-{DateTime.UtcNow:HHmmss.fff}.log")) { AutoFlush = true };
+        }
+
         Process node = Process.Start(start)!;
-        node.OutputDataReceived += (_, line) => Keep(host, line.Data);
-        node.ErrorDataReceived += (_, line) => Keep(host, line.Data);
+        node.OutputDataReceived += (_, line) => Keep(host, line.Data, file);
+        node.ErrorDataReceived += (_, line) => Keep(host, line.Data, file);
         node.BeginOutputReadLine();
         node.BeginErrorReadLine();
         _nodes[host] = node;
@@ -170,11 +178,19 @@ public sealed class HostCluster : IRunningNodes, IAsyncDisposable
 
     public ValueTask DisposeAsync() => NodeProcesses.StopAllAsync(_nodes, Clients);
 
-    private void Keep(int host, string? line)
+    private void Keep(int host, string? line, StreamWriter? file)
     {
         if (line is null)
         {
             return;
+        }
+
+        if (file is not null)
+        {
+            lock (file)
+            {
+                file.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
+            }
         }
 
         _logs[host].Enqueue(line);

@@ -141,22 +141,22 @@ public sealed class MultiHostTests(PublishedNodeFixture published, ITestOutputHe
         output.WriteLine($"add host 3: {added}");
         Assert.Equal(HttpStatusCode.OK, added.Status);
         await cluster.WaitForAsync(3, HealthEndpoints.HealthPath, Ok);
-        int[] afterAdd = await KeyCountsAsync(cluster, 0, 1, 2, 3);
-        Assert.Equal(Keys, afterAdd.Sum());
-        Assert.True(afterAdd[3] > 0, "the new host received keys");
         await AssertEveryKeyOnExactlyItsReplicasAsync(cluster, Keys, [0, 1, 2, 3]);
+        int[] afterAdd = await KeyCountsAsync(cluster, 0, 1, 2, 3);
+        Assert.True(afterAdd[3] > 0, "the new host received keys");
         await AssertEveryKeyReadableAsync(cluster, through: [0, 1, 2, 3]);
 
         // Remove host 0, through a host that stays.
         KvsResponse removed = await clients[2].ChangeViewAsync(cluster.ViewOf(1, 2, 3));
         output.WriteLine($"remove host 0: {removed}");
         Assert.Equal(HttpStatusCode.OK, removed.Status);
-        var health = await cluster.ProbeAsync(0, HealthEndpoints.HealthPath);
-        Assert.Equal(NotReady, health?.Status);
-        Assert.Contains("idle", health?.Body, StringComparison.Ordinal);
-        Assert.Equal(0, await clients[0].KeyCountAsync());
-        Assert.Equal(Keys, (await KeyCountsAsync(cluster, 1, 2, 3)).Sum());
+
+        // The removed host learns of the switch from the others (on a starved machine, a moment after
+        // the answer): then it is idle, not ready, and holds nothing.
+        await cluster.WaitForAsync(0, HealthEndpoints.HealthPath, NotReady);
+        Assert.Contains("idle", (await cluster.ProbeAsync(0, HealthEndpoints.HealthPath))?.Body, StringComparison.Ordinal);
         await AssertEveryKeyOnExactlyItsReplicasAsync(cluster, Keys, [1, 2, 3]);
+        Assert.Equal(0, await clients[0].KeyCountAsync());
         await AssertEveryKeyReadableAsync(cluster, through: [1, 2, 3]);
     }
 
