@@ -26,6 +26,7 @@ public sealed class HostCluster : IRunningNodes, IAsyncDisposable
     private readonly Process?[] _nodes;
     private readonly ConcurrentQueue<string>[] _logs;
     private readonly Dictionary<string, string>?[] _environments;
+    private readonly ConcurrentBag<StreamWriter> _logFiles = [];
     private readonly int _replicationFactor;
 
     /// <param name="replicationFactor">Every node's Kvs__ReplicationFactor, always set explicitly, so
@@ -99,6 +100,7 @@ public sealed class HostCluster : IRunningNodes, IAsyncDisposable
         {
             start.Environment["Logging__LogLevel__Default"] = "Information";
             file = new StreamWriter(Path.Combine(folder, $"host{host}-{DateTime.UtcNow:HHmmss.fff}.log")) { AutoFlush = true };
+            _logFiles.Add(file);
         }
 
         Process node = Process.Start(start)!;
@@ -176,7 +178,17 @@ public sealed class HostCluster : IRunningNodes, IAsyncDisposable
 
     public string LogOf(int host) => string.Join('\n', _logs[host].TakeLast(40));
 
-    public ValueTask DisposeAsync() => NodeProcesses.StopAllAsync(_nodes, Clients);
+    public async ValueTask DisposeAsync()
+    {
+        await NodeProcesses.StopAllAsync(_nodes, Clients);
+        foreach (StreamWriter file in _logFiles)
+        {
+            lock (file)
+            {
+                file.Dispose();
+            }
+        }
+    }
 
     private void Keep(int host, string? line, StreamWriter? file)
     {
@@ -189,7 +201,14 @@ public sealed class HostCluster : IRunningNodes, IAsyncDisposable
         {
             lock (file)
             {
-                file.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
+                try
+                {
+                    file.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
+                }
+                catch (ObjectDisposedException)
+                {
+                    // a last line from a torn-down host after the cluster was disposed
+                }
             }
         }
 
