@@ -50,6 +50,20 @@ public sealed partial class ComposeFileTests
     }
 
     [Fact]
+    public void Compose_and_kubernetes_keep_the_same_copies_of_every_key()
+    {
+        var services = (Dictionary<object, object>)Load()["services"];
+        V1Container node = Assert.Single(KubernetesManifests.Load<V1StatefulSet>("statefulset.yaml").Spec.Template.Spec.Containers);
+        foreach (string setting in new[] { "Kvs__ReplicationFactor", "Kvs__MinInSync" })
+        {
+            string kubernetes = Assert.Single(node.Env, e => e.Name == setting).Value;
+            Assert.All(services.Values, service => Assert.Equal(kubernetes, ((Dictionary<object, object>)((Dictionary<object, object>)service)["environment"])[setting]));
+        }
+
+        Assert.Equal("3", Assert.Single(node.Env, e => e.Name == "Kvs__ReplicationFactor").Value);
+    }
+
+    [Fact]
     public void Compose_and_kubernetes_run_the_image_build_sh_makes()
     {
         Match tag = BuildTag().Match(RepositoryFiles.Read("deploy/image/build.sh"));

@@ -1,3 +1,4 @@
+using System.Globalization;
 using k8s;
 using k8s.Models;
 using ShardedKvs.Ring;
@@ -156,10 +157,48 @@ public sealed class KubernetesManifestTests
             Assert.False(Matches(selector, jobPodLabels), $"the {name} must not select the view-change Job's pod");
             Assert.Equal(NodeComponent, selector["app.kubernetes.io/component"]);
         }
+    }
 
-        // One member down at a time: what three replicas tolerate.
-        Assert.Equal("1", budget.Spec.MaxUnavailable.Value);
-        Assert.Null(budget.Spec.MinAvailable);
+    [Fact]
+    public void Nodes_keep_three_copies_of_every_key_from_the_first_view()
+    {
+        Assert.Equal(3, NodeSetting("Kvs__ReplicationFactor"));
+        Assert.InRange(NodeSetting("Kvs__MinInSync"), 2, NodeSetting("Kvs__ReplicationFactor"));
+
+        // Every key has its R copies from formation on, and a failover has a majority to decide it.
+        Assert.True(Nodes.Spec.Replicas >= NodeSetting("Kvs__ReplicationFactor"), "the initial view holds at least R pods");
+        Assert.True(Nodes.Spec.Replicas >= 3, "failover needs a majority of at least three members");
+    }
+
+    [Fact]
+    public void Disruption_budget_matches_what_replication_tolerates()
+    {
+        var budget = KubernetesManifests.Load<V1PodDisruptionBudget>("poddisruptionbudget.yaml");
+        int pods = Nodes.Spec.Replicas!.Value;
+        int factor = NodeSetting("Kvs__ReplicationFactor");
+        int minInSync = NodeSetting("Kvs__MinInSync");
+
+        // One of the two, as a count: a percentage would round differently as the StatefulSet grows.
+        Assert.True(budget.Spec.MaxUnavailable is null != budget.Spec.MinAvailable is null, "exactly one of maxUnavailable and minAvailable");
+        int maxDown = budget.Spec.MaxUnavailable is { } max
+            ? int.Parse(max.Value, CultureInfo.InvariantCulture)
+            : pods - int.Parse(budget.Spec.MinAvailable!.Value, CultureInfo.InvariantCulture);
+
+        // Evictions may proceed at all, never take a key below the copies a write needs (so below
+        // R - 1 as well), and always leave the majority that decides a failover.
+        Assert.InRange(maxDown, 1, factor - minInSync);
+        Assert.True(maxDown <= factor - 1, $"{maxDown} pods down could hold every copy of some key");
+        Assert.True(pods - maxDown >= (pods / 2) + 1, $"{pods - maxDown} of {pods} pods left up are not a majority");
+    }
+
+    [Fact]
+    public void Rolling_updates_take_one_pod_at_a_time_and_wait_for_readiness()
+    {
+        // The StatefulSet controller replaces the next pod only once the previous one is ready, and
+        // readiness (the node's /health) holds while a restarted pod is a learner being filled.
+        Assert.Equal("RollingUpdate", Nodes.Spec.UpdateStrategy.Type);
+        Assert.Null(Nodes.Spec.UpdateStrategy.RollingUpdate?.MaxUnavailable);
+        Assert.Equal(HealthEndpoints.HealthPath, NodeContainer.ReadinessProbe.HttpGet.Path);
     }
 
     [Fact]
@@ -201,6 +240,10 @@ public sealed class KubernetesManifestTests
         Assert.Contains("Authorization: Bearer $ADMIN_KEY", script, StringComparison.Ordinal);
         Assert.Equal("Never", ViewChangeJob.Spec.Template.Spec.RestartPolicy);
     }
+
+    /// <summary>A numeric node setting the StatefulSet sets explicitly.</summary>
+    private static int NodeSetting(string name) =>
+        int.Parse(NodeContainer.Env[IndexOf(NodeContainer.Env, name)].Value, CultureInfo.InvariantCulture);
 
     private static int IndexOf(IList<V1EnvVar> env, string name)
     {

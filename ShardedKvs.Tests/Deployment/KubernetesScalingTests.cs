@@ -37,14 +37,15 @@ public sealed class KubernetesScalingTests(PublishedNodeFixture published, ITest
         int jobPod = pods;       // and a host for the Job's pod
         using var network = new NetworkNamespaces(hosts: pods + 1);
         network.SetHostNames(host => host < pods ? $"{PodName(nodes, host)}.{nodes.Spec.ServiceName}.{Namespace}.svc.cluster.local" : "view-change-job");
-        await using var cluster = new HostCluster(network, published.Executable, hosts: pods);
-
         V1Container node = Assert.Single(nodes.Spec.Template.Spec.Containers);
+        int factor = int.Parse(node.Env.Single(e => e.Name == "Kvs__ReplicationFactor").Value, System.Globalization.CultureInfo.InvariantCulture);
+        await using var cluster = new HostCluster(network, published.Executable, hosts: pods, factor);
+
         for (int pod = 0; pod < pods; pod++)
         {
             Dictionary<string, string> env = PodEnvironment.Expand(node.Env, Fields(PodName(nodes, pod)), SecretKeys);
             output.WriteLine($"{PodName(nodes, pod)}: ADDRESS={env["ADDRESS"]}");
-            cluster.Start(pod, env["VIEW"], env["ADDRESS"]);
+            cluster.Start(pod, env);
         }
 
         for (int pod = 0; pod < pods; pod++)
@@ -61,23 +62,38 @@ public sealed class KubernetesScalingTests(PublishedNodeFixture published, ITest
         // Scale-out: the Job adds the new pod; it receives keys and becomes ready.
         await RunViewChangeJobAsync(network, jobPod, replicas: pods);
         await cluster.WaitForAsync(replicas, HealthEndpoints.HealthPath, Ok);
-        int[] afterOut = await Task.WhenAll(Enumerable.Range(0, pods).Select(p => cluster.Clients[p].KeyCountAsync()));
+        int[] afterOut = await KeyCountsOnceTheyAddUpAsync(cluster, pods);
         output.WriteLine($"after scale-out: {string.Join(", ", afterOut)}");
-        Assert.Equal(Keys, afterOut.Sum());
         Assert.True(afterOut[replicas] > 0, "the added pod received keys");
+        await AssertEveryKeyReadableAsync(cluster, through: pods);
 
         // Scale-in to 2: the Job drains the two highest ordinals, which go idle (not ready) holding nothing.
         await RunViewChangeJobAsync(network, jobPod, replicas: 2);
         for (int pod = 2; pod < pods; pod++)
         {
-            Assert.Equal((int)HttpStatusCode.ServiceUnavailable, (await cluster.ProbeAsync(pod, HealthEndpoints.HealthPath))?.Status);
+            await cluster.WaitForAsync(pod, HealthEndpoints.HealthPath, (int)HttpStatusCode.ServiceUnavailable);
             Assert.Equal(0, await cluster.Clients[pod].KeyCountAsync());
         }
 
-        Assert.Equal(Keys, await cluster.Clients[0].KeyCountAsync() + await cluster.Clients[1].KeyCountAsync());
+        await KeyCountsOnceTheyAddUpAsync(cluster, 2);
+        await AssertEveryKeyReadableAsync(cluster, through: 2);
+    }
+
+    /// <summary>The primary counts of pods 0..<paramref name="pods"/>-1, once every pod runs the
+    /// configuration the view change switched to and they add up to every key.</summary>
+    private static Task<int[]> KeyCountsOnceTheyAddUpAsync(HostCluster cluster, int pods) =>
+        Eventually.Until(
+            $"the key counts of {pods} pods to add up to {Keys}",
+            TimeSpan.FromSeconds(30),
+            _ => Task.WhenAll(Enumerable.Range(0, pods).Select(p => cluster.Clients[p].KeyCountAsync())),
+            counts => counts.Sum() == Keys);
+
+    private static async Task AssertEveryKeyReadableAsync(HostCluster cluster, int through)
+    {
         for (int i = 0; i < Keys; i++)
         {
-            KvsResponse read = await cluster.Clients[i % 2].GetKeyAsync($"key{i}");
+            KvsResponse read = await cluster.Clients[i % through].GetKeyAsync($"key{i}");
+            Assert.True(read.Status == HttpStatusCode.OK, $"key{i}: {read}");
             Assert.Equal($"value{i}", read.Field("value"));
         }
     }

@@ -8,7 +8,7 @@ namespace ShardedKvs.Tests.Infrastructure;
 /// Nodes as real processes (`dotnet ShardedKvs.Node.dll`) on loopback ports, for tests that need a
 /// node to die the way a production node dies: SIGKILL, no shutdown, memory gone.
 /// </summary>
-public sealed class ProcessCluster : IAsyncDisposable
+public sealed class ProcessCluster : IRunningNodes, IAsyncDisposable
 {
     private readonly Process?[] _processes;
     private readonly Func<int, Process> _start;

@@ -36,7 +36,7 @@ public sealed partial class FailureDetector(
             {
                 foreach (PlacedMember voter in replica.Config.Voters)
                 {
-                    if (voter != replica.Self && liveness.IsSuspected(voter.Address) && !_excluding.ContainsKey(voter))
+                    if (voter != replica.Self && liveness.IsSuspected(voter) && !_excluding.ContainsKey(voter))
                     {
                         _excluding[voter] = ExcludeIfMajoritySuspectsAsync(voter, replica.Config, stoppingToken);
                     }
@@ -106,8 +106,10 @@ public sealed partial class FailureDetector(
         return agreeing;
     }
 
-    /// <summary>Answers a peer's <see cref="SuspicionQuery"/>.</summary>
-    public bool Suspects(string peer) => liveness.IsSuspected(peer);
+    /// <summary>Answers a peer's <see cref="SuspicionQuery"/>, about the incarnation this node's
+    /// configuration knows at that address.</summary>
+    public bool Suspects(string peer) =>
+        state.Snapshot.Replica?.Config.MemberAt(peer) is { } member ? liveness.IsSuspected(member.Placed) : liveness.IsSuspected(peer);
 
     [LoggerMessage(EventId = LogEvents.PeerSuspected, Level = LogLevel.Warning, Message = "Suspecting {Suspect}: silent for {Milliseconds:F0} ms")]
     private static partial void LogSuspected(ILogger logger, PlacedMember suspect, double milliseconds);

@@ -10,7 +10,8 @@ namespace ShardedKvs.Tests.Cluster.Replication;
 /// <summary>One workload over a process cluster, and the steps failover tests take on it.</summary>
 /// <param name="operationsBetweenSteps">Client operations to let happen after each step (fewer when
 /// some requests wait out their deadline on a node that is cut off).</param>
-public sealed class FailoverRun(ProcessCluster cluster, ITestOutputHelper output, int keys, int operationsBetweenSteps = 1500) : IDisposable
+/// <param name="seed">Seeds the clients' choices of keys, operations and nodes (0 keeps the fixed choices).</param>
+public sealed class FailoverRun(IRunningNodes cluster, ITestOutputHelper output, int keys, int operationsBetweenSteps = 1500, int seed = 0) : IDisposable
 {
     private static readonly TimeSpan Bounded = TimeSpan.FromSeconds(60);
 
@@ -27,10 +28,25 @@ public sealed class FailoverRun(ProcessCluster cluster, ITestOutputHelper output
 
     public async Task StartAsync()
     {
-        _workload = new ClusterWorkload(cluster.Clients, i => !Volatile.Read(ref _down[i]), keys);
+        _workload = new ClusterWorkload(cluster.Clients, i => !Volatile.Read(ref _down[i]), keys, seed: seed);
         await Workload.PreloadAsync();
         _clients = Workload.RunAsync(_stop.Token);
         await OperationsAsync(operationsBetweenSteps);
+    }
+
+    /// <summary>SIGKILLs <paramref name="victim"/> (its keys noted under <paramref name="views"/>, see
+    /// <see cref="NoteKeysOf"/>) and waits until the survivors exclude it.</summary>
+    public Task KillAndWaitForExclusionAsync(int victim, params int[][] views) =>
+        TakeDownAndWaitForExclusionAsync(victim, "killed", () => cluster.Kill(victim), views);
+
+    /// <summary>Takes <paramref name="victim"/> away for good with <paramref name="takeDown"/> (a SIGKILL,
+    /// its host torn down), after the clients stop choosing it, and waits until the survivors exclude it.</summary>
+    public Task TakeDownAndWaitForExclusionAsync(int victim, string what, Action takeDown, params int[][] views)
+    {
+        NoteKeysOf(victim, cutOff: false, views);
+        Volatile.Write(ref _down[victim], true);
+        takeDown();
+        return WaitForExclusionAsync(victim, what);
     }
 
     /// <summary>The keys <paramref name="victim"/> is primary for now: the first of their replicas on the
@@ -62,16 +78,6 @@ public sealed class FailoverRun(ProcessCluster cluster, ITestOutputHelper output
         _killed.Add(victim);
     }
 
-    /// <summary>SIGKILLs <paramref name="victim"/> (its keys noted under <paramref name="views"/>) and
-    /// waits until the survivors exclude it.</summary>
-    public Task KillAndWaitForExclusionAsync(int victim, params int[][] views)
-    {
-        NoteKeysOf(victim, cutOff: false, views);
-        Volatile.Write(ref _down[victim], true);
-        cluster.Kill(victim);
-        return WaitForExclusionAsync(victim, "killed");
-    }
-
     /// <summary>Waits until a live node shows a fill under way.</summary>
     public Task WaitForFillAsync() => Eventually.WaitUntilAsync(
         async () => (await LiveViewsAsync()).Any(view => view["fill"] is not null),
@@ -83,17 +89,30 @@ public sealed class FailoverRun(ProcessCluster cluster, ITestOutputHelper output
     {
         TimeSpan killedAt = _clock.Elapsed;
         string address = cluster.Addresses[victim];
-        await Eventually.WaitUntilAsync(
-            async () => (await LiveViewsAsync(except: victim)).All(view => MemberState(view, address) is "excluded" or "learner" or null),
-            Bounded,
-            $"the survivors to exclude {address}");
+        try
+        {
+            await Eventually.WaitUntilAsync(
+                async () => (await LiveViewsAsync(except: victim)).All(view => MemberState(view, address) is "excluded" or "learner" or null),
+                Bounded,
+                $"the survivors to exclude {address}");
+        }
+        catch (TimeoutException timeout)
+        {
+            // Say what each survivor's configuration holds, so a failed run shows who did not decide.
+            string views = string.Join("\n", (await LiveViewsAsync(except: victim)).Select(v => v.ToJsonString()));
+            throw new TimeoutException($"{timeout.Message}; the survivors' views:\n{views}", timeout);
+        }
+
         output.WriteLine($"{address} {what} at {killedAt.TotalSeconds:F1} s; excluded by every survivor {(_clock.Elapsed - killedAt).TotalMilliseconds:F0} ms later");
         await OperationsAsync(operationsBetweenSteps);
     }
 
+    /// <summary>Starts a new, empty process for a killed node. Once it has rejoined it is a primary
+    /// again, so a later victim's keys are counted as if it had never died.</summary>
     public void Restart(int index)
     {
         cluster.Restart(index);
+        _killed.Remove(index);
         Volatile.Write(ref _down[index], false);
         output.WriteLine($"{cluster.Addresses[index]} restarted at {_clock.Elapsed.TotalSeconds:F1} s");
     }
@@ -136,6 +155,11 @@ public sealed class FailoverRun(ProcessCluster cluster, ITestOutputHelper output
             output.WriteLine($"  {failure}");
         }
 
+        // A request the node cannot answer at once may wait for the failover instead of failing: the
+        // window then shows as the longest a successful request took.
+        (TimeSpan? onVictims, TimeSpan? onOthers) = LongestSuccessfulRequests(history);
+        output.WriteLine($"longest successful request: {Milliseconds(onVictims)} on keys of the nodes taken down, {Milliseconds(onOthers)} on other keys");
+
         output.WriteLine($"linearizability: {check.LinearizableKeyCount}/{check.Keys.Count} keys linearizable");
         Assert.False(check.HasViolations, check.Describe());
         Assert.Empty(check.TimedOut);
@@ -169,6 +193,16 @@ public sealed class FailoverRun(ProcessCluster cluster, ITestOutputHelper output
             _ => CopiesPerNodeAsync(),
             counts => counts.Total == expected);
     }
+
+    private (TimeSpan? OnVictims, TimeSpan? OnOthers) LongestSuccessfulRequests(IReadOnlyList<Operation> history)
+    {
+        ILookup<bool, TimeSpan?> took = history
+            .Where(o => o.ReturnTime != Operation.Infinity)
+            .ToLookup(o => _keysOfVictims.Contains(o.Key), o => (TimeSpan?)Stopwatch.GetElapsedTime(o.CallTime, o.ReturnTime));
+        return (took[true].Max(), took[false].Max());
+    }
+
+    private static string Milliseconds(TimeSpan? longest) => longest is { } value ? $"{value.TotalMilliseconds:F0} ms" : "(no such key)";
 
     private async Task<Copies> CopiesPerNodeAsync()
     {
