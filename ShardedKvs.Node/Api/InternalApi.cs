@@ -30,10 +30,12 @@ public static class InternalApi
             registry.Join(request.Address, request.Incarnation);
             return TypedResults.Json(participant.DescribeView(), PeerJsonContext.Default.ViewState);
         });
-        endpoints.MapGet(PeerRoutes.KeyCount.Path, (KeyValueStore store, ClusterState state) =>
+        endpoints.MapGet(PeerRoutes.KeyCount.Path, (KeyValueStore store, ClusterState state, Promotions promotions) =>
         {
             ClusterSnapshot snapshot = state.Snapshot;
-            return TypedResults.Json(new KeyCount(snapshot.Self, ReplicaKeyCounts.Count(snapshot, store).Primary, snapshot.Current.Epoch), PeerJsonContext.Default.KeyCount);
+            return TypedResults.Json(
+                new KeyCount(snapshot.Self, ReplicaKeyCounts.Count(snapshot, store).Primary, snapshot.Current.Epoch, promotions.IsTakingOver),
+                PeerJsonContext.Default.KeyCount);
         });
 
         endpoints.MapPost(PeerRoutes.Prepare.Path, (PrepareRequest request, ViewChangeParticipant participant) => PeerAnswers.From(participant.Prepare(request)))

@@ -40,7 +40,9 @@ public sealed record ChangeRef(long Epoch, string View)
 public sealed record CoordinatorStatus(long? RunningEpoch);
 
 /// <param name="Epoch">The epoch the count was taken at (replicated mode counts primaries, which depend on it).</param>
-public sealed record KeyCount(string Address, int Count, long Epoch = 0);
+/// <param name="TakingOver">Replicated mode: the node still takes over keys it leads since a new
+/// configuration (it does not serve them yet).</param>
+public sealed record KeyCount(string Address, int Count, long Epoch = 0, bool TakingOver = false);
 
 public sealed record MigrateResult(string Source, long KeysMoved, int Batches, long KeysRemaining);
 

@@ -34,6 +34,9 @@ public sealed partial class Promotions(
     private readonly NodeOptions _options = options.Value;
     private volatile Takeover[] _pending = [];
 
+    /// <summary>Whether some key this node leads is still being taken over (requests for it wait).</summary>
+    public bool IsTakingOver => _pending.Any(t => !t.Done.IsCompleted);
+
     /// <summary>What a request for the key must wait for before this node serves it, or null.</summary>
     public Task? GateFor(ReplicaState replica, ulong hash)
     {

@@ -107,14 +107,15 @@ public sealed class ReplicatedViewChange(ClusterState state, IConfigLog configLo
         nodes.Length == latest.View.Length
         && nodes.All(node => latest.View.Contains(node, StringComparer.OrdinalIgnoreCase) && latest.MemberAt(node) is { Excluded: false });
 
-    /// <summary>Each member's primary count, taken once it runs the switched configuration.</summary>
+    /// <summary>Each member's primary count, taken once it runs the switched configuration and has
+    /// taken over the keys it leads in it, so that every key is served when the change answers.</summary>
     private async Task<IReadOnlyList<KeyCount>> CountKeysAsync(ClusterConfig switched, CancellationToken cancellationToken)
     {
         var shards = new List<KeyCount>(switched.View.Length);
         foreach (string node in switched.View)
         {
             KeyCount? count = null;
-            for (int attempt = 0; attempt < 50 && (count is null || count.Epoch < switched.Epoch); attempt++)
+            for (int attempt = 0; attempt < 200 && (count is null || count.Epoch < switched.Epoch || count.TakingOver); attempt++)
             {
                 if (attempt > 0)
                 {
