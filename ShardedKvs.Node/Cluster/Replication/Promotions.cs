@@ -141,7 +141,11 @@ public sealed partial class Promotions(
     private async Task<bool> HasDrainedAsync(Takeover takeover)
     {
         using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.promotion.drain_check", ActivityKind.Client);
-        using var timeout = new CancellationTokenSource(_options.HeartbeatInterval * 2, time);
+        // A lease's length, not a heartbeat's: on a loaded machine an answer can take well over a
+        // heartbeat, and while the previous primary lives its leases keep being renewed, so a check
+        // given up that early was only asked again and again while the keys waited (a view change's
+        // reads stayed refused for as long as the machine was busy).
+        using var timeout = new CancellationTokenSource(_options.LeaseDuration, time);
         try
         {
             (_, DrainAnswer? answer) = await peers.CallAsync(takeover.From.Address, PeerRoutes.Drained, new DrainQuery(takeover.Epoch), PeerJsonContext.Default.DrainAnswer, timeout.Token);
