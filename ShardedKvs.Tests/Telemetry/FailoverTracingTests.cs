@@ -27,12 +27,7 @@ public sealed class FailoverTracingTests(ITestOutputHelper output)
     public async Task A_failover_and_the_fill_after_it_are_one_trace_and_the_gauges_follow_the_missing_copies()
     {
         var spans = new LockedSpans();
-        using TracerProvider tracing = Sdk.CreateTracerProviderBuilder()
-            .AddSource(NodeTelemetry.Name)
-            .AddAspNetCoreInstrumentation()
-            .AddHttpClientInstrumentation()
-            .AddInMemoryExporter(spans)
-            .Build();
+        using TracerProvider tracing = TraceInto(spans);
         using var gauges = new ReplicationGauges();
 
         // Throttled, in small batches, so the fill lasts long enough to be seen and copies in several batches.
@@ -109,12 +104,7 @@ public sealed class FailoverTracingTests(ITestOutputHelper output)
     public async Task A_view_change_and_its_fill_are_one_trace_from_the_request_to_the_learners_applies()
     {
         var spans = new LockedSpans();
-        using TracerProvider tracing = Sdk.CreateTracerProviderBuilder()
-            .AddSource(NodeTelemetry.Name)
-            .AddAspNetCoreInstrumentation()
-            .AddHttpClientInstrumentation()
-            .AddInMemoryExporter(spans)
-            .Build();
+        using TracerProvider tracing = TraceInto(spans);
         await using TestCluster cluster = await TestCluster.StartAsync(nodes: 4, initialViewSize: 3, settings: new Dictionary<string, string?>
         {
             ["Kvs:ReplicationFactor"] = "3",
@@ -264,4 +254,12 @@ public sealed class FailoverTracingTests(ITestOutputHelper output)
 
         IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     }
+
+    /// <summary>The node's spans and the HTTP spans around them, into <paramref name="spans"/>.</summary>
+    private static TracerProvider TraceInto(LockedSpans spans) => Sdk.CreateTracerProviderBuilder()
+        .AddSource(NodeTelemetry.Name)
+        .AddAspNetCoreInstrumentation()
+        .AddHttpClientInstrumentation()
+        .AddInMemoryExporter(spans)
+        .Build();
 }
