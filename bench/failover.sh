@@ -31,27 +31,18 @@ mkdir -p "$RUN_DIR" "$BIN"
 START_TIME=$SECONDS
 # shellcheck source=bench/lib/common.sh
 source "$ROOT/bench/lib/common.sh"
-for port in "${PORTS[@]}"; do
-  ! ss -ltn | grep -q "[:.]$port\b" || die "port $port is already in use (another process listens there)"
-done
+require_free_ports "${PORTS[@]}"
 
 log "building Release (node, loader, failover client)"
-dotnet publish bench/Loader -c Release -o "$BIN/loader" --nologo -v q >"$RUN_DIR/build-loader.log" 2>&1 || die "loader build failed"
-dotnet publish bench/Failover -c Release -o "$BIN/failover" --nologo -v q >"$RUN_DIR/build-failover.log" 2>&1 || die "failover build failed"
-dotnet publish ShardedKvs.Node -c Release -o "$BIN/node" --nologo -v q >"$RUN_DIR/build-node.log" 2>&1 || die "node build failed"
+publish_to_bin bench/Loader loader
+publish_to_bin bench/Failover failover
+publish_to_bin ShardedKvs.Node node
 
 log "starting 5 nodes, R=3"
 for port in "${PORTS[@]}"; do
-  (cd "$BIN/node" && exec env -u ASPNETCORE_URLS -u OTEL_EXPORTER_OTLP_ENDPOINT ADDRESS="$HOST:$port" VIEW="$VIEW" \
-      CLUSTER_KEY="$CLUSTER_KEY" Kvs__ReplicationFactor=3 Kvs__FillKeysPerSecond="$FILL_RATE" dotnet ShardedKvs.Node.dll >"$RUN_DIR/node-$port.log" 2>&1) &
-  PIDS+=("$!")
+  start_node "$port" "$RUN_DIR/node-$port.log" Kvs__ReplicationFactor=3 Kvs__FillKeysPerSecond="$FILL_RATE"
 done
-for port in "${PORTS[@]}"; do
-  for _ in $(seq 1 600); do
-    curl -s --max-time 1 "http://$HOST:$port/kvs/view" | grep -q '"state":"serving"' && break
-    sleep 0.1
-  done
-done
+wait_until_serving "${PORTS[@]}"
 
 log "preloading $KEYS keys"
 per=$((KEYS / 5)); LOADERS=()

@@ -26,13 +26,11 @@ mkdir -p "$RUN_DIR" "$BIN"
 START_TIME=$SECONDS
 # shellcheck source=bench/lib/common.sh
 source "$ROOT/bench/lib/common.sh"
-for port in "${PORTS[@]}"; do
-  ! ss -ltn | grep -q "[:.]$port\b" || die "port $port is already in use (another process listens there)"
-done
+require_free_ports "${PORTS[@]}"
 
 log "building Release (node, loader)"
-dotnet publish bench/Loader -c Release -o "$BIN/loader" --nologo -v q >"$RUN_DIR/build-loader.log" 2>&1 || die "loader build failed"
-dotnet publish ShardedKvs.Node -c Release -o "$BIN/node" --nologo -v q >"$RUN_DIR/build-node.log" 2>&1 || die "node build failed"
+publish_to_bin bench/Loader loader
+publish_to_bin ShardedKvs.Node node
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 # settle PID: until VmRSS stops changing (3 samples 1 s apart within 256 kB), at most 15 s; prints kB.
@@ -53,16 +51,9 @@ declare -A PER_KEY
 for r in 1 3; do
   log "R=$r: starting 3 nodes"
   for port in "${PORTS[@]}"; do
-    (cd "$BIN/node" && exec env -u ASPNETCORE_URLS -u OTEL_EXPORTER_OTLP_ENDPOINT ADDRESS="$HOST:$port" VIEW="$VIEW" \
-        CLUSTER_KEY="$CLUSTER_KEY" Kvs__ReplicationFactor="$r" dotnet ShardedKvs.Node.dll >"$RUN_DIR/node-r$r-$port.log" 2>&1) &
-    PIDS+=("$!")
+    start_node "$port" "$RUN_DIR/node-r$r-$port.log" Kvs__ReplicationFactor="$r"
   done
-  for port in "${PORTS[@]}"; do
-    for _ in $(seq 1 600); do
-      curl -s --max-time 1 "http://$HOST:$port/kvs/view" | grep -q '"state":"serving"' && break
-      sleep 0.1
-    done
-  done
+  wait_until_serving "${PORTS[@]}"
   # Warm the request path first, so the empty figure includes what serving costs without the keys.
   dotnet "$BIN/loader/Loader.dll" load "http://$HOST:${PORTS[0]}" 1000 "$KEYS" 16 60 100 >"$RUN_DIR/warm-r$r.txt" 2>&1 || true
   empty=$(sum_rss)

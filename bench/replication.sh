@@ -32,22 +32,15 @@ source "$ROOT/bench/lib/common.sh"
 
 command -v wrk >/dev/null || die "wrk not found (apt-get install wrk)"
 log "building Release (node, loader)"
-dotnet publish bench/Loader -c Release -o "$BIN/loader" --nologo -v q >"$RUN_DIR/build-loader.log" 2>&1 || die "loader build failed"
-dotnet publish ShardedKvs.Node -c Release -o "$BIN/node" --nologo -v q >"$RUN_DIR/build-node.log" 2>&1 || die "node build failed"
+publish_to_bin bench/Loader loader
+publish_to_bin ShardedKvs.Node node
 
 start_cluster() {   # start_cluster R: three nodes with Kvs__ReplicationFactor=R, until all serve
   local r=$1 port
   for port in "${PORTS[@]}"; do
-    (cd "$BIN/node" && exec env -u ASPNETCORE_URLS -u OTEL_EXPORTER_OTLP_ENDPOINT ADDRESS="$HOST:$port" VIEW="$VIEW" \
-        CLUSTER_KEY="$CLUSTER_KEY" Kvs__ReplicationFactor="$r" dotnet ShardedKvs.Node.dll >"$RUN_DIR/node-r$r-$port.log" 2>&1) &
-    PIDS+=("$!")
+    start_node "$port" "$RUN_DIR/node-r$r-$port.log" Kvs__ReplicationFactor="$r"
   done
-  for port in "${PORTS[@]}"; do
-    for _ in $(seq 1 600); do
-      curl -s --max-time 1 "http://$HOST:$port/kvs/view" | grep -q '"state":"serving"' && break
-      sleep 0.1
-    done
-  done
+  wait_until_serving "${PORTS[@]}"
   dotnet "$BIN/loader/Loader.dll" load "http://$HOST:${PORTS[0]}" $PRELOAD 0 32 120 100 >"$RUN_DIR/preload-r$r.txt" 2>&1 || log "WARNING: preload incomplete"
   # Warm up until tiered compilation settles: a replicated node has more code to compile (log,
   # heartbeats, replication) and a 2 s warm-up measured its JIT rather than its requests (a

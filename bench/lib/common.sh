@@ -1,5 +1,6 @@
-# Shared by bench/run.sh and bench/view-change.sh: logging and the cleanup of every process
-# a benchmark starts. Source it after setting START_TIME.
+# Shared by the benchmarks: logging, the cleanup of every process a benchmark starts, and (for the
+# replication benchmarks) building, starting and awaiting nodes. Source it after setting START_TIME
+# (and BIN, RUN_DIR, HOST, VIEW, CLUSTER_KEY for the node helpers).
 
 log() { printf '[%4ds] %s\n' $((SECONDS - START_TIME)) "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -19,3 +20,36 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# publish_to_bin PROJECT NAME: a Release build into $BIN/NAME (its log in $RUN_DIR/build-NAME.log).
+publish_to_bin() {
+  dotnet publish "$1" -c Release -o "$BIN/$2" --nologo -v q >"$RUN_DIR/build-$2.log" 2>&1 || die "$2 build failed"
+}
+
+# require_free_ports PORT...: stops when another process already listens on one of them.
+require_free_ports() {
+  local port
+  for port in "$@"; do
+    ! ss -ltn | grep -q "[:.]$port\b" || die "port $port is already in use (another process listens there)"
+  done
+}
+
+# start_node PORT LOG [NAME=VALUE...]: a node of $VIEW at $HOST:PORT with those settings; its pid joins PIDS.
+start_node() {
+  local port=$1 logfile=$2
+  shift 2
+  (cd "$BIN/node" && exec env -u ASPNETCORE_URLS -u OTEL_EXPORTER_OTLP_ENDPOINT ADDRESS="$HOST:$port" VIEW="$VIEW" \
+      CLUSTER_KEY="$CLUSTER_KEY" "$@" dotnet ShardedKvs.Node.dll >"$logfile" 2>&1) &
+  PIDS+=("$!")
+}
+
+# wait_until_serving PORT...: until each node's view says "state":"serving" (60 s bound per node).
+wait_until_serving() {
+  local port
+  for port in "$@"; do
+    for _ in $(seq 1 600); do
+      curl -s --max-time 1 "http://$HOST:$port/kvs/view" | grep -q '"state":"serving"' && break
+      sleep 0.1
+    done
+  done
+}
