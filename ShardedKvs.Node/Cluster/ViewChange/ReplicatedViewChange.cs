@@ -5,6 +5,7 @@ using ShardedKvs.Node.Cluster.Configuration;
 using ShardedKvs.Node.Cluster.Consensus;
 using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Cluster.Peers;
+using ShardedKvs.Node.Cluster.Requests;
 using ShardedKvs.Node.Telemetry;
 
 namespace ShardedKvs.Node.Cluster.ViewChange;
@@ -18,6 +19,10 @@ namespace ShardedKvs.Node.Cluster.ViewChange;
 /// </summary>
 public sealed class ReplicatedViewChange(ClusterState state, IConfigLog configLog, PeerClient peers, NodeTelemetry telemetry, TimeProvider time, IOptions<NodeOptions> options)
 {
+    /// <summary>How long the answer waits, at most, for every member to run the switched
+    /// configuration and serve the keys it took over (a client's timeout is often 30 s).</summary>
+    private static readonly TimeSpan CountingPatience = TimeSpan.FromSeconds(20);
+
     private readonly NodeOptions _options = options.Value;
 
     public async Task<ViewChangeResult> ChangeAsync(ImmutableArray<string> nodes, CancellationToken cancellationToken)
@@ -108,17 +113,24 @@ public sealed class ReplicatedViewChange(ClusterState state, IConfigLog configLo
         && nodes.All(node => latest.View.Contains(node, StringComparer.OrdinalIgnoreCase) && latest.MemberAt(node) is { Excluded: false });
 
     /// <summary>Each member's primary count, taken once it runs the switched configuration and has
-    /// taken over the keys it leads in it, so that every key is served when the change answers.</summary>
+    /// taken over the keys it leads in it, so that every key is served when the change answers. All
+    /// members together wait at most <see cref="CountingPatience"/>; after it the counts are as found.</summary>
     private async Task<IReadOnlyList<KeyCount>> CountKeysAsync(ClusterConfig switched, CancellationToken cancellationToken)
     {
+        long deadline = Deadlines.From(time, CountingPatience);
         var shards = new List<KeyCount>(switched.View.Length);
         foreach (string node in switched.View)
         {
             KeyCount? count = null;
-            for (int attempt = 0; attempt < 200 && (count is null || count.Epoch < switched.Epoch || count.TakingOver); attempt++)
+            for (int attempt = 0; count is null || count.Epoch < switched.Epoch || count.TakingOver; attempt++)
             {
                 if (attempt > 0)
                 {
+                    if (time.GetTimestamp() >= deadline)
+                    {
+                        break;
+                    }
+
                     await Task.Delay(_options.DiscoveryInterval / 2, time, cancellationToken);
                 }
 
