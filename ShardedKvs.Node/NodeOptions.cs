@@ -95,7 +95,7 @@ public sealed class NodeOptions
     public int MinInSync { get; set; } = 2;
 
     /// <summary>How long a peer may stay silent before this node suspects it.</summary>
-    public TimeSpan SuspectAfter { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan SuspectAfter { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>How long a read lease lasts from when its heartbeat was sent.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(2);
