@@ -4,6 +4,22 @@
 
 threads = {}
 
+-- The preloaded keys key-0 .. key-(nkeys-1) (the script's first argument, 10000 by default), one
+-- chosen at random per request, and the 100-byte value a PUT writes. A script that needs more of its
+-- own init defines init after loading this file.
+nkeys = 10000
+put_body = '{"value":"' .. string.rep("v", 100) .. '"}'
+json_headers = { ["Content-Type"] = "application/json" }
+
+function init(args)
+  if args[1] then nkeys = tonumber(args[1]) end
+  math.randomseed(os.time() * 100 + (id or 0))
+end
+
+function random_key_path()
+  return "/kvs/keys/key-" .. math.random(0, nkeys - 1)
+end
+
 function setup(thread)
   thread:set("id", #threads + 1)
   table.insert(threads, thread)

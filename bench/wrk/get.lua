@@ -4,15 +4,8 @@
 
 dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "common.lua")
 
-local nkeys = 10000
-
-function init(args)
-  if args[1] then nkeys = tonumber(args[1]) end
-  math.randomseed(os.time() * 100 + (id or 0))
-end
-
 function request()
-  return wrk.format("GET", "/kvs/keys/key-" .. math.random(0, nkeys - 1))
+  return wrk.format("GET", random_key_path())
 end
 
 function done(summary, latency, requests)

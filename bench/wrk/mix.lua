@@ -4,21 +4,12 @@
 
 dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "common.lua")
 
-local nkeys = 10000
-local body = '{"value":"' .. string.rep("v", 100) .. '"}'
-local headers = { ["Content-Type"] = "application/json" }
-
-function init(args)
-  if args[1] then nkeys = tonumber(args[1]) end
-  math.randomseed(os.time() * 100 + (id or 0))
-end
-
 function request()
-  local path = "/kvs/keys/key-" .. math.random(0, nkeys - 1)
+  local path = random_key_path()
   if math.random() < 0.5 then
     return wrk.format("GET", path)
   end
-  return wrk.format("PUT", path, headers, body)
+  return wrk.format("PUT", path, json_headers, put_body)
 end
 
 function done(summary, latency, requests)

@@ -4,17 +4,8 @@
 
 dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "common.lua")
 
-local nkeys = 10000
-local body = '{"value":"' .. string.rep("v", 100) .. '"}'
-local headers = { ["Content-Type"] = "application/json" }
-
-function init(args)
-  if args[1] then nkeys = tonumber(args[1]) end
-  math.randomseed(os.time() * 100 + (id or 0))
-end
-
 function request()
-  return wrk.format("PUT", "/kvs/keys/key-" .. math.random(0, nkeys - 1), headers, body)
+  return wrk.format("PUT", random_key_path(), json_headers, put_body)
 end
 
 function done(summary, latency, requests)
