@@ -83,12 +83,19 @@ public sealed class ReplicatedViewChangeTests(ITestOutputHelper output)
         // (issue 11, docs/replication.md): after back-to-back changes on a loaded machine a key can stay
         // on R - 1. One cause was found and fixed (copies of a fill the learner had not adopted); a
         // fresh-clone CI run still showed it, so it is reported here, not asserted, until it is found.
-        string? placement = await Eventually.Until(
-            "every key to be on exactly its replicas after quiescence",
-            TimeSpan.FromSeconds(30),
-            _ => Task.FromResult(PlacementProblem(cluster, Changes[^1].View, quiescent: true)),
-            problem => problem is null).ContinueWith(t => t.IsCompletedSuccessfully ? null : t.Exception!.InnerException!.Message, TaskScheduler.Default);
-        output.WriteLine(placement is null ? "after quiescence every key is on exactly its replicas" : $"KNOWN BUG: {placement}");
+        try
+        {
+            await Eventually.Until(
+                "every key to be on exactly its replicas after quiescence",
+                TimeSpan.FromSeconds(30),
+                _ => Task.FromResult(PlacementProblem(cluster, Changes[^1].View, quiescent: true)),
+                problem => problem is null);
+            output.WriteLine("after quiescence every key is on exactly its replicas");
+        }
+        catch (TimeoutException e)
+        {
+            output.WriteLine($"KNOWN BUG: {e.Message}");
+        }
         await workload.ReadEverythingAsync(TimeSpan.FromSeconds(30));
         IReadOnlyList<Operation> history = workload.History.GetHistory();
         CheckResult check = LinearizabilityChecker.Check(history);
