@@ -12,9 +12,9 @@ namespace ShardedKvs.Node.Cluster.Replication;
 /// (its in-sync replicas and learners) and waits until all of them hold it. The write set is read
 /// again from the newest snapshot on every round: a replica excluded meanwhile is no longer waited
 /// for, a learner added meanwhile is sent the write too. A replica that did not answer is sent it
-/// again on a new lane (versions make that harmless). It gives up only when this node stops being the
-/// key's primary or too few in-sync replicas are left: then the write is left to the next primary's
-/// reconciliation, and its client hears that the outcome is unknown.
+/// again, on the same lane while it stays open (versions make that harmless). It gives up only when
+/// this node stops being the key's primary or too few in-sync replicas are left: then the write is
+/// left to the next primary's reconciliation, and its client hears that the outcome is unknown.
 /// </summary>
 public sealed class WriteReplicator(ClusterState state, IReplicationTransport transport, IConfigLog configLog, PrimaryVersions versions, TimeProvider time, IOptions<NodeOptions> options)
 {

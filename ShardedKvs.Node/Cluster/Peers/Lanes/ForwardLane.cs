@@ -162,7 +162,7 @@ public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
                 if (pending.Deadline <= now)
                 {
                     (expired ??= []).Add(pending);
-                    reset |= pending is not PendingAnswer<LeaseAnswer>;
+                    reset |= pending is PendingAnswer<LaneAnswer>;
                     _pending.Remove(id);
                 }
             }
@@ -172,13 +172,15 @@ public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
 
         if (reset)
         {
-            // A request that timed out must not reach the peer later (say, when a partition heals):
-            // not a forwarded write its client was told failed, and not a replicated write that could
-            // land after a newer one sent on a new lane (a DELETE leaves no tombstone to stop an older
-            // PUT). Resetting the connection discards whatever of it is still unsent or
-            // unacknowledged, before anyone hears of the timeout. A heartbeat alone does not reset:
-            // arriving late it only grants a lease the sender counts from when it sent it, so it
-            // changes nothing, while a reset would fail every forward and write on the lane.
+            // A forward that timed out must not reach the owner later (say, when a partition heals):
+            // resetting the connection discards whatever of it is still unsent or unacknowledged,
+            // before anyone hears of the timeout. Replication's frames do not reset: a replicate not
+            // answered in time is sent again on this same lane, behind everything sent before it, so
+            // a late copy can never land after a newer write of the key (the receiving side stops an
+            // older lane of the sender's once a newer one opens, should this one break). A reset
+            // would fail every forward and write on the lane because one answer was slow, which on
+            // a starved machine failed keys of live primaries. A late lease answer changes nothing:
+            // the sender counts a lease from when it sent the heartbeat.
             Close(reset: true);
         }
         else if (idle)

@@ -84,9 +84,9 @@ public sealed partial class LaneServer(KeyRequestHandler operations, IReplicaRec
     }
 
     /// <summary>
-    /// A sender opens a new lane when it gave up on the old one (a write not acknowledged in time is
-    /// sent again on a new lane). Frames of the old lane may still wait unread here, on a starved
-    /// machine for a long time, and a replicated PUT read after the DELETE that followed it on the new
+    /// A sender opens a new lane when the old one broke or was reset (a forward not answered in
+    /// time resets it), and sends writes not acknowledged again on the new one. Frames of the old
+    /// lane may still wait unread here, on a starved machine for a long time, and a replicated PUT read after the DELETE that followed it on the new
     /// lane would bring the key back (the store keeps no tombstones). So the old lane stops, and the
     /// new one serves nothing until the old one has finished the frame it was serving.
     /// </summary>
