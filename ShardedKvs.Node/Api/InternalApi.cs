@@ -64,7 +64,7 @@ public static class InternalApi
                 newerEpoch.Saw(query.Epoch);
             }
 
-            return TypedResults.Json(new DrainAnswer(adopted >= query.Epoch && !versions.HasUnsettledBefore(query.Epoch)), PeerJsonContext.Default.DrainAnswer);
+            return TypedResults.Json(new DrainAnswer(versions.HasDrained(query.Epoch)), PeerJsonContext.Default.DrainAnswer);
         });
         endpoints.MapPost(PeerRoutes.Suspects.Path, (SuspicionQuery query, FailureDetector detector) =>
             TypedResults.Json(new SuspicionAnswer(detector.Suspects(query.Peer)), PeerJsonContext.Default.SuspicionAnswer));

@@ -13,6 +13,7 @@ namespace ShardedKvs.Node.Cluster.Replication;
 public sealed partial class ConfigAdoption(
     ClusterState state,
     NodeIdentity identity,
+    PrimaryVersions versions,
     Promotions promotions,
     FillRunner fills,
     ILogger<ConfigAdoption> logger) : IConfigObserver
@@ -31,6 +32,7 @@ public sealed partial class ConfigAdoption(
             return;
         }
 
+        versions.Adopted(decided.Epoch);
         ReplicaState replica = state.Snapshot.Replica!;
         LogAdopted(logger, decided.Epoch, decided, replica.Status);
         promotions.OnAdopted(replica);

@@ -11,6 +11,7 @@ public sealed class PrimaryVersions
     private readonly Lock _gate = new();
     private volatile WriteWindow[] _older = [];
     private volatile WriteWindow? _window;
+    private long _adopted;
 
     public WriteWindow For(long epoch)
     {
@@ -36,6 +37,62 @@ public sealed class PrimaryVersions
             return window;
         }
     }
+
+    /// <summary>This node adopted the configuration of <paramref name="epoch"/>: writes that found it
+    /// primary under an older one begin no more (see <see cref="TryBegin"/>).</summary>
+    public void Adopted(long epoch)
+    {
+        long seen = Interlocked.Read(ref _adopted);
+        while (seen < epoch)
+        {
+            long was = Interlocked.CompareExchange(ref _adopted, epoch, seen);
+            if (was == seen)
+            {
+                return;
+            }
+
+            seen = was;
+        }
+    }
+
+    /// <summary>
+    /// Gives a write of a key this node found itself primary for at <paramref name="epoch"/> its
+    /// version, unless the node has adopted a newer configuration meanwhile (then the caller routes
+    /// the write again). A drain check answered between the primary check and the version would
+    /// otherwise have told the key's new primary that nothing older is under way here, and this
+    /// write, finished afterwards on the new write set with its older version, would have been
+    /// acknowledged without taking effect after the new primary's writes.
+    /// </summary>
+    public WriteStart TryBegin(long epoch, out WriteWindow window, out long version)
+    {
+        window = For(epoch);
+        if (window.Epoch != epoch)
+        {
+            // A write that found this node primary at a newer epoch opened a newer window already.
+            version = 0;
+            return WriteStart.EpochMoved;
+        }
+
+        if (!window.TryBegin(out version))
+        {
+            return WriteStart.WindowFull;
+        }
+
+        // Either a drain check sees this write under way, or this read sees the epoch that the
+        // check's node adopted before it looked: the full fence keeps the two from passing each other.
+        Interlocked.MemoryBarrier();
+        if (Interlocked.Read(ref _adopted) > epoch)
+        {
+            window.Complete(version); // sent nowhere
+            return WriteStart.EpochMoved;
+        }
+
+        return WriteStart.Begun;
+    }
+
+    /// <summary>What a key's new primary asks its previous one before serving it: whether this node
+    /// has adopted <paramref name="epoch"/> and finished every write it began under an older one.</summary>
+    public bool HasDrained(long epoch) => Interlocked.Read(ref _adopted) >= epoch && !HasUnsettledBefore(epoch);
 
     /// <summary>Whether a write this node began as primary under an epoch before <paramref name="epoch"/>
     /// is still under way: until none is, a node that took a key over from this one must not serve it.</summary>
@@ -77,4 +134,15 @@ public sealed class PrimaryVersions
             return current?.Watermark ?? 0;
         }
     }
+}
+
+public enum WriteStart
+{
+    Begun,
+
+    /// <summary>Too many writes are under way.</summary>
+    WindowFull,
+
+    /// <summary>The node adopted a newer configuration since it found itself the key's primary.</summary>
+    EpochMoved,
 }

@@ -191,10 +191,12 @@ public sealed class ReplicatedKeyHandler(
                 return KeyOutcome.NotFound;
             }
 
-            WriteWindow window = versions.For(replica.Epoch);
-            if (!window.TryBegin(out long version))
+            switch (versions.TryBegin(replica.Epoch, out WriteWindow window, out long version))
             {
-                return new KeyOutcome(OutcomeKind.KeyBusy, Error: "Too many writes are being replicated; try again");
+                case WriteStart.WindowFull:
+                    return new KeyOutcome(OutcomeKind.KeyBusy, Error: "Too many writes are being replicated; try again");
+                case WriteStart.EpochMoved:
+                    return null;
             }
 
             // The write goes on until every replica holds it even if its client stops waiting: a write

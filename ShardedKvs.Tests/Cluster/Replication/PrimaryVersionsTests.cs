@@ -10,6 +10,8 @@ namespace ShardedKvs.Tests.Cluster.Replication;
 /// </summary>
 public class PrimaryVersionsTests
 {
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
     [Fact]
     public void A_write_still_under_way_from_an_older_epoch_holds_the_watermark_below_it()
     {
@@ -98,6 +100,67 @@ public class PrimaryVersionsTests
             inFlight.TryRemove(version, out WriteWindow? window);
             window!.Complete(version);
         }
+    }
+
+    [Fact]
+    public void A_write_that_found_its_node_primary_at_an_epoch_it_has_left_does_not_begin()
+    {
+        var versions = new PrimaryVersions();
+        versions.Adopted(3);
+        Assert.Equal(WriteStart.Begun, versions.TryBegin(3, out WriteWindow third, out long under));
+
+        versions.Adopted(4);
+        Assert.False(versions.HasDrained(4), "a write begun at epoch 3 is still under way");
+        Assert.Equal(WriteStart.EpochMoved, versions.TryBegin(3, out _, out _));
+        third.Complete(under);
+        Assert.True(versions.HasDrained(4));
+        Assert.False(versions.HasDrained(5), "epoch 5 is not adopted yet");
+    }
+
+    [Fact]
+    public async Task No_write_begins_for_an_epoch_older_than_one_a_drain_check_said_was_drained()
+    {
+        // The adopter plays the configuration log and the drain checks of a key's next primaries;
+        // the writers play requests that read the snapshot's epoch, then begin.
+        var versions = new PrimaryVersions();
+        long published = 1;
+        long drained = 0;
+        int violations = 0;
+        long begun = 0;
+        versions.Adopted(1);
+        using var stop = new CancellationTokenSource();
+
+        Task[] writers = [.. Enumerable.Range(0, 3).Select(_ => Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                long seen = Interlocked.Read(ref published);
+                if (versions.TryBegin(seen, out WriteWindow window, out long version) == WriteStart.Begun)
+                {
+                    Interlocked.Increment(ref begun);
+                    if (Interlocked.Read(ref drained) > seen)
+                    {
+                        Interlocked.Increment(ref violations);
+                    }
+
+                    window.Complete(version);
+                }
+            }
+        }))];
+
+        for (long epoch = 2; epoch <= 100; epoch++)
+        {
+            long before = Interlocked.Read(ref begun);
+            Assert.True(SpinWait.SpinUntil(() => Interlocked.Read(ref begun) > before, Patience), $"no write began at epoch {epoch - 1}");
+            Interlocked.Exchange(ref published, epoch); // the snapshot first, as ConfigAdoption does
+            versions.Adopted(epoch);
+            Assert.True(SpinWait.SpinUntil(() => versions.HasDrained(epoch), Patience), $"epoch {epoch} did not drain");
+            Interlocked.Exchange(ref drained, epoch);
+        }
+
+        await stop.CancelAsync();
+        await Task.WhenAll(writers);
+        Assert.Equal(0, violations);
     }
 
     private static long Begin(WriteWindow window)
