@@ -87,7 +87,7 @@ public sealed partial class Promotions(
         {
             bool confirmed = await WaitUntilPreviousStoppedAsync(takeover);
             activity?.SetTag("kvs.confirmed", confirmed);
-            int reconciled = confirmed ? 0 : await ReconcileAsync(takeover);
+            int reconciled = await ReconcileAsync(takeover, confirmed);
             TimeSpan elapsed = time.GetElapsedTime(started);
             activity?.SetTag("kvs.reconciled", reconciled);
             LogTakeoverDone(logger, takeover.From, takeover.Epoch, elapsed, confirmed, reconciled);
@@ -159,11 +159,39 @@ public sealed partial class Promotions(
         }
     }
 
-    private async Task<int> ReconcileAsync(Takeover takeover)
+    /// <summary>
+    /// Sends the keys' replicas this node's copy of every write it holds uncertain from a primary that
+    /// can no longer finish it: the previous primary when it did not confirm (it died, or was cut off),
+    /// and any earlier primary no longer live. A write of a dead primary that reached this node but not
+    /// another replica would otherwise stay on this node alone: harmless while another node leads the
+    /// key, but once this node serves it, a later move to a replica without it would make it vanish.
+    /// </summary>
+    private async Task<int> ReconcileAsync(Takeover takeover, bool confirmed)
     {
         using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.promotion.reconcile");
+        ClusterConfig config = state.Snapshot.Replica!.Config;
         int reconciled = 0;
-        foreach ((string key, long version) in uncertain.Of(takeover.From))
+        foreach (PlacedMember primary in uncertain.Primaries)
+        {
+            if (MustReconcile(primary, takeover.From, confirmed, config))
+            {
+                reconciled += await ReconcileWritesOfAsync(primary, takeover);
+            }
+        }
+
+        activity?.SetTag("kvs.reconciled", reconciled);
+        return reconciled;
+    }
+
+    /// <summary>Whether this node, taking keys over from <paramref name="previous"/> under
+    /// <paramref name="config"/>, resends what it holds uncertain from <paramref name="primary"/>.</summary>
+    public static bool MustReconcile(PlacedMember primary, PlacedMember previous, bool confirmedByPrevious, ClusterConfig config) =>
+        primary == previous ? !confirmedByPrevious : !config.IsLive(primary);
+
+    private async Task<int> ReconcileWritesOfAsync(PlacedMember primary, Takeover takeover)
+    {
+        int reconciled = 0;
+        foreach ((string key, long version) in uncertain.Of(primary))
         {
             ulong hash = StableHash.Of(key);
             if (takeover.After.PrimaryOf(hash) != state.Snapshot.Replica!.Self)
@@ -177,7 +205,6 @@ public sealed partial class Promotions(
             reconciled += result == ReplicationResult.Held ? 1 : 0;
         }
 
-        activity?.SetTag("kvs.reconciled", reconciled);
         return reconciled;
     }
 

@@ -100,8 +100,10 @@ public sealed class ReplicaReceiver(
         }
 
         ConfigMember? member = replica.Config.MemberAt(sender);
-        if (member is not null)
+        if (member is { Excluded: false })
         {
+            // An excluded primary gave up the writes it had under way: its watermark passes them,
+            // but they were never settled, and the key's next primary reconciles them.
             uncertain.Settled(member.Placed, watermark);
         }
 

@@ -67,6 +67,9 @@ public sealed class UncertainWrites
         }
     }
 
+    /// <summary>Every primary this node holds writes of (some may have none uncertain left).</summary>
+    public ICollection<PlacedMember> Primaries => _byPrimary.Keys;
+
     private FromPrimary For(PlacedMember primary) => _byPrimary.GetOrAdd(primary, static _ => new FromPrimary());
 
     private sealed class FromPrimary

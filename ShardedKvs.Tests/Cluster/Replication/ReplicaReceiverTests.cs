@@ -149,6 +149,20 @@ public sealed class ReplicaReceiverTests
         Assert.Empty(_uncertain.Of(Member(0)));
     }
 
+    [Fact]
+    public void An_excluded_primarys_watermark_settles_nothing_it_gave_up_stays_uncertain_for_the_next_primary()
+    {
+        ClusterConfig formed = Adopt(Formed(4, 3));
+        string key = KeyHeldBy(formed, Member(1), primary: Member(0));
+        Put(Member(0), formed.Epoch, version: 4, key, "v4", watermark: 3);
+        Adopt(ConfigTransitions.Apply(formed, new ConfigChange.Exclude(Member(0))).Next!);
+
+        // Excluded, it gave the write up, and its watermark passed it: not a sign that it settled.
+        _receiver.OnHeartbeat(Member(0).Address, formed.Epoch + 1, watermark: 4);
+
+        Assert.Contains((key, 4L), _uncertain.Of(Member(0)));
+    }
+
     private ClusterConfig Adopt(ClusterConfig config)
     {
         _state.AdoptConfig(config, Member(1));
