@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using ShardedKvs.Node;
 using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Storage;
@@ -22,8 +23,14 @@ public sealed class TestNode : IAsyncDisposable
             ["VIEW"] = view,
             ["CLUSTER_KEY"] = clusterKey,
             ["urls"] = $"http://{address}",
-            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Default"] = FileLoggerProvider.Folder is null ? "Warning" : "Information",
         };
+        if (FileLoggerProvider.Folder is not null)
+        {
+            config["Logging:LogLevel:ShardedKvs"] = "Debug";
+            config["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning";
+        }
+
         foreach ((string key, string? value) in settings ?? new Dictionary<string, string?>())
         {
             config[key] = value;
@@ -32,6 +39,13 @@ public sealed class TestNode : IAsyncDisposable
         _app = NodeApp.Create([], builder =>
         {
             builder.Configuration.AddInMemoryCollection(config);
+            // KVS_NODE_LOGS=<folder> keeps every node's log (ShardedKvs at Debug) for debugging a failed run.
+            if (FileLoggerProvider.Folder is { } folder)
+            {
+                builder.Logging.ClearProviders();
+                builder.Logging.AddProvider(new FileLoggerProvider(Path.Combine(folder, $"{address.Replace(':', '_')}-{DateTime.UtcNow:HHmmss.fff}.log")));
+            }
+
             configure?.Invoke(builder);
         });
         Client = new HttpClient { BaseAddress = new Uri($"http://{address}"), Timeout = TimeSpan.FromSeconds(30) };

@@ -124,7 +124,7 @@ public sealed partial class Promotions(
                 }
             }
 
-            if (time.GetTimestamp() >= leases.GranteeStoppedBy(takeover.From.Address))
+            if (time.GetTimestamp() >= leases.GranteeStoppedBy(takeover.From))
             {
                 activity?.SetTag("kvs.drain_checks", drainChecks);
                 activity?.SetTag("kvs.ended_by", "lease expired");

@@ -110,7 +110,7 @@ public sealed class ReplicaReceiver(
         bool grant = epoch == replica.Epoch && member is { Excluded: false } && replica.IsLive;
         if (grant)
         {
-            leases.Granting(sender);
+            leases.Granting(member!.Placed);
         }
 
         return new LeaseAnswer(grant, replica.Epoch);

@@ -132,8 +132,22 @@ public sealed class ReplicaReceiverTests
         Assert.Equal(config.Epoch, _receiver.OnHeartbeat(Member(3).Address, config.Epoch - 1, 0).PeerEpoch);
 
         // It remembers when it last granted, so that promoted over member 0 it waits that lease out.
-        Assert.NotEqual(long.MinValue, _leases.GranteeStoppedBy(Member(0).Address));
-        Assert.Equal(long.MinValue, _leases.GranteeStoppedBy(Member(2).Address));
+        Assert.NotEqual(long.MinValue, _leases.GranteeStoppedBy(Member(0)));
+        Assert.Equal(long.MinValue, _leases.GranteeStoppedBy(Member(2)));
+    }
+
+    [Fact]
+    public void A_lease_granted_at_an_address_is_granted_to_the_process_the_configuration_names_there()
+    {
+        ClusterConfig formed = Formed(4, 3);
+        ClusterConfig excluded = Adopt(ConfigTransitions.Apply(formed, new ConfigChange.Exclude(Member(0))).Next!);
+        var rejoined = new PlacedMember(Member(0).Address, Member(0).Incarnation + 100);
+        ClusterConfig config = Adopt(ConfigTransitions.Apply(excluded, new ConfigChange.Rejoin(rejoined)).Next!);
+
+        Assert.True(_receiver.OnHeartbeat(rejoined.Address, config.Epoch, 0).Granted);
+
+        Assert.NotEqual(long.MinValue, _leases.GranteeStoppedBy(rejoined));
+        Assert.Equal(long.MinValue, _leases.GranteeStoppedBy(Member(0)));
     }
 
     [Fact]

@@ -151,9 +151,23 @@ public sealed class ReplicatedViewChangeTests(ITestOutputHelper output)
         // While clients run, a key being written or deleted may be on some replicas and not yet on
         // its primary; once they stop, every key is on all of them.
         int copies = Math.Min(Factor, view.Length);
-        return !quiescent ? null
-            : holders.FirstOrDefault(h => h.Value.Count != copies) is { Key: { } key, Value: { } on }
-                ? $"{key} is on {on.Count} nodes ({string.Join(',', on)}), not {copies}"
-                : null;
+        if (!quiescent)
+        {
+            return null;
+        }
+
+        string[] wrong = [.. holders.Where(h => h.Value.Count != copies).Select(h => Describe(cluster, ring, h.Key, h.Value))];
+        return wrong.Length == 0 ? null
+            : $"{wrong.Length} key(s) not on exactly {copies} nodes: {string.Join("; ", wrong.Take(5))}; nodes at epochs {string.Join(", ", view.Select(i => $"{i}: {cluster[i].Snapshot.Replica?.Epoch}"))}";
+    }
+
+    /// <summary>Which nodes hold the key (with the epoch its version was written in), which should.</summary>
+    private static string Describe(TestCluster cluster, TokenRing ring, string key, List<int> on)
+    {
+        int[] replicas = [.. ring.ReplicasOf(key).Select(a => Enumerable.Range(0, cluster.Nodes.Count).First(i => cluster[i].Address == a))];
+        string held = string.Join(',', on.Select(i => cluster[i].Store.TryGet(key, out _, out long version)
+            ? $"{i}@v{WriteWindow.EpochOf(version)}.{version & 0xFFFFFFFFFF}"
+            : $"{i}@gone"));
+        return $"{key} is on {held}, should be on {string.Join(',', replicas)} (missing {string.Join(',', replicas.Except(on))})";
     }
 }
