@@ -3,6 +3,7 @@ using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Cluster.Replication.Fill;
 using ShardedKvs.Node.Cluster.Requests;
 using ShardedKvs.Node.Storage;
+using ShardedKvs.Node.Telemetry;
 using ShardedKvs.Ring;
 
 namespace ShardedKvs.Node.Cluster.Replication;
@@ -15,7 +16,7 @@ namespace ShardedKvs.Node.Cluster.Replication;
 /// view change just moved keys from (or removed) still finishes the writes it began as their primary;
 /// an excluded one cannot.
 /// </summary>
-public sealed class ReplicaReceiver(
+public sealed partial class ReplicaReceiver(
     ClusterState state,
     KeyValueStore store,
     KeysInFlight inFlight,
@@ -23,7 +24,8 @@ public sealed class ReplicaReceiver(
     LeaseBook leases,
     PeerLiveness liveness,
     FillTombstones tombstones,
-    NewerEpochSignal newerEpoch) : IReplicaReceiver
+    NewerEpochSignal newerEpoch,
+    ILogger<ReplicaReceiver> logger) : IReplicaReceiver
 {
     public ReplicaAck Apply(string sender, long epoch, long version, KeyOperation operation, string key, ReadOnlySpan<byte> value, long watermark)
     {
@@ -79,6 +81,12 @@ public sealed class ReplicaReceiver(
             }
         }
 
+        if (primary is null)
+        {
+            // A node the configuration no longer names finishing a write it began as primary.
+            LogAppliedFromFormerMember(logger, key, version, sender, replica.Epoch, applied);
+        }
+
         PlacedMember from = primary?.Placed ?? new PlacedMember(sender, 0);
         uncertain.Applied(from, key, version);
         uncertain.Settled(from, watermark);
@@ -115,4 +123,7 @@ public sealed class ReplicaReceiver(
 
         return new LeaseAnswer(grant, replica.Epoch);
     }
+
+    [LoggerMessage(EventId = LogEvents.ReplicaAppliedFromFormerMember, Level = LogLevel.Debug, Message = "A write of {Key} at version {Version} from {Sender}, no member at epoch {Epoch}: {Outcome}")]
+    private static partial void LogAppliedFromFormerMember(ILogger logger, string key, long version, string sender, long epoch, ReplicaAckKind outcome);
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using ShardedKvs.Node.Cluster.Configuration;
 using ShardedKvs.Node.Cluster.Consensus;
@@ -31,7 +32,7 @@ public sealed class ReplicaReceiverTests
     {
         _leases = new LeaseBook(_time, new LeaseTerms(TimeSpan.FromSeconds(2)));
         _state = new ClusterState(Member(1).Address, [.. Enumerable.Range(0, 4).Select(i => Member(i).Address)], Tokens);
-        _receiver = new ReplicaReceiver(_state, _store, new KeysInFlight(), _uncertain, _leases, new PeerLiveness(_time, TimeSpan.FromSeconds(1)), _tombstones, new NewerEpochSignal(_log));
+        _receiver = new ReplicaReceiver(_state, _store, new KeysInFlight(), _uncertain, _leases, new PeerLiveness(_time, TimeSpan.FromSeconds(1)), _tombstones, new NewerEpochSignal(_log), NullLogger<ReplicaReceiver>.Instance);
     }
 
     [Fact]
