@@ -10,6 +10,7 @@ namespace ShardedKvs.Tests.Infrastructure;
 public sealed class FileLoggerProvider(string path) : ILoggerProvider
 {
     private readonly StreamWriter _writer = new(path, append: true) { AutoFlush = true };
+    private bool _disposed; // under the writer's lock
 
     /// <summary>The folder named by <c>KVS_NODE_LOGS</c>, or null when node logs are not kept.</summary>
     public static string? Folder => Environment.GetEnvironmentVariable("KVS_NODE_LOGS") is { Length: > 0 } folder ? folder : null;
@@ -20,6 +21,7 @@ public sealed class FileLoggerProvider(string path) : ILoggerProvider
     {
         lock (_writer)
         {
+            _disposed = true;
             _writer.Dispose();
         }
     }
@@ -28,7 +30,10 @@ public sealed class FileLoggerProvider(string path) : ILoggerProvider
     {
         lock (_writer)
         {
-            _writer.WriteLine(line);
+            if (!_disposed)
+            {
+                _writer.WriteLine(line);
+            }
         }
     }
 

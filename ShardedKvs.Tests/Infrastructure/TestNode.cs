@@ -13,6 +13,7 @@ namespace ShardedKvs.Tests.Infrastructure;
 public sealed class TestNode : IAsyncDisposable
 {
     private WebApplication? _app;
+    private FileLoggerProvider? _log;
 
     public TestNode(string address, string view, string clusterKey, IDictionary<string, string?>? settings, Action<WebApplicationBuilder>? configure)
     {
@@ -43,7 +44,8 @@ public sealed class TestNode : IAsyncDisposable
             if (FileLoggerProvider.Folder is { } folder)
             {
                 builder.Logging.ClearProviders();
-                builder.Logging.AddProvider(new FileLoggerProvider(Path.Combine(folder, $"{address.Replace(':', '_')}-{DateTime.UtcNow:HHmmss.fff}.log")));
+                _log = new FileLoggerProvider(Path.Combine(folder, $"{address.Replace(':', '_')}-{DateTime.UtcNow:HHmmss.fff}.log"));
+                builder.Logging.AddProvider(_log);
             }
 
             configure?.Invoke(builder);
@@ -75,6 +77,8 @@ public sealed class TestNode : IAsyncDisposable
             await app.StopAsync(TimeSpan.FromSeconds(5));
             await app.DisposeAsync();
         }
+
+        _log?.Dispose();
     }
 
     public async ValueTask DisposeAsync()

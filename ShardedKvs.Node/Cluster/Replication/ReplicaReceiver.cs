@@ -60,6 +60,16 @@ public sealed partial class ReplicaReceiver(
         ReplicaAckKind applied;
         lock (inFlight.StripeFor(hash))
         {
+            if (state.Snapshot.Replica is { } now && now.Epoch != replica.Epoch)
+            {
+                // A newer configuration was adopted since the checks above. A fill it starts here
+                // passes the stripes' barrier before it reads the key, and this stripe was not held
+                // yet, so a write applied now could be missing from the copy its learners get (the
+                // primary's write path re-checks its snapshot under the stripe for the same reason).
+                // The sender learns the configuration and sends the write to its new write set.
+                return new ReplicaAck(ReplicaAckKind.StaleEpoch, now.Epoch);
+            }
+
             if (operation == KeyOperation.Put)
             {
                 applied = store.PutIfNewer(key, value, version) == PutOutcome.Stale ? ReplicaAckKind.AlreadyNewer : ReplicaAckKind.Applied;

@@ -27,12 +27,13 @@ public sealed class ReplicaReceiverTests
     private readonly ReplicaReceiver _receiver;
     private readonly RecordingLog _log = new();
     private readonly FillTombstones _tombstones = new();
+    private readonly KeysInFlight _inFlight = new();
 
     public ReplicaReceiverTests()
     {
         _leases = new LeaseBook(_time, new LeaseTerms(TimeSpan.FromSeconds(2)));
         _state = new ClusterState(Member(1).Address, [.. Enumerable.Range(0, 4).Select(i => Member(i).Address)], Tokens);
-        _receiver = new ReplicaReceiver(_state, _store, new KeysInFlight(), _uncertain, _leases, new PeerLiveness(_time, TimeSpan.FromSeconds(1)), _tombstones, new NewerEpochSignal(_log), NullLogger<ReplicaReceiver>.Instance);
+        _receiver = new ReplicaReceiver(_state, _store, _inFlight, _uncertain, _leases, new PeerLiveness(_time, TimeSpan.FromSeconds(1)), _tombstones, new NewerEpochSignal(_log), NullLogger<ReplicaReceiver>.Instance);
     }
 
     [Fact]
@@ -119,6 +120,38 @@ public sealed class ReplicaReceiverTests
 
         Assert.True(_tombstones.Covers(key, 11));
         Assert.False(_tombstones.Covers(key, 13));
+    }
+
+    /// <summary>A write checked against one configuration but applied after a newer one was adopted
+    /// could be missing from the copy a fill of the newer one makes here: that fill passes the stripes'
+    /// barrier, then reads the key, before the write takes the key's stripe. So it is refused, and its
+    /// sender sends it again to the new write set (learners included).</summary>
+    [Fact]
+    public void A_write_that_waited_for_its_key_while_a_newer_configuration_was_adopted_is_refused_not_applied()
+    {
+        ClusterConfig config = Adopt(Formed(4, 3));
+        string key = KeyHeldBy(config, Member(1), primary: Member(0));
+        ReplicaAck ack = default;
+        var writer = new Thread(() => ack = Put(Member(0), config.Epoch, version: 5, key, "v5"));
+        ClusterConfig newer;
+        lock (_inFlight.StripeFor(StableHash.Of(key)))
+        {
+            writer.Start();
+            // Nothing in the receiver blocks before the stripe: once the writer waits, it waits there.
+            long deadline = Environment.TickCount64 + 10_000;
+            while ((writer.ThreadState & ThreadState.WaitSleepJoin) == 0)
+            {
+                Assert.True(Environment.TickCount64 < deadline, "the write never reached the key's stripe");
+                Thread.Yield();
+            }
+
+            newer = Adopt(ConfigTransitions.Apply(config, new ConfigChange.Exclude(Member(3))).Next!);
+        }
+
+        writer.Join();
+        Assert.Equal(ReplicaAckKind.StaleEpoch, ack.Kind);
+        Assert.Equal(newer.Epoch, ack.ReplicaEpoch);
+        Assert.Null(Read(key));
     }
 
     [Fact]
