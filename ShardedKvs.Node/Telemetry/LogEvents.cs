@@ -46,6 +46,7 @@ public static class LogEvents
     public const int ReplicaCleanupDone = 810;
     public const int ExcludedStartingOver = 811;
     public const int FillLeftoversDropped = 812;
+    public const int ReplicaAppliedFromFormerMember = 813;
 
     // Cluster/Replication/Fill: the copy itself
     public const int FillBatchRetry = 700;

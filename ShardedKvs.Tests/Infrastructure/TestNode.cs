@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using ShardedKvs.Node;
 using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Storage;
@@ -12,6 +13,7 @@ namespace ShardedKvs.Tests.Infrastructure;
 public sealed class TestNode : IAsyncDisposable
 {
     private WebApplication? _app;
+    private FileLoggerProvider? _log;
 
     public TestNode(string address, string view, string clusterKey, IDictionary<string, string?>? settings, Action<WebApplicationBuilder>? configure)
     {
@@ -22,8 +24,14 @@ public sealed class TestNode : IAsyncDisposable
             ["VIEW"] = view,
             ["CLUSTER_KEY"] = clusterKey,
             ["urls"] = $"http://{address}",
-            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Default"] = FileLoggerProvider.Folder is null ? "Warning" : "Information",
         };
+        if (FileLoggerProvider.Folder is not null)
+        {
+            config["Logging:LogLevel:ShardedKvs"] = "Debug";
+            config["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning";
+        }
+
         foreach ((string key, string? value) in settings ?? new Dictionary<string, string?>())
         {
             config[key] = value;
@@ -32,6 +40,14 @@ public sealed class TestNode : IAsyncDisposable
         _app = NodeApp.Create([], builder =>
         {
             builder.Configuration.AddInMemoryCollection(config);
+            // KVS_NODE_LOGS=<folder> keeps every node's log (ShardedKvs at Debug) for debugging a failed run.
+            if (FileLoggerProvider.Folder is { } folder)
+            {
+                builder.Logging.ClearProviders();
+                _log = new FileLoggerProvider(Path.Combine(folder, $"{address.Replace(':', '_')}-{DateTime.UtcNow:HHmmss.fff}.log"));
+                builder.Logging.AddProvider(_log);
+            }
+
             configure?.Invoke(builder);
         });
         Client = new HttpClient { BaseAddress = new Uri($"http://{address}"), Timeout = TimeSpan.FromSeconds(30) };
@@ -61,6 +77,8 @@ public sealed class TestNode : IAsyncDisposable
             await app.StopAsync(TimeSpan.FromSeconds(5));
             await app.DisposeAsync();
         }
+
+        _log?.Dispose();
     }
 
     public async ValueTask DisposeAsync()

@@ -8,7 +8,8 @@ namespace ShardedKvs.Node.Cluster.Replication;
 /// <summary>
 /// Makes every decided configuration this node learns its own: publishes it in the snapshot (so the
 /// next request routes by it), then starts what it asks of this node: taking over keys it now leads,
-/// and its part in a fill. The configuration log calls it in epoch order, once per epoch.
+/// its part in a fill, and which members the failure detector watches. The configuration log calls
+/// it in epoch order, once per epoch.
 /// </summary>
 public sealed partial class ConfigAdoption(
     ClusterState state,
@@ -16,6 +17,7 @@ public sealed partial class ConfigAdoption(
     PrimaryVersions versions,
     Promotions promotions,
     FillRunner fills,
+    PeerLiveness liveness,
     ILogger<ConfigAdoption> logger) : IConfigObserver
 {
     public void OnDecided(ClusterConfig decided)
@@ -35,6 +37,7 @@ public sealed partial class ConfigAdoption(
         versions.Adopted(decided.Epoch);
         ReplicaState replica = state.Snapshot.Replica!;
         LogAdopted(logger, decided.Epoch, decided, replica.Status);
+        liveness.Watch(replica.IsLive ? decided.Voters : []);
         promotions.OnAdopted(replica);
         fills.OnAdopted(replica);
     }

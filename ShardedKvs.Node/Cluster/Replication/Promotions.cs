@@ -13,8 +13,8 @@ namespace ShardedKvs.Node.Cluster.Replication;
 
 /// <summary>
 /// Holds back the keys this node became primary for until their previous primary can no longer serve
-/// them: it adopted the new epoch and finished the writes it began before it, or every read lease this
-/// node granted it has run out. When the previous primary died, the new one then reconciles: it sends every write of the
+/// them: it adopted the new epoch and finished the writes it began before it, or it does not answer
+/// (or can no longer write) and every read lease this node granted it has run out (<see cref="TakeoverWait"/>). When the previous primary died, the new one then reconciles: it sends every write of the
 /// dead primary it applied without hearing it settled to the key's replicas again, so a write some
 /// replica already showed can never vanish at a later failover. Requests for such keys wait on
 /// <see cref="GateFor"/>. The takeovers under way are an immutable array replaced under a lock.
@@ -104,7 +104,8 @@ public sealed partial class Promotions(
     }
 
     /// <returns>True when the previous primary confirmed the new epoch (nothing to reconcile: it lives
-    /// and finished its writes as they were); false when its leases ran out instead.</returns>
+    /// and finished its writes as they were); false when its leases ran out instead (see
+    /// <see cref="TakeoverWait"/> for when that is enough).</returns>
     private async Task<bool> WaitUntilPreviousStoppedAsync(Takeover takeover)
     {
         using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.promotion.lease_wait");
@@ -113,32 +114,29 @@ public sealed partial class Promotions(
         while (true)
         {
             ClusterConfig latest = state.Snapshot.Replica!.Config;
-            if (latest.IsLive(takeover.From))
+            DrainReply reply = DrainReply.NotAsked;
+            if (TakeoverWait.MayStillWrite(latest, takeover.From))
             {
                 drainChecks++;
-                if (await HasDrainedAsync(takeover))
-                {
-                    activity?.SetTag("kvs.drain_checks", drainChecks);
-                    activity?.SetTag("kvs.ended_by", "drained");
-                    return true;
-                }
+                reply = await AskDrainedAsync(takeover);
             }
 
-            if (time.GetTimestamp() >= leases.GranteeStoppedBy(takeover.From.Address))
+            TakeoverStep step = TakeoverWait.Next(reply, time.GetTimestamp() >= leases.GranteeStoppedBy(takeover.From));
+            if (step != TakeoverStep.Wait)
             {
                 activity?.SetTag("kvs.drain_checks", drainChecks);
-                activity?.SetTag("kvs.ended_by", "lease expired");
-                return false;
+                activity?.SetTag("kvs.ended_by", step == TakeoverStep.Confirmed ? "drained" : "lease expired");
+                return step == TakeoverStep.Confirmed;
             }
 
             await Task.Delay(pause, time);
         }
     }
 
-    /// <summary>Whether the previous primary, still a member, has adopted the epoch that moved the keys
-    /// and finished every write it began before it (it sends those to the new write set, this node
-    /// included): from then on nothing it does can go unordered with what this node does.</summary>
-    private async Task<bool> HasDrainedAsync(Takeover takeover)
+    /// <summary>Whether the previous primary has adopted the epoch that moved the keys and finished
+    /// every write it began before it (it sends those to the new write set, this node included): from
+    /// then on nothing it does can go unordered with what this node does.</summary>
+    private async Task<DrainReply> AskDrainedAsync(Takeover takeover)
     {
         using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.promotion.drain_check", ActivityKind.Client);
         // A lease's length, not a heartbeat's: on a loaded machine an answer can take well over a
@@ -149,13 +147,14 @@ public sealed partial class Promotions(
         try
         {
             (_, DrainAnswer? answer) = await peers.CallAsync(takeover.From.Address, PeerRoutes.Drained, new DrainQuery(takeover.Epoch), PeerJsonContext.Default.DrainAnswer, timeout.Token);
-            activity?.SetTag("kvs.drained", answer?.Drained);
-            return answer?.Drained == true;
+            DrainReply reply = answer is null ? DrainReply.NoAnswer : answer.Drained ? DrainReply.Drained : DrainReply.NotYet;
+            activity?.SetTag("kvs.drained", reply.ToString());
+            return reply;
         }
         catch (OperationCanceledException)
         {
             activity?.SetTag("kvs.drained", "no answer");
-            return false; // no answer in time: ask again, or wait its leases out
+            return DrainReply.NoAnswer; // no answer in time: ask again, or wait its leases out
         }
     }
 

@@ -3,6 +3,7 @@ using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Cluster.Replication.Fill;
 using ShardedKvs.Node.Cluster.Requests;
 using ShardedKvs.Node.Storage;
+using ShardedKvs.Node.Telemetry;
 using ShardedKvs.Ring;
 
 namespace ShardedKvs.Node.Cluster.Replication;
@@ -15,7 +16,7 @@ namespace ShardedKvs.Node.Cluster.Replication;
 /// view change just moved keys from (or removed) still finishes the writes it began as their primary;
 /// an excluded one cannot.
 /// </summary>
-public sealed class ReplicaReceiver(
+public sealed partial class ReplicaReceiver(
     ClusterState state,
     KeyValueStore store,
     KeysInFlight inFlight,
@@ -23,7 +24,8 @@ public sealed class ReplicaReceiver(
     LeaseBook leases,
     PeerLiveness liveness,
     FillTombstones tombstones,
-    NewerEpochSignal newerEpoch) : IReplicaReceiver
+    NewerEpochSignal newerEpoch,
+    ILogger<ReplicaReceiver> logger) : IReplicaReceiver
 {
     public ReplicaAck Apply(string sender, long epoch, long version, KeyOperation operation, string key, ReadOnlySpan<byte> value, long watermark)
     {
@@ -58,6 +60,16 @@ public sealed class ReplicaReceiver(
         ReplicaAckKind applied;
         lock (inFlight.StripeFor(hash))
         {
+            if (state.Snapshot.Replica is { } now && now.Epoch != replica.Epoch)
+            {
+                // A newer configuration was adopted since the checks above. A fill it starts here
+                // passes the stripes' barrier before it reads the key, and this stripe was not held
+                // yet, so a write applied now could be missing from the copy its learners get (the
+                // primary's write path re-checks its snapshot under the stripe for the same reason).
+                // The sender learns the configuration and sends the write to its new write set.
+                return new ReplicaAck(ReplicaAckKind.StaleEpoch, now.Epoch);
+            }
+
             if (operation == KeyOperation.Put)
             {
                 applied = store.PutIfNewer(key, value, version) == PutOutcome.Stale ? ReplicaAckKind.AlreadyNewer : ReplicaAckKind.Applied;
@@ -77,6 +89,12 @@ public sealed class ReplicaReceiver(
                     tombstones.Remember(key, version);
                 }
             }
+        }
+
+        if (primary is null)
+        {
+            // A node the configuration no longer names finishing a write it began as primary.
+            LogAppliedFromFormerMember(logger, key, version, sender, replica.Epoch, applied);
         }
 
         PlacedMember from = primary?.Placed ?? new PlacedMember(sender, 0);
@@ -112,9 +130,12 @@ public sealed class ReplicaReceiver(
         bool grant = epoch == replica.Epoch && member is { Excluded: false } && replica.IsLive;
         if (grant)
         {
-            leases.Granting(sender);
+            leases.Granting(member!.Placed);
         }
 
         return new LeaseAnswer(grant, replica.Epoch);
     }
+
+    [LoggerMessage(EventId = LogEvents.ReplicaAppliedFromFormerMember, Level = LogLevel.Debug, Message = "A write of {Key} at version {Version} from {Sender}, no member at epoch {Epoch}: {Outcome}")]
+    private static partial void LogAppliedFromFormerMember(ILogger logger, string key, long version, string sender, long epoch, ReplicaAckKind outcome);
 }

@@ -50,4 +50,53 @@ public class PeerLivenessTests
         liveness.Heard("b:1");
         Assert.False(liveness.IsSuspected(restarted));
     }
+
+    /// <summary>Seen in <c>ReplicatedViewChangeTests</c> on a loaded machine: a node removed by one view
+    /// change and added back, in the same process, by the next was suspected "silent for 2166 ms" (its
+    /// silence counted from its removal) before it had learned it was back, and excluded.</summary>
+    [Fact]
+    public void A_member_back_in_the_configuration_gets_a_whole_timeout_from_its_return()
+    {
+        var time = new FakeTimeProvider();
+        var liveness = new PeerLiveness(time, TimeSpan.FromSeconds(1));
+        var a = new PlacedMember("a:1", 1);
+        var b = new PlacedMember("b:1", 1);
+        liveness.Watch([a, b]);
+        liveness.Heard("b:1");
+
+        liveness.Watch([a]); // a view change removes b: nobody hears from it any more
+        time.Advance(TimeSpan.FromSeconds(3));
+        liveness.Watch([a, b]); // the next one adds it back
+
+        Assert.False(liveness.IsSuspected(b));
+        Assert.False(liveness.IsSuspected("b:1")); // what a peer's suspicion query is answered
+        time.Advance(TimeSpan.FromMilliseconds(1000));
+        Assert.False(liveness.IsSuspected(b));
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(liveness.IsSuspected(b)); // and it is suspected when it stays silent
+    }
+
+    [Fact]
+    public void Silence_counts_only_while_a_member_stays_watched()
+    {
+        var time = new FakeTimeProvider();
+        var liveness = new PeerLiveness(time, TimeSpan.FromSeconds(1));
+        var a = new PlacedMember("a:1", 1);
+        var b = new PlacedMember("b:1", 1);
+        liveness.Watch([a, b]);
+
+        time.Advance(TimeSpan.FromMilliseconds(600));
+        liveness.Heard("a:1");
+        liveness.Watch([a, b]); // a decision that changes neither of them restarts nothing
+        time.Advance(TimeSpan.FromMilliseconds(600));
+
+        Assert.False(liveness.IsSuspected(a));
+        Assert.True(liveness.IsSuspected(b));
+
+        liveness.Watch([]); // this node left the configuration: it hears from no one
+        time.Advance(TimeSpan.FromSeconds(5));
+        liveness.Watch([a, b]); // and is back
+        Assert.False(liveness.IsSuspected(a));
+        Assert.False(liveness.IsSuspected(b));
+    }
 }

@@ -1,0 +1,38 @@
+using ShardedKvs.Node.Cluster.Configuration;
+
+namespace ShardedKvs.Node.Cluster.Replication;
+
+/// <summary>
+/// The rule that ends a takeover's wait for the keys' previous primary (see <see cref="Promotions"/>),
+/// pure so it is tested without a network. The new primary may serve once nothing the previous one does
+/// can go unordered with what it does: the previous primary says it has drained, or it cannot write any
+/// more and cannot serve any more (every lease granted to it has run out).
+/// <para>
+/// Leases alone do not fence writes. A view change that removes the previous primary leaves it in no
+/// configuration, so the replicas stop granting it leases at once, yet they still take the writes it
+/// finishes as former primary (only an excluded process is refused). If such a put, taken by one
+/// replica before the switch, reached the others only after its leases ran out and the new primary had
+/// served a delete of the key, it would bring the key back on those and not on the first: the replicas
+/// would differ, a key on R - 1 nodes. So a previous primary that answers "not yet" is waited for even
+/// past its leases.
+/// </para>
+/// </summary>
+public static class TakeoverWait
+{
+    /// <summary>Whether <paramref name="previous"/> can still have writes taken by the replicas under
+    /// <paramref name="latest"/>: it is a live member, or no member at all (a view change removed it),
+    /// rather than excluded or replaced by a new process at its address.</summary>
+    public static bool MayStillWrite(ClusterConfig latest, PlacedMember previous) =>
+        latest.MemberAt(previous.Address) is not { } known || (known.Incarnation == previous.Incarnation && !known.Excluded);
+
+    /// <summary>What follows a check whose answer was <paramref name="reply"/>, once or before every
+    /// lease granted to the previous primary has run out (<paramref name="leasesRanOut"/>).</summary>
+    public static TakeoverStep Next(DrainReply reply, bool leasesRanOut) => reply switch
+    {
+        DrainReply.Drained => TakeoverStep.Confirmed,
+
+        // It lives and is still finishing writes the replicas take: its leases say nothing about those.
+        DrainReply.NotYet => TakeoverStep.Wait,
+        _ => leasesRanOut ? TakeoverStep.LeasesRanOut : TakeoverStep.Wait,
+    };
+}
