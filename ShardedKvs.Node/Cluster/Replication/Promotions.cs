@@ -14,10 +14,12 @@ namespace ShardedKvs.Node.Cluster.Replication;
 /// <summary>
 /// Holds back the keys this node became primary for until their previous primary can no longer serve
 /// them: it adopted the new epoch and finished the writes it began before it, or it does not answer
-/// (or can no longer write) and every read lease this node granted it has run out (<see cref="TakeoverWait"/>). When the previous primary died, the new one then reconciles: it sends every write of the
-/// dead primary it applied without hearing it settled to the key's replicas again, so a write some
-/// replica already showed can never vanish at a later failover. Requests for such keys wait on
-/// <see cref="GateFor"/>. The takeovers under way are an immutable array replaced under a lock.
+/// (or can no longer write) and every read lease this node granted it has run out
+/// (<see cref="TakeoverWait"/>). Then it reconciles: it sends the keys' replicas every write it holds
+/// uncertain from a primary that can no longer finish it (the previous one when it did not confirm,
+/// any earlier one no longer live), so a write some replica already showed can never vanish at a later
+/// move. Requests for such keys wait on <see cref="GateFor"/>. The takeovers under way are an
+/// immutable array replaced under a lock.
 /// </summary>
 public sealed partial class Promotions(
     ClusterState state,
