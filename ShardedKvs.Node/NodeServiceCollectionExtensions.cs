@@ -111,6 +111,7 @@ public static class NodeServiceCollectionExtensions
         app.UseWhen(context => context.Request.Path.StartsWithSegments(PeerRoutes.Prefix), internalCalls => internalCalls.UseMiddleware<ClusterAuthMiddleware>());
         app.MapKeyApi();
         app.MapViewApi();
+        app.MapRecoveryApi();
         app.MapInternalApi();
         return app;
     }

@@ -12,6 +12,7 @@ namespace ShardedKvs.Node.Api;
 [JsonSerializable(typeof(ViewChangeResponse))]
 [JsonSerializable(typeof(ViewResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(ForcedExclusionResponse))]
 public sealed partial class NodeJsonContext : JsonSerializerContext;
 
 /// <summary>The JSON of the public API, source generated (no reflection). The peers' contracts

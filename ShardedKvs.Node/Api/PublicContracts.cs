@@ -20,6 +20,12 @@ public sealed record ShardInfo(
 
 public sealed record ViewChangeRequest([property: JsonPropertyName("view")] string? View);
 
+/// <summary>The answer to an operator's forced exclusion: the epoch it made and whom it excluded.</summary>
+public sealed record ForcedExclusionResponse(
+    [property: JsonPropertyName("message")] string Message,
+    [property: JsonPropertyName("epoch")] long Epoch,
+    [property: JsonPropertyName("excluded")] IReadOnlyList<string> Excluded);
+
 public sealed record ViewChangeResponse(
     [property: JsonPropertyName("message")] string Message,
     [property: JsonPropertyName("shards")] IReadOnlyList<ShardInfo> Shards)

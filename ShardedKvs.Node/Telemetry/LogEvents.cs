@@ -57,4 +57,5 @@ public static class LogEvents
     public const int ConfigProposalRefused = 601;
     public const int ConfigCatchUpFailed = 602;
     public const int ConfigObserverFailed = 603;
+    public const int ConfigForced = 604;
 }

@@ -57,6 +57,40 @@ public static class ConfigTransitions
         return Next(current, current.View, current.Members.Select(m => m.Placed == dead ? m with { Excluded = true } : m));
     }
 
+    /// <summary>
+    /// An operator's way out when a majority of the voters died: the configuration after excluding
+    /// every one of <paramref name="dead"/> at once, decided by the operator rather than by a
+    /// majority, and without the last-copy rule (the operator declares those copies gone). Refused
+    /// unless the members left are fewer than a majority of the voters, since with a majority
+    /// alive the cluster excludes the dead by itself, and a forced decision beside a live majority
+    /// could contradict one of its own.
+    /// </summary>
+    public static ConfigDecision ForceExclude(ClusterConfig current, IReadOnlyCollection<PlacedMember> dead)
+    {
+        if (dead.Count == 0)
+        {
+            return ConfigDecision.Refused("No member is suspected dead: nothing to exclude");
+        }
+
+        if (dead.Where(d => !current.IsLive(d)).Take(1).ToArray() is [var notLive])
+        {
+            return ConfigDecision.Refused($"{notLive} is not a live member at epoch {current.Epoch}");
+        }
+
+        int left = current.Voters.Count(v => !dead.Contains(v));
+        if (left == 0)
+        {
+            return ConfigDecision.Refused("Excluding every voter would leave no member to decide anything");
+        }
+
+        if (left >= current.Quorum)
+        {
+            return ConfigDecision.Refused($"{left} of the {current.Voters.Length} voters are live, a majority: the cluster excludes the dead ones by itself");
+        }
+
+        return Next(current, current.View, current.Members.Select(m => dead.Contains(m.Placed) ? m with { Excluded = true } : m));
+    }
+
     private static ConfigDecision Rejoin(ClusterConfig current, PlacedMember returning)
     {
         ConfigMember? known = current.MemberAt(returning.Address);
