@@ -135,14 +135,3 @@ public sealed class PrimaryVersions
         }
     }
 }
-
-public enum WriteStart
-{
-    Begun,
-
-    /// <summary>Too many writes are under way.</summary>
-    WindowFull,
-
-    /// <summary>The node adopted a newer configuration since it found itself the key's primary.</summary>
-    EpochMoved,
-}
