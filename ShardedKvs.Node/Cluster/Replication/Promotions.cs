@@ -203,7 +203,11 @@ public sealed partial class Promotions(
             (ReplicationResult result, _) = store.TryGet(key, out ReadOnlyMemory<byte> value, out long stored)
                 ? await replicator.ReplicateAsync(KeyOperation.Put, key, hash, value, stored, CancellationToken.None)
                 : await replicator.ReplicateAsync(KeyOperation.Delete, key, hash, ReadOnlyMemory<byte>.Empty, version, CancellationToken.None);
-            reconciled += result == ReplicationResult.Held ? 1 : 0;
+            if (result == ReplicationResult.Held)
+            {
+                uncertain.Reconciled(primary, key, version);
+                reconciled++;
+            }
         }
 
         return reconciled;

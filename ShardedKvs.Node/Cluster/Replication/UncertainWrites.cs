@@ -57,6 +57,25 @@ public sealed class UncertainWrites
         }
     }
 
+    /// <summary>A new primary sent its copy of <paramref name="key"/> to every replica, so the write of
+    /// <paramref name="primary"/> it held (at <paramref name="version"/> or older) is settled.</summary>
+    public void Reconciled(PlacedMember primary, string key, long version)
+    {
+        FromPrimary from = For(primary);
+        lock (from.Gate)
+        {
+            if (from.Newest.TryGetValue(key, out long newest) && newest <= version)
+            {
+                from.Newest.Remove(key);
+            }
+
+            if (from.Newest.Count == 0)
+            {
+                from.ByVersion.Clear(); // a primary that can no longer finish writes sends no watermark to dequeue them
+            }
+        }
+    }
+
     /// <summary>The keys still uncertain from <paramref name="primary"/>, each with the newest version applied here.</summary>
     public IReadOnlyList<(string Key, long Version)> Of(PlacedMember primary)
     {

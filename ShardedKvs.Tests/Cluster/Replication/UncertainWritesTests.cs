@@ -29,6 +29,21 @@ public class UncertainWritesTests
     }
 
     [Fact]
+    public void A_reconciled_write_of_a_dead_primary_is_no_longer_uncertain_unless_a_newer_one_arrived()
+    {
+        var uncertain = new UncertainWrites();
+        uncertain.Applied(Primary, "a", 10);
+        uncertain.Applied(Primary, "b", 11);
+
+        uncertain.Reconciled(Primary, "a", 10);
+        uncertain.Reconciled(Primary, "b", 9); // the copy sent was older than what is held: keep it
+
+        Assert.Equal([("b", 11L)], uncertain.Of(Primary));
+        uncertain.Reconciled(Primary, "b", 11);
+        Assert.Empty(uncertain.Of(Primary));
+    }
+
+    [Fact]
     public async Task Concurrent_writes_and_watermarks_leave_exactly_the_unsettled_keys()
     {
         var uncertain = new UncertainWrites();
