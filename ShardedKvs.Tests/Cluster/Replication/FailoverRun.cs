@@ -175,7 +175,7 @@ public sealed class FailoverRun(IRunningNodes cluster, ITestOutputHelper output,
         // 5 s, and the write then answers that its outcome is unknown (it still completes): reported,
         // not failed, since it is the machine's delay and not a lost or refused write.
         (string Key, int Node, string Description)[] waitedOut = [.. Workload.Failures.Where(f =>
-            !_cutOff.Contains(f.Node) && _keysBackedByVictims.Contains(f.Key) && !f.Description.StartsWith("Get ", StringComparison.Ordinal) && (f.Description.Contains("outcome is unknown", StringComparison.Ordinal) || f.Description.Contains("did not answer in time", StringComparison.Ordinal)))];
+            !_cutOff.Contains(f.Node) && _keysBackedByVictims.Contains(f.Key) && IsWriteOfUnknownOutcome(f.Description))];
         output.WriteLine($"{waitedOut.Length} writes to keys the nodes taken down were backups of outlasted their deadline waiting for the exclusion");
         Assert.All(
             Workload.Failures.Where(f => !_cutOff.Contains(f.Node)).Except(waitedOut),
@@ -204,6 +204,10 @@ public sealed class FailoverRun(IRunningNodes cluster, ITestOutputHelper output,
             _ => CopiesPerNodeAsync(),
             counts => counts.Total == expected);
     }
+
+    private static bool IsWriteOfUnknownOutcome(string failure) =>
+        !failure.StartsWith("Get ", StringComparison.Ordinal)
+        && (failure.Contains("outcome is unknown", StringComparison.Ordinal) || failure.Contains("did not answer in time", StringComparison.Ordinal));
 
     private (TimeSpan? OnVictims, TimeSpan? OnOthers) LongestSuccessfulRequests(IReadOnlyList<Operation> history)
     {
