@@ -47,6 +47,7 @@ public static class LogEvents
     public const int ExcludedStartingOver = 811;
     public const int FillLeftoversDropped = 812;
     public const int ReplicaAppliedFromFormerMember = 813;
+    public const int StoodStill = 814;
 
     // Cluster/Replication/Fill: the copy itself
     public const int FillBatchRetry = 700;

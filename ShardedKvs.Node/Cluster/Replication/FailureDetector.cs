@@ -32,6 +32,12 @@ public sealed partial class FailureDetector(
     {
         while (!stoppingToken.IsCancellationRequested)
         {
+            TimeSpan stood = liveness.Tick(_options.HeartbeatInterval);
+            if (stood > TimeSpan.Zero)
+            {
+                LogStoodStill(logger, stood.TotalMilliseconds);
+            }
+
             if (state.Snapshot.Replica is { IsLive: true } replica)
             {
                 foreach (PlacedMember voter in replica.Config.Voters)
@@ -110,6 +116,9 @@ public sealed partial class FailureDetector(
     /// configuration knows at that address.</summary>
     public bool Suspects(string peer) =>
         state.Snapshot.Replica?.Config.MemberAt(peer) is { } member ? liveness.IsSuspected(member.Placed) : liveness.IsSuspected(peer);
+
+    [LoggerMessage(EventId = LogEvents.StoodStill, Level = LogLevel.Warning, Message = "This node stood still for {Milliseconds:F0} ms (its failure detector ran that late): no peer's silence counts for that time")]
+    private static partial void LogStoodStill(ILogger logger, double milliseconds);
 
     [LoggerMessage(EventId = LogEvents.PeerSuspected, Level = LogLevel.Warning, Message = "Suspecting {Suspect}: silent for {Milliseconds:F0} ms")]
     private static partial void LogSuspected(ILogger logger, PlacedMember suspect, double milliseconds);

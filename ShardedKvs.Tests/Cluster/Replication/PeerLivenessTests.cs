@@ -99,4 +99,62 @@ public class PeerLivenessTests
         Assert.False(liveness.IsSuspected(a));
         Assert.False(liveness.IsSuspected(b));
     }
+
+    /// <summary>Seen on a starved machine (load average 45 on two cores): a node whose own timers and
+    /// lane reads ran seconds late counted the answers it had not read yet as its peers' silence, and
+    /// the cluster excluded live nodes.</summary>
+    [Fact]
+    public void Time_this_node_stood_still_is_no_peers_silence()
+    {
+        var time = new FakeTimeProvider();
+        var liveness = new PeerLiveness(time, TimeSpan.FromSeconds(1));
+        TimeSpan interval = TimeSpan.FromMilliseconds(100);
+        liveness.Heard("b:1");
+
+        time.Advance(TimeSpan.FromMilliseconds(150)); // a little late: that is scheduling, not a stall
+        Assert.Equal(TimeSpan.Zero, liveness.Tick(interval));
+        time.Advance(TimeSpan.FromMilliseconds(3000)); // the node stood still for three seconds
+        Assert.True(liveness.IsSuspected("b:1")); // what it would conclude before accounting for it
+
+        Assert.Equal(TimeSpan.FromMilliseconds(2800), liveness.Tick(interval)); // all beyond twice the interval
+        Assert.False(liveness.IsSuspected("b:1"));
+        Assert.Equal(TimeSpan.FromMilliseconds(350), liveness.SilentFor("b:1"));
+        Assert.Equal(TimeSpan.FromMilliseconds(2800), liveness.Stalled);
+    }
+
+    [Fact]
+    public void A_peer_silent_while_this_node_runs_is_still_suspected_after_a_stall()
+    {
+        var time = new FakeTimeProvider();
+        var liveness = new PeerLiveness(time, TimeSpan.FromSeconds(1));
+        TimeSpan interval = TimeSpan.FromMilliseconds(100);
+        liveness.Heard("b:1");
+        time.Advance(TimeSpan.FromSeconds(5));
+        liveness.Tick(interval); // a long stall: b's silence so far is 200 ms of running time
+
+        for (int tick = 0; tick < 8; tick++)
+        {
+            time.Advance(interval);
+            liveness.Tick(interval);
+            Assert.False(liveness.IsSuspected("b:1"));
+        }
+
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        liveness.Tick(interval);
+        Assert.True(liveness.IsSuspected("b:1")); // 200 + 800 + 1 ms: the timeout, counted while running
+    }
+
+    [Fact]
+    public void Ticks_from_many_threads_count_each_stall_once()
+    {
+        var time = new FakeTimeProvider();
+        var liveness = new PeerLiveness(time, TimeSpan.FromSeconds(1));
+        time.Advance(TimeSpan.FromSeconds(10));
+
+        TimeSpan[] counted = new TimeSpan[16];
+        Parallel.For(0, counted.Length, i => counted[i] = liveness.Tick(TimeSpan.FromMilliseconds(100)));
+
+        Assert.Equal(TimeSpan.FromMilliseconds(9800), liveness.Stalled);
+        Assert.Equal(TimeSpan.FromMilliseconds(9800), counted.Aggregate(TimeSpan.Zero, (a, b) => a + b));
+    }
 }
