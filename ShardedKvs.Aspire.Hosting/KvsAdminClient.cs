@@ -8,13 +8,16 @@ namespace ShardedKvs.Aspire.Hosting;
 /// The AppHost's client for the nodes' admin API, a singleton registered by
 /// <see cref="ShardedKvsBuilderExtensions.AddShardedKvs"/>. It owns its HttpClient rather than taking one
 /// from IHttpClientFactory, so no host-wide HttpClient defaults reach it (Aspire's testing builder
-/// adds a retrying resilience handler to every factory client): a view change must never be sent
-/// twice behind the user's back.
+/// adds a retrying resilience handler to every factory client): a view change or a forced exclusion
+/// must never be sent twice behind the user's back.
 /// </summary>
 public sealed class KvsAdminClient : IDisposable
 {
     private static readonly TimeSpan ViewTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ViewChangeTimeout = TimeSpan.FromMinutes(5);
+
+    // The node decides a forced exclusion locally and tells the others in the background: it answers at once.
+    private static readonly TimeSpan ForceExclusionTimeout = TimeSpan.FromSeconds(10);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly HttpClient _http = new(new SocketsHttpHandler
@@ -50,27 +53,44 @@ public sealed class KvsAdminClient : IDisposable
     /// PUT /kvs/view-change on <paramref name="coordinator"/> with the admin key as bearer token.
     /// Returns the status code and the parsed body (null when the body was not the expected JSON).
     /// </summary>
-    public async Task<(int Status, ViewChangeResponse? Body, string RawBody)> ChangeViewAsync(
-        string coordinator, string view, string adminKey, CancellationToken cancellationToken)
+    public Task<(int Status, ViewChangeResponse? Body, string RawBody)> ChangeViewAsync(
+        string coordinator, string view, string adminKey, CancellationToken cancellationToken) =>
+        SendAdminAsync<ViewChangeResponse>(
+            HttpMethod.Put, coordinator, "/kvs/view-change", JsonContent.Create(new ViewChangeRequest(view), options: Json),
+            adminKey, ViewChangeTimeout, cancellationToken);
+
+    /// <summary>
+    /// POST /kvs/admin/force-exclusion on <paramref name="survivor"/> with the admin key as bearer token:
+    /// that node alone excludes every voter it has not heard from lately, or refuses and says why.
+    /// Returns the status code and the parsed body (null when the body was not the expected JSON).
+    /// </summary>
+    public Task<(int Status, ForcedExclusionResponse? Body, string RawBody)> ForceExclusionAsync(
+        string survivor, string adminKey, CancellationToken cancellationToken) =>
+        SendAdminAsync<ForcedExclusionResponse>(
+            HttpMethod.Post, survivor, "/kvs/admin/force-exclusion", content: null, adminKey, ForceExclusionTimeout, cancellationToken);
+
+    /// <inheritdoc />
+    public void Dispose() => _http.Dispose();
+
+    private async Task<(int Status, TResponse? Body, string RawBody)> SendAdminAsync<TResponse>(
+        HttpMethod method, string address, string path, HttpContent? content, string adminKey, TimeSpan limit, CancellationToken cancellationToken)
+        where TResponse : class
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(ViewChangeTimeout);
+        timeout.CancelAfter(limit);
 
-        using var request = new HttpRequestMessage(HttpMethod.Put, UriOf(coordinator, "/kvs/view-change"))
-        {
-            Content = JsonContent.Create(new ViewChangeRequest(view), options: Json),
-        };
+        using var request = new HttpRequestMessage(method, UriOf(address, path)) { Content = content };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", adminKey);
 
-        // The view change starts its own trace, named after it in the dashboard, instead of joining
+        // The admin call starts its own trace, named after it in the dashboard, instead of joining
         // whatever trace the command's view lookups belong to.
         System.Diagnostics.Activity.Current = null;
         using var response = await _http.SendAsync(request, timeout.Token);
         var raw = await response.Content.ReadAsStringAsync(timeout.Token);
-        ViewChangeResponse? body;
+        TResponse? body;
         try
         {
-            body = JsonSerializer.Deserialize<ViewChangeResponse>(raw, Json);
+            body = JsonSerializer.Deserialize<TResponse>(raw, Json);
         }
         catch (JsonException)
         {
@@ -79,9 +99,6 @@ public sealed class KvsAdminClient : IDisposable
 
         return ((int)response.StatusCode, body, raw);
     }
-
-    /// <inheritdoc />
-    public void Dispose() => _http.Dispose();
 
     private static Uri UriOf(string address, string path) => new($"http://{address}{path}");
 }

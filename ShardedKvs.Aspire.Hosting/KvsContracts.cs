@@ -27,3 +27,9 @@ public sealed record ViewChangeResponse(
 
 /// <summary>One node of the new view and how many keys it holds.</summary>
 public sealed record ShardKeyCount(string Address, [property: JsonPropertyName("key-count")] long KeyCount);
+
+/// <summary>
+/// A node's answer to POST /kvs/admin/force-exclusion, success and error alike: on success the
+/// addresses it excluded and the epoch it decided alone; on refusal the reason in Error.
+/// </summary>
+public sealed record ForcedExclusionResponse(string? Message, string? Error, long Epoch, IReadOnlyList<string>? Excluded);

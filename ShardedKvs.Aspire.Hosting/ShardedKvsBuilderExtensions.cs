@@ -16,8 +16,10 @@ public static class ShardedKvsBuilderExtensions
     /// BasePort + i - 1 on an endpoint DCP does not proxy, so the address in the view is the one the
     /// node really listens on. node-1 .. node-K form the initial view; the others start idle, ready for
     /// the "Add to view" command. Every node gets the cluster secret, the admin key, a health check on
-    /// its state (serving: Healthy, idle: Degraded, forming or silent: Unhealthy) and the view commands. Reference the returned resource from an app with
-    /// <c>.WithReference(kvs).WaitFor(kvs)</c>; the app reads <c>ConnectionStrings:{name}</c>.
+    /// its state (serving: Healthy, idle: Degraded, forming or silent: Unhealthy), the view commands and,
+    /// unless <see cref="ShardedKvsClusterOptions.ReplicationFactor"/> is 1, "Force exclusion". Reference
+    /// the returned resource from an app with <c>.WithReference(kvs).WaitFor(kvs)</c>; the app reads
+    /// <c>ConnectionStrings:{name}</c>.
     /// </summary>
     /// <param name="builder">The AppHost builder.</param>
     /// <param name="name">Resource name, and the connection string's name in referencing apps.</param>
@@ -94,6 +96,13 @@ public static class ShardedKvsBuilderExtensions
                 .WithOptionalSetting("Kvs__ReplicationFactor", options.ReplicationFactor)
                 .WithNodeStateHealthCheck(addresses[i])
                 .WithViewCommands(addresses[i], addresses, adminKey);
+
+            // Unset means the node's default, which is replicated; a node that is not answers the
+            // command with a 409 that says so.
+            if (options.ReplicationFactor is null or >= 2)
+            {
+                nodes[i].WithForceExclusionCommand(addresses[i], adminKey);
+            }
         }
 
         return kvs;

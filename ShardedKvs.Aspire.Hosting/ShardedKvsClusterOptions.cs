@@ -24,8 +24,8 @@ public sealed class ShardedKvsClusterOptions
     public int? TokensPerNode { get; set; }
 
     /// <summary>
-    /// Copies of each key, passed to every node as Kvs__ReplicationFactor (nodes read it once
-    /// replication lands); unset means the node's default.
+    /// Copies of each key, passed to every node as Kvs__ReplicationFactor; unset means the node's
+    /// default (3). At 1 the nodes get no "Force exclusion" command, which needs a replicated cluster.
     /// </summary>
     public int? ReplicationFactor { get; set; }
 

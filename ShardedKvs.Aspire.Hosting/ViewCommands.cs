@@ -43,7 +43,7 @@ public static partial class ViewCommands
                 {
                     Description = "Append this node to the current view; keys it now owns move to it.",
                     IconName = "AddCircle",
-                    UpdateState = EnabledWhenRunning,
+                    UpdateState = CommandStates.EnabledWhenRunning,
                 })
             .WithCommand(RemoveFromView, "Remove from view",
                 context => ChangeMembershipAsync(context, target, add: false),
@@ -52,7 +52,7 @@ public static partial class ViewCommands
                     Description = "Drop this node from the current view; its keys move to the other nodes.",
                     IconName = "SubtractCircle",
                     ConfirmationMessage = "Remove this node from the view? Its keys move to the other nodes.",
-                    UpdateState = EnabledWhenRunning,
+                    UpdateState = CommandStates.EnabledWhenRunning,
                 })
             .WithCommand(ShowView, "Show view",
                 context => ShowViewAsync(context, target),
@@ -62,11 +62,6 @@ public static partial class ViewCommands
                     IconName = "Organization",
                 });
     }
-
-    private static ResourceCommandState EnabledWhenRunning(UpdateCommandStateContext context) =>
-        context.ResourceSnapshot.State?.Text == KnownResourceStates.Running
-            ? ResourceCommandState.Enabled
-            : ResourceCommandState.Disabled;
 
     private static async Task<ExecuteCommandResult> ChangeMembershipAsync(
         ExecuteCommandContext context, CommandTarget target, bool add)

@@ -1,4 +1,5 @@
 using System.Net;
+using Aspire.Hosting.ApplicationModel;
 using ShardedKvs.Tests.Infrastructure;
 
 namespace ShardedKvs.Tests.EndToEnd;
@@ -69,6 +70,41 @@ public sealed class DashboardCommandTests(DashboardCommandFixture cluster) : ICl
         var after = await cluster.Client(1).GetViewAsync(ct);
         Assert.Equal(before.String("view"), after.String("view"));
         Assert.Equal(before.Body["epoch"]!.GetValue<long>(), after.Body["epoch"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task Force_exclusion_while_every_node_is_alive_fails_with_the_nodes_refusal_and_changes_nothing()
+    {
+        using var timeout = new CancellationTokenSource(TestTimeout);
+        var ct = timeout.Token;
+        await cluster.App.ResourceNotifications.WaitForResourceAsync("node-1",
+            e => e.Snapshot.Commands.Any(c => c.Name == "force-exclusion" && c.State == ResourceCommandState.Enabled), ct);
+        var before = await cluster.Client(1).GetViewAsync(ct);
+
+        var result = await cluster.ExecuteCommandAsync("node-1", "force-exclusion", ct);
+
+        Assert.False(result.Success, $"Force exclusion with every node alive: {result.Message}");
+        Assert.StartsWith($"{cluster.AddressOf(1)} answered 409: ", result.Message);
+        // Every peer answers heartbeats, so none is suspected; were one slow for a moment, the node
+        // would still hear a majority and refuse saying so.
+        Assert.Matches("nothing to exclude|voters are live, a majority", result.Message);
+        var after = await cluster.Client(1).GetViewAsync(ct);
+        Assert.Equal(before.String("view"), after.String("view"));
+        Assert.Equal(before.Body["epoch"]!.GetValue<long>(), after.Body["epoch"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task Force_exclusion_on_the_idle_node_fails_since_it_is_no_member()
+    {
+        using var timeout = new CancellationTokenSource(TestTimeout);
+        var ct = timeout.Token;
+        await Eventually.Until("node-4 to be idle", TimeSpan.FromSeconds(30),
+            token => cluster.Client(4).GetViewAsync(token), view => view.String("state") == "idle");
+
+        var result = await cluster.ExecuteCommandAsync("node-4", "force-exclusion", ct);
+
+        Assert.False(result.Success);
+        Assert.Equal($"{cluster.AddressOf(4)} answered 503: This node is not a live member: ask a survivor", result.Message);
     }
 
     private async Task<long> SumOfKeyCountsAsync(int nodes, CancellationToken ct)

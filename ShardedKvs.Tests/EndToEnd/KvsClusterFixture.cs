@@ -49,6 +49,7 @@ public abstract class KvsClusterFixture(int basePort) : IAsyncLifetime, IDisposa
             .AddFilter("ShardedKvs.AppHost.Resources", LogLevel.Warning)
             .AddFilter("System.Net.Http.HttpClient", LogLevel.Warning)
             .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Critical));
+        Configure(builder);
         _app = await builder.BuildAsync(ct);
 
         try
@@ -74,6 +75,11 @@ public abstract class KvsClusterFixture(int basePort) : IAsyncLifetime, IDisposa
             throw new InvalidOperationException(
                 $"The cluster on port {basePort} was not ready within {StartTimeout}; node logs in {LogDirectory}", e);
         }
+    }
+
+    /// <summary>Changes the app model before it is built; the default leaves the AppHost as it is.</summary>
+    protected virtual void Configure(IDistributedApplicationTestingBuilder builder)
+    {
     }
 
     /// <summary>An HttpClient for node-<paramref name="node"/> (1-based).</summary>
@@ -159,3 +165,21 @@ public sealed class DashboardCommandFixture() : KvsClusterFixture(23821);
 
 /// <summary>Cluster and sample app for <see cref="SampleAppTests"/>.</summary>
 public sealed class SampleAppFixture() : KvsClusterFixture(23831);
+
+/// <summary>
+/// Cluster for <see cref="ForceExclusionCommandTests"/>, whose nodes export no telemetry: the tests run
+/// no dashboard, so nothing collects it, and a node's exporter then holds its shutdown for about 15 s,
+/// longer than the orchestrator waits for a stopped process before it reports the stop failed.
+/// </summary>
+public sealed class ForceExclusionCommandFixture() : KvsClusterFixture(23841)
+{
+    protected override void Configure(IDistributedApplicationTestingBuilder builder)
+    {
+        for (var node = 1; node <= NodeCount; node++)
+        {
+            var resource = builder.Resources.OfType<ProjectResource>().Single(r => r.Name == NodeName(node));
+            builder.CreateResourceBuilder(resource)
+                .WithEnvironment(context => context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT"));
+        }
+    }
+}
