@@ -17,6 +17,7 @@ public sealed class ClusterWorkload(HttpClient[] nodes, Func<int, bool> isUp, in
 {
     private readonly ConcurrentDictionary<string, KeyAvailability> _availability = new();
     private readonly ConcurrentQueue<(string Key, int Node, string Description)> _failures = new();
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<string>> _trails = new();
     private long _operations;
 
     public HistoryRecorder History { get; } = new();
@@ -35,6 +36,11 @@ public sealed class ClusterWorkload(HttpClient[] nodes, Func<int, bool> isUp, in
 
     public static string KeyName(int i) => $"key{i}";
 
+    /// <summary>Every request sent for <paramref name="key"/>, in the order sent: the wall-clock time (UTC,
+    /// as in node logs), who sent it, the node it went to and what came back. What a failed
+    /// linearizability check prints, so that a violation can be followed in the nodes' logs.</summary>
+    public IEnumerable<string> TrailOf(string key) => _trails.TryGetValue(key, out ConcurrentQueue<string>? trail) ? trail : [];
+
     /// <summary>Writes every key once. A write that fails (a node was excluded under it on a starved
     /// machine, say) is recorded with an unknown outcome and sent again, until the deadline.</summary>
     public async Task PreloadAsync()
@@ -46,7 +52,7 @@ public sealed class ClusterWorkload(HttpClient[] nodes, Func<int, bool> isUp, in
             await Eventually.Until($"the preload of {key}", TimeSpan.FromSeconds(60), async _ =>
             {
                 PendingOperation call = History.Call(clients + 1, key, OpKind.Put, $"initial-{i}");
-                KvsResponse response = (await SendAnywhereAsync(random, OpKind.Put, key, $"initial-{i}")).Response;
+                KvsResponse response = (await SendAnywhereAsync(random, "preload", OpKind.Put, key, $"initial-{i}")).Response;
                 if (ToOutput(OpKind.Put, response) is { } written)
                 {
                     History.Return(call, written);
@@ -70,7 +76,7 @@ public sealed class ClusterWorkload(HttpClient[] nodes, Func<int, bool> isUp, in
             int roll = random.Next(100);
             (OpKind kind, string? value) = roll < 50 ? (OpKind.Get, null) : roll < 85 ? (OpKind.Put, $"c{client}-{sequence}") : (OpKind.Delete, (string?)null);
             PendingOperation call = History.Call(client, key, kind, value);
-            (KvsResponse response, int node) = await SendAnywhereAsync(random, kind, key, value);
+            (KvsResponse response, int node) = await SendAnywhereAsync(random, $"c{client}", kind, key, value);
             Interlocked.Increment(ref _operations);
             if (ReferenceEquals(response, NodeWentDown))
             {
@@ -103,7 +109,7 @@ public sealed class ClusterWorkload(HttpClient[] nodes, Func<int, bool> isUp, in
             KvsResponse read = await Eventually.Until($"a final read of {key}", deadline, async _ =>
             {
                 PendingOperation call = History.Call(clients, key, OpKind.Get);
-                KvsResponse response = (await SendAnywhereAsync(random, OpKind.Get, key, null)).Response;
+                KvsResponse response = (await SendAnywhereAsync(random, "final read", OpKind.Get, key, null)).Response;
                 if (ToOutput(OpKind.Get, response) is { } output)
                 {
                     History.Return(call, output);
@@ -126,8 +132,9 @@ public sealed class ClusterWorkload(HttpClient[] nodes, Func<int, bool> isUp, in
 
     private static readonly KvsResponse NodeWentDown = new(HttpStatusCode.BadGateway, [], "the node went down under the request");
 
-    private async Task<(KvsResponse Response, int Node)> SendAnywhereAsync(Random random, OpKind kind, string key, string? value)
+    private async Task<(KvsResponse Response, int Node)> SendAnywhereAsync(Random random, string caller, OpKind kind, string key, string? value)
     {
+        ConcurrentQueue<string> trail = _trails.GetOrAdd(key, _ => new ConcurrentQueue<string>());
         for (int attempt = 0; ; attempt++)
         {
             int node = random.Next(nodes.Length);
@@ -136,6 +143,9 @@ public sealed class ClusterWorkload(HttpClient[] nodes, Func<int, bool> isUp, in
                 continue;
             }
 
+            DateTime sent = DateTime.UtcNow;
+            long started = Stopwatch.GetTimestamp();
+            string request = $"{caller} {kind}{(value is null ? "" : $"({value})")} via node {node}";
             try
             {
                 KvsResponse response = kind switch
@@ -144,6 +154,7 @@ public sealed class ClusterWorkload(HttpClient[] nodes, Func<int, bool> isUp, in
                     OpKind.Put => await nodes[node].PutAsync(key, value!),
                     _ => await nodes[node].DeleteKeyAsync(key),
                 };
+                trail.Enqueue($"{sent:HH:mm:ss.fff} {request}: {response} ({Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms)");
                 if (IsOutsideTheCluster(response) && attempt < 100)
                 {
                     continue; // an idle, forming or rejoining node refused before doing anything: a client re-routes
@@ -151,8 +162,9 @@ public sealed class ClusterWorkload(HttpClient[] nodes, Func<int, bool> isUp, in
 
                 return (response, node);
             }
-            catch (HttpRequestException) when (attempt < 100)
+            catch (HttpRequestException e) when (attempt < 100)
             {
+                trail.Enqueue($"{sent:HH:mm:ss.fff} {request}: {e.Message} ({Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms)");
                 // The node went down under the request. It may have forwarded the request before it
                 // died, so what it did is unknown: record it so, and send the next request elsewhere.
                 if (kind != OpKind.Get)

@@ -166,6 +166,15 @@ public sealed class FailoverRun(IRunningNodes cluster, ITestOutputHelper output,
         output.WriteLine($"longest successful request: {Milliseconds(onVictims)} on keys of the nodes taken down, {Milliseconds(onOthers)} on other keys");
 
         output.WriteLine($"linearizability: {check.LinearizableKeyCount}/{check.Keys.Count} keys linearizable");
+        foreach (KeyCheckResult violation in check.Violations.Take(3))
+        {
+            output.WriteLine($"every request for {violation.Key} (UTC, as in the node logs; nodes {string.Join(", ", cluster.Addresses.Select((a, i) => $"{i} = {a}"))}):");
+            foreach (string sent in Workload.TrailOf(violation.Key))
+            {
+                output.WriteLine($"  {sent}");
+            }
+        }
+
         Assert.False(check.HasViolations, check.Describe());
         Assert.Empty(check.TimedOut);
 
