@@ -192,17 +192,18 @@ public sealed partial class Promotions(
     private async Task<int> ReconcileWritesOfAsync(PlacedMember primary, Takeover takeover)
     {
         int reconciled = 0;
+        PlacedMember self = state.Snapshot.Replica!.Self;
         foreach ((string key, long version) in uncertain.Of(primary))
         {
             ulong hash = StableHash.Of(key);
-            if (takeover.After.PrimaryOf(hash) != state.Snapshot.Replica!.Self)
+            if (takeover.After.PrimaryOf(hash) != self)
             {
                 continue;
             }
 
             (ReplicationResult result, _) = store.TryGet(key, out ReadOnlyMemory<byte> value, out long stored)
-                ? await replicator.ReplicateAsync(KeyOperation.Put, key, hash, value, stored, CancellationToken.None)
-                : await replicator.ReplicateAsync(KeyOperation.Delete, key, hash, ReadOnlyMemory<byte>.Empty, version, CancellationToken.None);
+                ? await replicator.ReplicateAsync(KeyOperation.Put, key, hash, value, stored, self, CancellationToken.None)
+                : await replicator.ReplicateAsync(KeyOperation.Delete, key, hash, ReadOnlyMemory<byte>.Empty, version, self, CancellationToken.None);
             if (result == ReplicationResult.Held)
             {
                 uncertain.Reconciled(primary, key, version);

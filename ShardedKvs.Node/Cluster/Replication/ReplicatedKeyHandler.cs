@@ -201,7 +201,7 @@ public sealed class ReplicatedKeyHandler(
 
             // The write goes on until every replica holds it even if its client stops waiting: a write
             // is never left half-done while this node is primary.
-            Task<KeyOutcome> replicating = ReplicateThenApplyAsync(window, operation, key, hash, value, version, existed);
+            Task<KeyOutcome> replicating = ReplicateThenApplyAsync(window, operation, key, hash, value, version, existed, replica.Self);
             handedOn = true;
             if (!await Deadlines.WaitAsync(replicating, deadline, time, cancellationToken))
             {
@@ -219,14 +219,14 @@ public sealed class ReplicatedKeyHandler(
         }
     }
 
-    private async Task<KeyOutcome> ReplicateThenApplyAsync(WriteWindow window, KeyOperation operation, string key, ulong hash, byte[]? value, long version, bool existed)
+    private async Task<KeyOutcome> ReplicateThenApplyAsync(WriteWindow window, KeyOperation operation, string key, ulong hash, byte[]? value, long version, bool existed, PlacedMember startedAs)
     {
         try
         {
             bool deposed = false;
             while (true)
             {
-                (ReplicationResult result, long seen) = await replicator.ReplicateAsync(operation, key, hash, value, version, CancellationToken.None, asFormerPrimary: deposed);
+                (ReplicationResult result, long seen) = await replicator.ReplicateAsync(operation, key, hash, value, version, startedAs, CancellationToken.None, asFormerPrimary: deposed);
                 if (result == ReplicationResult.Deposed && !deposed)
                 {
                     // A view change moved the key while its write was under way. The new primary serves

@@ -15,6 +15,9 @@ namespace ShardedKvs.Node.Cluster.Replication;
 /// again, on the same lane while it stays open (versions make that harmless). It gives up only when
 /// this node stops being the key's primary or too few in-sync replicas are left: then the write is
 /// left to the next primary's reconciliation, and its client hears that the outcome is unknown.
+/// A write belongs to the incarnation of this node that gave it its version: once this process was
+/// excluded and rejoined as a new member, its older writes are given up even where the new member is
+/// the key's primary again (the key's takeover already settled what the replicas held of them).
 /// </summary>
 public sealed class WriteReplicator(ClusterState state, IReplicationTransport transport, IConfigLog configLog, PrimaryVersions versions, TimeProvider time, IOptions<NodeOptions> options)
 {
@@ -25,7 +28,8 @@ public sealed class WriteReplicator(ClusterState state, IReplicationTransport tr
     /// <param name="asFormerPrimary">The write began while this node was the key's primary and a new
     /// configuration moved the key: finish it on the new write set, the new primary included (which
     /// serves the key only once this node reports its older writes done, see <c>Promotions</c>).</param>
-    public async ValueTask<(ReplicationResult Result, long SnapshotVersion)> ReplicateAsync(KeyOperation operation, string key, ulong hash, ReadOnlyMemory<byte> value, long version, CancellationToken cancellationToken, bool asFormerPrimary = false)
+    /// <param name="startedAs">This node's incarnation when the write was given its version.</param>
+    public async ValueTask<(ReplicationResult Result, long SnapshotVersion)> ReplicateAsync(KeyOperation operation, string key, ulong hash, ReadOnlyMemory<byte> value, long version, PlacedMember startedAs, CancellationToken cancellationToken, bool asFormerPrimary = false)
     {
         ReplicaState? replica = state.Snapshot.Replica;
         if (replica is null)
@@ -42,7 +46,13 @@ public sealed class WriteReplicator(ClusterState state, IReplicationTransport tr
             {
                 ClusterSnapshot snapshot = state.Snapshot;
                 replica = snapshot.Replica!;
-                if (asFormerPrimary ? replica.Status is NodeStatus.Excluded or NodeStatus.Joining : replica.Map.PrimaryOf(hash) != replica.Self)
+                // Seen in PartitionedPrimaryTests: a primary cut off while a write was under way learned
+                // of its exclusion only when healed, rejoined as a new member, became the key's primary
+                // again within a second, and this write (still waiting for the answers of its last
+                // round) then found itself on the primary and finished, answering "created" for a value
+                // older than the writes the key's takeover had let through meanwhile.
+                if (replica.Self != startedAs
+                    || (asFormerPrimary ? replica.Status is NodeStatus.Excluded or NodeStatus.Joining : replica.Map.PrimaryOf(hash) != replica.Self))
                 {
                     return (ReplicationResult.Deposed, snapshot.Version);
                 }
