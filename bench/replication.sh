@@ -5,6 +5,7 @@
 #
 #   bash bench/replication.sh            DURATION=5s PAIRS=8   (about 4 minutes after the build)
 #   QUICK=1 bash bench/replication.sh    DURATION=3s PAIRS=5   (about 2 minutes)
+#   SCRIPTS=get.lua PAIRS=16 bash bench/replication.sh         (GET pairs only)
 #
 # A pair is one wrk run against each cluster, back to back, in alternating order (R=1 first in odd pairs,
 # R=3 first in even ones); GET pairs and PUT pairs alternate. Each pair gives one ratio R=3 / R=1, and
@@ -21,6 +22,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 if [[ "${QUICK:-0}" == "1" ]]; then DURATION=${DURATION:-3s}; PAIRS=${PAIRS:-5}; fi
 DURATION=${DURATION:-5s}; PAIRS=${PAIRS:-8}; WARMUP_S=${WARMUP_S:-20}
+SCRIPTS=${SCRIPTS:-get.lua put.lua}   # SCRIPTS=get.lua: GET pairs only
 DURATION_S=${DURATION%s}
 CLUSTER_KEY=${CLUSTER_KEY:-bench-cluster-key-0123456789abcdef0123456789}
 HOST=127.0.0.1
@@ -81,7 +83,7 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 : >"$RUN_DIR/results.txt"
 for pair in $(seq 1 "$PAIRS"); do
   order="1 3"; (( pair % 2 == 0 )) && order="3 1"
-  for script in get.lua put.lua; do
+  for script in $SCRIPTS; do
     for r in $order; do measure "$r" "$pair" "$script"; done
   done
 done
@@ -97,7 +99,7 @@ ratios() {   # ratios SCRIPT: one R=3 / R=1 throughput ratio per pair
   echo
   echo "| load | R=1 req/s | R=3 req/s | ratio R=3 / R=1 (median of pairs) | ratio range | R=1 p99 ms | R=3 p99 ms | R=3 errors |"
   echo "|---|---|---|---|---|---|---|---|"
-  for s in get.lua put.lua; do
+  for s in $SCRIPTS; do
     a=$(stat 1 $s 3); b=$(stat 3 $s 3); pa=$(stat 1 $s 4); pb=$(stat 3 $s 4)
     e=$(awk -v s="$s" '$1==3 && $2==s {e += $5} END {print e + 0}' "$RUN_DIR/results.txt")
     m=$(ratios $s | median); lo=$(ratios $s | sort -g | head -1); hi=$(ratios $s | sort -g | tail -1)
