@@ -16,8 +16,9 @@ public sealed class PeerLiveness(TimeProvider time, TimeSpan suspectAfter)
 {
     private readonly ConcurrentDictionary<string, StrongBox<long>> _lastHeard = new(StringComparer.OrdinalIgnoreCase);
 
-    // Replaced whole by Tick (a few times a second); read without a lock on every Heard.
-    private StallClock _stalls = new(time.GetTimestamp(), 0);
+    // Replaced whole by Tick (a few times a second); read without a lock on every Heard. Until the
+    // first Tick there is nothing to measure a gap from: starting up is not standing still.
+    private StallClock _stalls = new(LastTick: null, Stalled: 0);
 
     // The incarnation watched at each address (see Watch): its own lock-free map, compared and swapped.
     private readonly ConcurrentDictionary<string, long> _incarnations = new(StringComparer.OrdinalIgnoreCase);
@@ -46,7 +47,7 @@ public sealed class PeerLiveness(TimeProvider time, TimeSpan suspectAfter)
         long now = time.GetTimestamp();
         long allowance = 2 * (long)(interval.TotalSeconds * time.TimestampFrequency);
         StallClock seen = Volatile.Read(ref _stalls);
-        long stalled = Math.Max(0, now - seen.LastTick - allowance);
+        long stalled = seen.LastTick is { } last ? Math.Max(0, now - last - allowance) : 0;
         return Interlocked.CompareExchange(ref _stalls, new StallClock(now, seen.Stalled + stalled), seen) == seen
             ? time.GetElapsedTime(0, stalled)
             : TimeSpan.Zero;
@@ -128,7 +129,7 @@ public sealed class PeerLiveness(TimeProvider time, TimeSpan suspectAfter)
 
     private StrongBox<long> Slot(string peer) => _lastHeard.GetOrAdd(peer, static (_, now) => new StrongBox<long>(now), RunningTime());
 
-    /// <param name="LastTick">When <see cref="Tick"/> last ran.</param>
+    /// <param name="LastTick">When <see cref="Tick"/> last ran; null before its first run.</param>
     /// <param name="Stalled">How many ticks this process stood still before that.</param>
-    private sealed record StallClock(long LastTick, long Stalled);
+    private sealed record StallClock(long? LastTick, long Stalled);
 }

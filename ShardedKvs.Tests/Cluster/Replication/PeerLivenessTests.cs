@@ -109,6 +109,7 @@ public class PeerLivenessTests
         var time = new FakeTimeProvider();
         var liveness = new PeerLiveness(time, TimeSpan.FromSeconds(1));
         TimeSpan interval = TimeSpan.FromMilliseconds(100);
+        liveness.Tick(interval); // the failure detector's first run
         liveness.Heard("b:1");
 
         time.Advance(TimeSpan.FromMilliseconds(150)); // a little late: that is scheduling, not a stall
@@ -128,6 +129,7 @@ public class PeerLivenessTests
         var time = new FakeTimeProvider();
         var liveness = new PeerLiveness(time, TimeSpan.FromSeconds(1));
         TimeSpan interval = TimeSpan.FromMilliseconds(100);
+        liveness.Tick(interval);
         liveness.Heard("b:1");
         time.Advance(TimeSpan.FromSeconds(5));
         liveness.Tick(interval); // a long stall: b's silence so far is 200 ms of running time
@@ -149,6 +151,7 @@ public class PeerLivenessTests
     {
         var time = new FakeTimeProvider();
         var liveness = new PeerLiveness(time, TimeSpan.FromSeconds(1));
+        liveness.Tick(TimeSpan.FromMilliseconds(100));
         time.Advance(TimeSpan.FromSeconds(10));
 
         TimeSpan[] counted = new TimeSpan[16];
@@ -156,5 +159,17 @@ public class PeerLivenessTests
 
         Assert.Equal(TimeSpan.FromMilliseconds(9800), liveness.Stalled);
         Assert.Equal(TimeSpan.FromMilliseconds(9800), counted.Aggregate(TimeSpan.Zero, (a, b) => a + b));
+    }
+
+    [Fact]
+    public void Starting_up_is_not_standing_still()
+    {
+        var time = new FakeTimeProvider();
+        var liveness = new PeerLiveness(time, TimeSpan.FromSeconds(1));
+        liveness.Heard("b:1");
+        time.Advance(TimeSpan.FromSeconds(3)); // the node starts its services; its detector has not run yet
+
+        Assert.Equal(TimeSpan.Zero, liveness.Tick(TimeSpan.FromMilliseconds(100)));
+        Assert.True(liveness.IsSuspected("b:1"));
     }
 }
