@@ -64,18 +64,29 @@ warm_up() {   # warm_up R: preload, then load until tiered compilation settles
   timeout $((WARMUP_S + 30)) wrk -t2 -c16 -d"${WARMUP_S}s" -s bench/wrk/mix.lua "$(entry "$r")" -- $PRELOAD >/dev/null 2>&1 || true
 }
 
-measure() {   # measure R PAIR SCRIPT: one bounded wrk run, appends "R script rps p99_us errors pair" to results
-  local r=$1 pair=$2 script=$3 out line
+cluster_ticks() {   # cluster_ticks R: CPU ticks (1/100 s) the cluster's three node processes have used
+  local -n pids=R${1}_PIDS
+  local pid total=0
+  for pid in "${pids[@]}"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done
+  echo "$total"
+}
+
+measure() {   # measure R PAIR SCRIPT: one bounded wrk run, appends "R script rps p99_us errors pair cpu_us_per_request" to results
+  local r=$1 pair=$2 script=$3 out line ticks
+  ticks=$(cluster_ticks "$r")
   out=$(timeout $((DURATION_S + 30)) wrk -t2 -c16 -d"$DURATION" --timeout 5s -s "bench/wrk/$script" "$(entry "$r")" -- $PRELOAD 2>&1) || true
+  ticks=$(( $(cluster_ticks "$r") - ticks ))
   printf '%s\n' "$out" >"$RUN_DIR/wrk-r$r-$script-$pair.txt"
   line=$(grep '^BENCH ' <<<"$out" | tail -1 || true)
-  awk -v r="$r" -v s="$script" -v p="$pair" '{for(i=1;i<=NF;i++){split($i,a,"="); v[a[1]]=a[2]} printf "%s %s %.0f %d %d %s\n", r, s, v["rps"], v["p99_us"], v["status_errors"], p}' <<<"${line#BENCH }" >>"$RUN_DIR/results.txt"
-  log "  pair $pair R=$r ${script%.lua}: $(tail -1 "$RUN_DIR/results.txt" | cut -d' ' -f3) req/s"
+  awk -v r="$r" -v s="$script" -v p="$pair" -v t="$ticks" '{for(i=1;i<=NF;i++){split($i,a,"="); v[a[1]]=a[2]} printf "%s %s %.0f %d %d %s %.1f\n", r, s, v["rps"], v["p99_us"], v["status_errors"], p, (v["requests"] > 0 ? t * 1e6 / 100 / v["requests"] : 0)}' <<<"${line#BENCH }" >>"$RUN_DIR/results.txt"
+  log "  pair $pair R=$r ${script%.lua}: $(tail -1 "$RUN_DIR/results.txt" | awk '{print $3 " req/s, " $7 " us of node CPU per request"}')"
 }
 
 log "starting both clusters"
 start_cluster 1
+R1_PIDS=("${PIDS[@]}")
 start_cluster 3
+R3_PIDS=("${PIDS[@]:3}")
 warm_up 1
 warm_up 3
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -91,22 +102,24 @@ cleanup
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 stat() { awk -v r="$1" -v s="$2" -v c="$3" '$1==r && $2==s {print $c}' "$RUN_DIR/results.txt" | median; }
-ratios() {   # ratios SCRIPT: one R=3 / R=1 throughput ratio per pair
-  awk -v s="$1" '$2==s {rps[$1 " " $6]=$3; pairs[$6]=1} END {for (p in pairs) if (rps["1 " p] > 0) print rps["3 " p] / rps["1 " p]}' "$RUN_DIR/results.txt"
+ratios() {   # ratios SCRIPT [COLUMN]: one R=3 / R=1 ratio per pair, of req/s (column 3) or CPU per request (7)
+  awk -v s="$1" -v c="${2:-3}" '$2==s {x[$1 " " $6]=$c; pairs[$6]=1} END {for (p in pairs) if (x["1 " p] > 0) print x["3 " p] / x["1 " p]}' "$RUN_DIR/results.txt"
 }
 {
   echo "# Replication: R=3 against R=1, two 3-node clusters on loopback measured in turns ($STAMP, DURATION=$DURATION, PAIRS=$PAIRS)"
   echo
-  echo "| load | R=1 req/s | R=3 req/s | ratio R=3 / R=1 (median of pairs) | ratio range | R=1 p99 ms | R=3 p99 ms | R=3 errors |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| load | R=1 req/s | R=3 req/s | ratio R=3 / R=1 (median of pairs) | ratio range | R=1 p99 ms | R=3 p99 ms | R=3 errors | node CPU per request R=1 / R=3 (ratio) |"
+  echo "|---|---|---|---|---|---|---|---|---|"
   for s in $SCRIPTS; do
     a=$(stat 1 $s 3); b=$(stat 3 $s 3); pa=$(stat 1 $s 4); pb=$(stat 3 $s 4)
     e=$(awk -v s="$s" '$1==3 && $2==s {e += $5} END {print e + 0}' "$RUN_DIR/results.txt")
     m=$(ratios $s | median); lo=$(ratios $s | sort -g | head -1); hi=$(ratios $s | sort -g | tail -1)
-    awk -v s="${s%.lua}" -v a="$a" -v b="$b" -v m="$m" -v lo="$lo" -v hi="$hi" -v pa="$pa" -v pb="$pb" -v e="$e" \
-      'BEGIN {printf "| %s | %.0f | %.0f | %.2fx | %.2f-%.2fx | %.2f | %.2f | %d |\n", toupper(s), a, b, m, lo, hi, pa/1000, pb/1000, e}'
+    ca=$(stat 1 $s 7); cb=$(stat 3 $s 7); cm=$(ratios $s 7 | median)
+    awk -v s="${s%.lua}" -v a="$a" -v b="$b" -v m="$m" -v lo="$lo" -v hi="$hi" -v pa="$pa" -v pb="$pb" -v e="$e" -v ca="$ca" -v cb="$cb" -v cm="$cm" \
+      'BEGIN {printf "| %s | %.0f | %.0f | %.2fx | %.2f-%.2fx | %.2f | %.2f | %d | %.0f / %.0f us (%.2fx) |\n", toupper(s), a, b, m, lo, hi, pa/1000, pb/1000, e, ca, cb, cm}'
   done
   echo
+  echo "- node CPU per request: the three nodes' CPU time over the run (/proc/PID/stat) divided by its requests, median over the pairs; the CPU ratio is the median of per-pair ratios"
   echo "- req/s and p99 are medians over the pairs; wrk -t2 -c16 against node A of each cluster; 10000 preloaded keys, 100-byte values; two thirds of the requests are forwarded at both factors"
   echo "- load average before the pairs: $LOAD_BEFORE, at the end: $(cut -d' ' -f1-3 /proc/loadavg), on $(nproc) cores"
 } | tee "$OUT/replication-latest.md"
