@@ -11,7 +11,9 @@
 # R=3 first in even ones); GET pairs and PUT pairs alternate. Each pair gives one ratio R=3 / R=1, and
 # the report is the median of those ratios with their range: on a machine shared with other work,
 # throughput moves by tens of percent within a minute, and a ratio of two runs seconds apart moves less
-# than a ratio of medians taken minutes apart. The idle cluster costs its neighbour only heartbeats.
+# than a ratio of medians taken minutes apart. The idle cluster costs its neighbour only its background
+# work (idle, about 7% of one core for the R=3 cluster, 2% for R=1). Each run also reports the three
+# nodes' CPU time per request (/proc/PID/stat), a figure the machine's other work moves less.
 #
 # Load: wrk -t2 -c16 against node A of each cluster, random keys out of 10000 preloaded 100-byte values
 # (two thirds of them forwarded, at both factors). Output: a markdown table on stdout and in
