@@ -37,6 +37,12 @@ public static class InternalApi
                 new KeyCount(snapshot.Self, ReplicaKeyCounts.Count(snapshot, store).Primary, snapshot.Current.Epoch, promotions.IsTakingOver),
                 PeerJsonContext.Default.KeyCount);
         });
+        endpoints.MapGet(PeerRoutes.Copies.Path, (KeyValueStore store, ClusterState state) =>
+        {
+            ClusterSnapshot snapshot = state.Snapshot;
+            HeldCopy[] copies = [.. store.Entries.Select(e => new HeldCopy(e.Key, e.Version))];
+            return TypedResults.Json(new HeldCopies(snapshot.Self, snapshot.Replica?.Epoch ?? snapshot.Current.Epoch, copies), PeerJsonContext.Default.HeldCopies);
+        });
 
         endpoints.MapPost(PeerRoutes.Prepare.Path, (PrepareRequest request, ViewChangeParticipant participant) => PeerAnswers.From(participant.Prepare(request)))
             .WithMetadata(new OpenToAnyClusterMember());

@@ -20,6 +20,7 @@ public sealed class InternalEndpointSecurityTests(ThreeNodeFixture fixture) : IC
     {
         { "GET", "/internal/view", null },
         { "GET", "/internal/key-count", null },
+        { "GET", "/internal/copies", null },
         { "POST", "/internal/formation/join", """{"address":"127.0.0.9:9"}""" },
         { "POST", "/internal/view-change/prepare", """{"fromEpoch":1,"fromView":"VIEW","toEpoch":2,"toView":"127.0.0.9:9"}""" },
         { "POST", "/internal/view-change/migrate", """{"epoch":2,"view":"127.0.0.9:9"}""" },

@@ -15,6 +15,7 @@ public sealed class RoundOneSenderCheckTests(RoundOneThreeNodeFixture fixture) :
     [Theory]
     [InlineData("POST", "/internal/formation/join", """{"address":"127.0.0.9:9"}""")]
     [InlineData("GET", "/internal/key-count", null)]
+    [InlineData("GET", "/internal/copies", null)]
     [InlineData("POST", "/internal/view-change/migrate", """{"epoch":2,"view":"127.0.0.9:9"}""")]
     [InlineData("POST", "/internal/view-change/abort", """{"epoch":1,"view":"VIEW"}""")]
     [InlineData("POST", "/internal/migration/batch", """{"epoch":2,"source":"127.0.0.9:9","batchId":1,"entries":[{"key":"KEY","value":"planted"}]}""")]

@@ -51,6 +51,8 @@ public sealed class HostCluster : IRunningNodes, IAsyncDisposable
     public HttpClient[] Clients { get; }
 
     /// <summary>Every host's address (its IP and port 13800), host i at index i.</summary>
+    string IRunningNodes.ClusterKey => ClusterKey;
+
     public string[] Addresses => [.. Enumerable.Range(0, _nodes.Length).Select(AddressOf)];
 
     public string AddressOf(int host) => $"{_network.AddressOf(host)}:{Port}";

@@ -11,6 +11,9 @@ public interface IRunningNodes
     /// <summary>Every node's address as written in views; index i is node i.</summary>
     string[] Addresses { get; }
 
+    /// <summary>The key the nodes sign their internal calls with (a test signs its own with it too).</summary>
+    string ClusterKey { get; }
+
     /// <summary>One client per node.</summary>
     HttpClient[] Clients { get; }
 

@@ -23,6 +23,8 @@ public sealed class ProcessCluster : IRunningNodes, IAsyncDisposable
 
     public string[] Addresses { get; }
 
+    public string ClusterKey => TestCluster.ClusterKey;
+
     public HttpClient[] Clients { get; }
 
     public static Task<ProcessCluster> StartAsync(int nodes, int initialViewSize, IDictionary<string, string> settings) =>

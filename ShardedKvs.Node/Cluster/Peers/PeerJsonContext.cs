@@ -12,6 +12,7 @@ namespace ShardedKvs.Node.Cluster.Peers;
 [JsonSerializable(typeof(PrepareRequest))]
 [JsonSerializable(typeof(ChangeRef))]
 [JsonSerializable(typeof(KeyCount))]
+[JsonSerializable(typeof(HeldCopies))]
 [JsonSerializable(typeof(CoordinatorStatus))]
 [JsonSerializable(typeof(MigrateResult))]
 [JsonSerializable(typeof(MigrationBatch))]

@@ -44,6 +44,11 @@ public sealed record CoordinatorStatus(long? RunningEpoch);
 /// configuration (it does not serve them yet).</param>
 public sealed record KeyCount(string Address, int Count, long Epoch = 0, bool TakingOver = false);
 
+/// <summary>What a node holds, for a placement audit: each key with its version, at the epoch it runs.</summary>
+public sealed record HeldCopies(string Address, long Epoch, IReadOnlyList<HeldCopy> Keys);
+
+public sealed record HeldCopy(string Key, long Version);
+
 public sealed record MigrateResult(string Source, long KeysMoved, int Batches, long KeysRemaining);
 
 public sealed record MigrationEntry(string Key, string Value);

@@ -18,6 +18,10 @@ public static class PeerRoutes
     /// <summary>The keys a node holds (<see cref="KeyCount"/>), for a view change's answer.</summary>
     public static readonly PeerRoute KeyCount = new(HttpMethod.Get, Prefix + "/key-count", PeerCallTimeout.Control);
 
+    /// <summary>Every key a node holds with its version (<see cref="HeldCopies"/>): for audits of
+    /// placement (is every key on exactly its replicas?), which no node needs in order to serve.</summary>
+    public static readonly PeerRoute Copies = new(HttpMethod.Get, Prefix + "/copies", PeerCallTimeout.Control);
+
     public static readonly PeerRoute Prepare = new(HttpMethod.Post, Prefix + "/view-change/prepare", PeerCallTimeout.Control);
 
     public static readonly PeerRoute Migrate = new(HttpMethod.Post, Prefix + "/view-change/migrate", PeerCallTimeout.Migration);

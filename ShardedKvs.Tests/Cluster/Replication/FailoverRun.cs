@@ -206,12 +206,30 @@ public sealed class FailoverRun(IRunningNodes cluster, ITestOutputHelper output,
 
         output.WriteLine($"{present} keys present; primaries counted {primaries}, other copies {copies}");
         Assert.Equal(present, primaries);
-        int expected = Math.Min(3, expectedNodes) * present;
-        await Eventually.Until(
-            $"every key to be on exactly {Math.Min(3, expectedNodes)} nodes ({expected} copies)",
-            Bounded,
-            _ => CopiesPerNodeAsync(),
-            counts => counts.Total == expected);
+        int[] live = [.. Enumerable.Range(0, _down.Length).Where(i => !Volatile.Read(ref _down[i]))];
+        try
+        {
+            await Eventually.Until(
+                $"every key to be on exactly its {Math.Min(3, expectedNodes)} replicas",
+                Bounded,
+                _ => PlacementAudit.MisplacedAsync(cluster, live, replicationFactor: 3),
+                keys => keys.Count == 0);
+        }
+        catch (TimeoutException)
+        {
+            IReadOnlyList<string> misplaced = await PlacementAudit.MisplacedAsync(cluster, live, replicationFactor: 3);
+            output.WriteLine($"{misplaced.Count} keys are not on exactly their replicas (nodes {string.Join(", ", cluster.Addresses.Select((a, i) => $"{i} = {a}"))}):");
+            foreach (string key in misplaced.Take(5))
+            {
+                output.WriteLine($"  {key}");
+                foreach (string sent in Workload.TrailOf(key[..key.IndexOf(':', StringComparison.Ordinal)]))
+                {
+                    output.WriteLine($"    {sent}");
+                }
+            }
+
+            throw;
+        }
     }
 
     private static bool IsWriteOfUnknownOutcome(string failure) =>
@@ -227,33 +245,6 @@ public sealed class FailoverRun(IRunningNodes cluster, ITestOutputHelper output,
     }
 
     private static string Milliseconds(TimeSpan? longest) => longest is { } value ? $"{value.TotalMilliseconds:F0} ms" : "(no such key)";
-
-    private async Task<Copies> CopiesPerNodeAsync()
-    {
-        var all = new List<NodeCopies>();
-        for (int i = 0; i < _down.Length; i++)
-        {
-            if (!_down[i])
-            {
-                KvsResponse counts = await cluster.Clients[i].SendAsync(HttpMethod.Get, "/kvs/key-count");
-                all.Add(new NodeCopies(i, counts.Body["key-count"]!.GetValue<int>(), counts.Body["replica-key-count"]!.GetValue<int>()));
-            }
-        }
-
-        return new Copies([.. all]);
-    }
-
-    private sealed record Copies(NodeCopies[] Nodes)
-    {
-        public int Total => Nodes.Sum(n => n.Primary + n.Replica);
-
-        public override string ToString() => $"{Total} copies: {string.Join("; ", Nodes.Select(n => n.ToString()))}";
-    }
-
-    private sealed record NodeCopies(int Node, int Primary, int Replica)
-    {
-        public override string ToString() => $"node {Node}: {Primary} primary + {Replica} other";
-    }
 
     private async Task OperationsAsync(long count)
     {
