@@ -131,6 +131,47 @@ public sealed class FailoverTracingTests(ITestOutputHelper output)
         Assert.Equal(cluster[3].Store.Count, applies.Sum(a => (int)a.GetTagItem("kvs.keys_applied")!));
     }
 
+    /// <summary>
+    /// A view change that removes a live primary leaves it in no configuration, yet it may still finish
+    /// writes it began before it heard of the change. Its successors must ask it whether it has finished
+    /// them (a drain check) before they serve its keys: waiting out its leases is not enough, since a
+    /// successor that never granted it one waits for nothing. The removed node is no member of any view
+    /// its successors know after the change, and their peer client once refused to call it, so every
+    /// takeover ended on expired leases instead ("confirmed": false).
+    /// </summary>
+    [Fact]
+    public async Task The_successors_of_a_primary_a_view_change_removes_take_its_keys_over_once_it_says_it_has_drained()
+    {
+        var spans = new LockedSpans();
+        using TracerProvider tracing = TraceInto(spans);
+        await using TestCluster cluster = await TestCluster.StartAsync(nodes: 4, settings: new Dictionary<string, string?>
+        {
+            ["Kvs:ReplicationFactor"] = "3",
+        });
+        await Parallel.ForAsync(0, Keys, async (i, _) => await cluster[i % 4].Client.PutAsync($"key-{i}", $"value-{i}"));
+        string removed = cluster[3].Snapshot.Replica!.Self.ToString();
+        spans.Clear();
+
+        KvsResponse change = await cluster[0].Client.ChangeViewAsync(cluster.ViewOf(0, 1, 2));
+        Assert.Equal(System.Net.HttpStatusCode.OK, change.Status);
+
+        Activity[] takeovers = await Eventually.Until(
+            $"the takeovers of the keys of {removed}",
+            TimeSpan.FromSeconds(30),
+            _ =>
+            {
+                tracing.ForceFlush();
+                return Task.FromResult<Activity[]>([.. spans.Where(s => s.OperationName == "kvs.promotion" && (string?)s.GetTagItem("kvs.previous_primary") == removed)]);
+            },
+            found => found.Length > 0);
+        foreach (Activity takeover in takeovers)
+        {
+            output.WriteLine($"{takeover.GetTagItem("kvs.node")} took over from {removed}: confirmed {takeover.GetTagItem("kvs.confirmed")}, {takeover.Duration.TotalMilliseconds:F0} ms");
+        }
+
+        Assert.All(takeovers, t => Assert.Equal(true, t.GetTagItem("kvs.confirmed")));
+    }
+
     private static bool IsDescendant(Activity span, Activity ancestor, Activity[] spans)
     {
         var byId = spans.GroupBy(s => s.SpanId).ToDictionary(g => g.Key, g => g.First());

@@ -96,16 +96,24 @@ public sealed class PeerClient(PeerHttp http, ForwardLanes lanes, RequestSigner 
     /// yet: one the operator's view change is adding (that request passed the admin key).</summary>
     public Task<(PeerCallResult Result, TAnswer? Answer)> CallProposedMemberAsync<TAnswer>(string node, PeerRoute route, JsonTypeInfo<TAnswer> answer, CancellationToken cancellationToken)
         where TAnswer : class =>
-        SendAsync(node, route, message: null, answer, cancellationToken, proposedMember: true);
+        SendAsync(node, route, message: null, answer, cancellationToken, namedElsewhere: true);
 
-    private async Task<(PeerCallResult, TAnswer?)> SendAsync<TAnswer>(string node, PeerRoute route, object? message, JsonTypeInfo<TAnswer>? answer, CancellationToken cancellationToken, bool proposedMember = false)
+    /// <summary>Like <see cref="CallAsync{TAnswer}"/>, to a member of an earlier configuration that
+    /// the newer ones no longer name: a key's previous primary a view change removed, which its successor
+    /// must still ask whether it has finished its writes (see <c>Replication/Promotions</c>). The address
+    /// comes from a decided configuration, never from a request.</summary>
+    public Task<(PeerCallResult Result, TAnswer? Answer)> CallFormerMemberAsync<TAnswer>(string node, PeerRoute route, object? message, JsonTypeInfo<TAnswer> answer, CancellationToken cancellationToken)
+        where TAnswer : class =>
+        SendAsync(node, route, message, answer, cancellationToken, namedElsewhere: true);
+
+    private async Task<(PeerCallResult, TAnswer?)> SendAsync<TAnswer>(string node, PeerRoute route, object? message, JsonTypeInfo<TAnswer>? answer, CancellationToken cancellationToken, bool namedElsewhere = false)
         where TAnswer : class
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(route.Timeout == PeerCallTimeout.Migration ? _options.MigrationTimeout : _options.ControlTimeout);
         try
         {
-            using HttpRequestMessage request = CreateRequest(node, route, message, proposedMember);
+            using HttpRequestMessage request = CreateRequest(node, route, message, namedElsewhere);
             using HttpResponseMessage response = await http.Client.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
             if (!response.IsSuccessStatusCode)
             {
@@ -131,10 +139,11 @@ public sealed class PeerClient(PeerHttp http, ForwardLanes lanes, RequestSigner 
     }
 
     /// <summary>A signed request to <paramref name="node"/>. Only addresses of a view this node knows
-    /// are ever called: nothing a request carries can point the peer client anywhere else.</summary>
-    private HttpRequestMessage CreateRequest(string node, PeerRoute route, object? message, bool proposedMember)
+    /// (or, <paramref name="namedElsewhere"/>, of an operator's view change or an earlier decided
+    /// configuration) are ever called: nothing a request carries can point the peer client anywhere else.</summary>
+    private HttpRequestMessage CreateRequest(string node, PeerRoute route, object? message, bool namedElsewhere)
     {
-        if (!proposedMember && !state.Snapshot.KnowsMember(node))
+        if (!namedElsewhere && !state.Snapshot.KnowsMember(node))
         {
             throw new HttpRequestException($"{node} is not a member of a view this node knows");
         }
