@@ -16,7 +16,7 @@ namespace ShardedKvs.Node.Cluster.Replication;
 /// or paused too long) does the same once it hears of it: it empties its store and becomes a new
 /// incarnation, exactly as if it had restarted.
 /// </summary>
-public sealed partial class Rejoiner(ClusterState state, NodeIdentity identity, IConfigLog configLog, KeyValueStore store, TimeProvider time, IOptions<NodeOptions> options, ILogger<Rejoiner> logger) : BackgroundService
+public sealed partial class Rejoiner(ClusterState state, NodeIdentity identity, IConfigLog configLog, KeyValueStore store, UncertainWrites uncertain, TimeProvider time, IOptions<NodeOptions> options, ILogger<Rejoiner> logger) : BackgroundService
 {
     private readonly NodeOptions _options = options.Value;
 
@@ -28,6 +28,7 @@ public sealed partial class Rejoiner(ClusterState state, NodeIdentity identity, 
             {
                 LogStartingOver(logger, excluded.Self, excluded.Epoch);
                 store.Clear();
+                uncertain.Clear();
                 state.Reincarnate(identity.Renew());
             }
 

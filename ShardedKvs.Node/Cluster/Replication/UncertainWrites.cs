@@ -86,6 +86,10 @@ public sealed class UncertainWrites
         }
     }
 
+    /// <summary>Forgets everything: this process emptied its store to start over as a new member, so
+    /// none of the writes it held is here any more.</summary>
+    public void Clear() => _byPrimary.Clear();
+
     /// <summary>Every primary this node holds writes of (some may have none uncertain left).</summary>
     public ICollection<PlacedMember> Primaries => _byPrimary.Keys;
 
