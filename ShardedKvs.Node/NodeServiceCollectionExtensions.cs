@@ -129,7 +129,6 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton<WriteReplicator>();
         services.TryAddSingleton<IReplicaReceiver, ReplicaReceiver>(); // a test may stand in for it
         services.AddSingleton<Promotions>();
-        services.AddSingleton<StrandedWrites>();
         services.AddSingleton<FillRunner>();
         services.AddSingleton<ReplicatedKeyHandler>();
         services.AddSingleton<IConfigObserver, ConfigAdoption>();

@@ -72,6 +72,16 @@ public static class InternalApi
 
             return TypedResults.Json(new DrainAnswer(versions.HasDrained(query.Epoch)), PeerJsonContext.Default.DrainAnswer);
         });
+        endpoints.MapPost(PeerRoutes.Uncertain.Path, (UncertainQuery query, ClusterState state, UncertainWrites uncertain, KeyValueStore store, NewerEpochSignal newerEpoch) =>
+        {
+            if ((state.Snapshot.Replica?.Epoch ?? 0) < query.Epoch)
+            {
+                newerEpoch.Saw(query.Epoch);
+                return TypedResults.Json(new UncertainAnswer(CaughtUp: false, []), PeerJsonContext.Default.UncertainAnswer);
+            }
+
+            return TypedResults.Json(new UncertainAnswer(CaughtUp: true, uncertain.AsHeld(store)), PeerJsonContext.Default.UncertainAnswer);
+        });
         endpoints.MapPost(PeerRoutes.Suspects.Path, (SuspicionQuery query, FailureDetector detector) =>
             TypedResults.Json(new SuspicionAnswer(detector.Suspects(query.Peer)), PeerJsonContext.Default.SuspicionAnswer));
 

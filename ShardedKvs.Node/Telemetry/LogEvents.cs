@@ -48,7 +48,7 @@ public static class LogEvents
     public const int FillLeftoversDropped = 812;
     public const int ReplicaAppliedFromFormerMember = 813;
     public const int StoodStill = 814;
-    public const int StrandedWritesSent = 815;
+    public const int GatherUnanswered = 815;
 
     // Cluster/Replication/Fill: the copy itself
     public const int FillBatchRetry = 700;

@@ -30,6 +30,7 @@ public sealed class InternalEndpointSecurityTests(ThreeNodeFixture fixture) : IC
         { "POST", "/internal/migration/discard", """{"epoch":2,"source":"127.0.0.9:9","batchId":1,"entries":[{"key":"KEY","value":"planted"}]}""" },
         { "GET", "/internal/lane?nonce=00112233445566778899AABBCCDDEEFF", null },
         { "POST", "/internal/fill/batch", "not a batch" },
+        { "POST", "/internal/replication/uncertain", """{"epoch":1}""" },
     };
 
     [Theory]

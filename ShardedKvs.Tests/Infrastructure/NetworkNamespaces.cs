@@ -76,6 +76,25 @@ public sealed class NetworkNamespaces : IDisposable
     }
 
     /// <summary>
+    /// Makes the link from <paramref name="from"/> to <paramref name="host"/> lossy: <paramref name="host"/>
+    /// drops packet number <paramref name="packet"/> of every <paramref name="every"/> it receives from
+    /// <paramref name="from"/> (an iptables counter, so the rule is fixed by its numbers, not by chance).
+    /// TCP resends what was dropped, so every call between the two, lanes and control calls alike, is
+    /// now and then delayed by a retransmission timeout (200 ms or more) or, when several drops
+    /// meet, by longer: a loss and a delay the peers cannot tell from a bad network.
+    /// </summary>
+    public void DropEveryNth(int host, int from, int every, int packet) =>
+        Run($"netns exec {NamespaceOf(host)} iptables -A INPUT -s {AddressOf(from)}/32 -m statistic --mode nth --every {every} --packet {packet} -j DROP");
+
+    /// <summary>How many packets <paramref name="host"/> has dropped by the rules of <see cref="DropEveryNth"/>.</summary>
+    public long DroppedPackets(int host) =>
+        Run($"netns exec {NamespaceOf(host)} iptables -L INPUT -v -n -x")
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(fields => fields.Length > 2 && fields[2] == "DROP")
+            .Sum(fields => long.Parse(fields[0], System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>
     /// Gives every host a name that every host resolves, as a cluster's DNS would: `ip netns exec`
     /// mounts /etc/netns/NAME/hosts over /etc/hosts for whatever runs in namespace NAME.
     /// </summary>

@@ -21,6 +21,8 @@ namespace ShardedKvs.Node.Cluster.Peers;
 [JsonSerializable(typeof(SuspicionAnswer))]
 [JsonSerializable(typeof(DrainQuery))]
 [JsonSerializable(typeof(DrainAnswer))]
+[JsonSerializable(typeof(UncertainQuery))]
+[JsonSerializable(typeof(UncertainAnswer))]
 [JsonSerializable(typeof(ConfigMessage))]
 [JsonSerializable(typeof(ConfigPrepareMessage))]
 [JsonSerializable(typeof(ConfigAcceptMessage))]

@@ -53,6 +53,9 @@ public static class PeerRoutes
     /// <summary>Replicated mode: whether a node has adopted an epoch and finished the writes it began before it.</summary>
     public static readonly PeerRoute Drained = new(HttpMethod.Post, Prefix + "/replication/drained", PeerCallTimeout.Control);
 
+    /// <summary>Replicated mode: the writes a node holds that it never heard settled (<see cref="UncertainAnswer"/>).</summary>
+    public static readonly PeerRoute Uncertain = new(HttpMethod.Post, Prefix + "/replication/uncertain", PeerCallTimeout.Control);
+
     // The configuration log (Cluster/Consensus): open to any signed sender, because a node that is in
     // no configuration yet (new, or restarted as a new incarnation) must vote when a configuration
     // names it, and must be told of decisions. The configuration decides who counts, not the view.

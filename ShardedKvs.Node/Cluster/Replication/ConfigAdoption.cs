@@ -8,7 +8,7 @@ namespace ShardedKvs.Node.Cluster.Replication;
 /// <summary>
 /// Makes every decided configuration this node learns its own: publishes it in the snapshot (so the
 /// next request routes by it), then starts what it asks of this node: taking over keys it now leads,
-/// settling the writes of primaries that can no longer finish them, its part in a fill, and which members the failure detector watches. The configuration log calls
+/// its part in a fill, and which members the failure detector watches. The configuration log calls
 /// it in epoch order, once per epoch.
 /// </summary>
 public sealed partial class ConfigAdoption(
@@ -16,7 +16,6 @@ public sealed partial class ConfigAdoption(
     NodeIdentity identity,
     PrimaryVersions versions,
     Promotions promotions,
-    StrandedWrites stranded,
     FillRunner fills,
     PeerLiveness liveness,
     ILogger<ConfigAdoption> logger) : IConfigObserver
@@ -40,7 +39,6 @@ public sealed partial class ConfigAdoption(
         LogAdopted(logger, decided.Epoch, decided, replica.Status);
         liveness.Watch(replica.IsLive ? decided.Voters : []);
         promotions.OnAdopted(replica);
-        stranded.OnAdopted(replica);
         fills.OnAdopted(replica);
     }
 

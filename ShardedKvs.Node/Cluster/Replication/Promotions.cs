@@ -25,6 +25,7 @@ public sealed partial class Promotions(
     ClusterState state,
     KeyValueStore store,
     UncertainWrites uncertain,
+    KeysInFlight inFlight,
     WriteReplicator replicator,
     LeaseBook leases,
     PeerClient peers,
@@ -167,27 +168,74 @@ public sealed partial class Promotions(
     }
 
     /// <summary>
-    /// Sends the keys' replicas this node's copy of every write it holds uncertain from a primary that
-    /// can no longer finish it: the previous primary when it did not confirm (it died, or was cut off),
-    /// and any earlier primary no longer live. A write of a dead primary that reached this node but not
-    /// another replica would otherwise stay on this node alone: harmless while another node leads the
-    /// key, but once this node serves it, a later move to a replica without it would make it vanish.
+    /// Settles, before the keys are served, every write a primary that can no longer finish it left
+    /// on some of their copies: the previous primary's when it did not confirm it stopped (it died, or
+    /// was cut off), and any earlier one's no longer live. For each key this takeover hands this node,
+    /// the newest write any live member holds unsettled (this node's own included) is sent to the
+    /// key's write set and applied here, so every copy ends with it. A write of a dead primary that
+    /// reached one replica only would otherwise stay there alone: the copies would differ for good, and
+    /// once that replica led the key it would serve what the others never held. Only keys still held
+    /// back by this takeover are settled: a key this node already serves has writes of its own under
+    /// way, which an older write sent beside them could overtake (seen in ReplicatedViewChangeTests,
+    /// when replicas pushed such writes themselves: a delete the new primary had made was undone on
+    /// one replica by an older put arriving after it).
     /// </summary>
     private async Task<int> ReconcileAsync(Takeover takeover, bool confirmed)
     {
         using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.promotion.reconcile");
-        ClusterConfig config = state.Snapshot.Replica!.Config;
-        int reconciled = 0;
+        ReplicaState replica = state.Snapshot.Replica!;
+        PlacedMember self = replica.Self;
+        var newest = new Dictionary<string, HeldWrite>(StringComparer.Ordinal);
+        var own = new List<(PlacedMember Primary, string Key, long Version)>();
         foreach (PlacedMember primary in uncertain.Primaries)
         {
-            if (MustReconcile(primary, takeover.From, confirmed, config))
+            if (!MustReconcile(primary, takeover.From, confirmed, replica.Config))
             {
-                reconciled += await ReconcileWritesOfAsync(primary, takeover);
+                continue;
+            }
+
+            foreach ((string key, long version) in uncertain.Of(primary))
+            {
+                if (takeover.Hands(key, self))
+                {
+                    own.Add((primary, key, version));
+                    ReconcileChoice.Keep(newest, store.TryGet(key, out ReadOnlyMemory<byte> value, out long stored)
+                        ? new HeldWrite(key, stored, value.ToArray())
+                        : new HeldWrite(key, version, null));
+                }
             }
         }
 
-        activity?.SetTag("kvs.reconciled", reconciled);
-        return reconciled;
+        if (!confirmed)
+        {
+            foreach (HeldWrite write in await GatherAsync(takeover, replica))
+            {
+                if (takeover.Hands(write.Key, self))
+                {
+                    ReconcileChoice.Keep(newest, write);
+                }
+            }
+        }
+
+        var settled = new HashSet<string>(StringComparer.Ordinal);
+        foreach (HeldWrite write in newest.Values)
+        {
+            if (await SettleAsync(write, self))
+            {
+                settled.Add(write.Key);
+            }
+        }
+
+        foreach ((PlacedMember primary, string key, long version) in own)
+        {
+            if (settled.Contains(key))
+            {
+                uncertain.Reconciled(primary, key, version);
+            }
+        }
+
+        activity?.SetTag("kvs.reconciled", settled.Count);
+        return settled.Count;
     }
 
     /// <summary>Whether this node, taking keys over from <paramref name="previous"/> under
@@ -195,29 +243,83 @@ public sealed partial class Promotions(
     public static bool MustReconcile(PlacedMember primary, PlacedMember previous, bool confirmedByPrevious, ClusterConfig config) =>
         primary == previous ? !confirmedByPrevious : !config.IsLive(primary);
 
-    private async Task<int> ReconcileWritesOfAsync(PlacedMember primary, Takeover takeover)
+    /// <summary>The unsettled writes every other live member holds, each asked until it answers at the
+    /// takeover's epoch (before that, the dead primary's writes may still land on it) or a lease's
+    /// length has passed: a member that stays silent that long is cut off or dying, and the keys are
+    /// not held back for it.</summary>
+    private async Task<List<HeldWrite>> GatherAsync(Takeover takeover, ReplicaState replica)
     {
-        int reconciled = 0;
-        PlacedMember self = state.Snapshot.Replica!.Self;
-        foreach ((string key, long version) in uncertain.Of(primary))
+        using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.promotion.gather");
+        PlacedMember[] others = [.. replica.Config.Voters.Where(m => m != replica.Self)];
+        List<HeldWrite>?[] answers = await Task.WhenAll(others.Select(member => AskUncertainAsync(member, takeover.Epoch)));
+        var gathered = new List<HeldWrite>();
+        for (int i = 0; i < others.Length; i++)
         {
-            ulong hash = StableHash.Of(key);
-            if (takeover.After.PrimaryOf(hash) != self)
+            if (answers[i] is { } writes)
             {
-                continue;
+                gathered.AddRange(writes);
             }
-
-            (ReplicationResult result, _) = store.TryGet(key, out ReadOnlyMemory<byte> value, out long stored)
-                ? await replicator.ReplicateAsync(KeyOperation.Put, key, hash, value, stored, self, CancellationToken.None)
-                : await replicator.ReplicateAsync(KeyOperation.Delete, key, hash, ReadOnlyMemory<byte>.Empty, version, self, CancellationToken.None);
-            if (result == ReplicationResult.Held)
+            else
             {
-                uncertain.Reconciled(primary, key, version);
-                reconciled++;
+                LogGatherUnanswered(logger, others[i], takeover.Epoch);
             }
         }
 
-        return reconciled;
+        activity?.SetTag("kvs.gathered", gathered.Count);
+        return gathered;
+    }
+
+    private async Task<List<HeldWrite>?> AskUncertainAsync(PlacedMember member, long epoch)
+    {
+        long giveUpAt = time.GetTimestamp() + (long)(_options.LeaseDuration.TotalSeconds * time.TimestampFrequency);
+        while (true)
+        {
+            using var timeout = new CancellationTokenSource(_options.LeaseDuration, time);
+            try
+            {
+                (_, UncertainAnswer? answer) = await peers.CallAsync(member.Address, PeerRoutes.Uncertain, new UncertainQuery(epoch), PeerJsonContext.Default.UncertainAnswer, timeout.Token);
+                if (answer is { CaughtUp: true })
+                {
+                    return [.. answer.Writes];
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            if (time.GetTimestamp() >= giveUpAt || state.Snapshot.Replica?.Config.IsLive(member) != true)
+            {
+                return null;
+            }
+
+            await Task.Delay(_options.HeartbeatInterval / 4, time);
+        }
+    }
+
+    /// <summary>Sends <paramref name="write"/> to its key's write set, then applies it here.</summary>
+    private async Task<bool> SettleAsync(HeldWrite write, PlacedMember self)
+    {
+        ulong hash = StableHash.Of(write.Key);
+        KeyOperation operation = write.Value is null ? KeyOperation.Delete : KeyOperation.Put;
+        (ReplicationResult result, _) = await replicator.ReplicateAsync(operation, write.Key, hash, write.Value, write.Version, self, CancellationToken.None);
+        if (result != ReplicationResult.Held)
+        {
+            return false;
+        }
+
+        lock (inFlight.StripeFor(hash))
+        {
+            if (write.Value is { } value)
+            {
+                store.PutIfNewer(write.Key, value, write.Version);
+            }
+            else
+            {
+                store.RemoveIfOlderThan(write.Key, write.Version);
+            }
+        }
+
+        return true;
     }
 
     [LoggerMessage(EventId = LogEvents.TakeoverStarted, Level = LogLevel.Information, Message = "Taking over the keys of {Previous} at epoch {Epoch}")]
@@ -226,5 +328,17 @@ public sealed partial class Promotions(
     [LoggerMessage(EventId = LogEvents.TakeoverDone, Level = LogLevel.Information, Message = "Took over the keys of {Previous} at epoch {Epoch} after {Elapsed} (confirmed by it: {Confirmed}; writes reconciled: {Reconciled})")]
     private static partial void LogTakeoverDone(ILogger logger, PlacedMember previous, long epoch, TimeSpan elapsed, bool confirmed, int reconciled);
 
-    private sealed record Takeover(PlacedMember From, PlacementMap Before, PlacementMap After, long Epoch, Task Done);
+    [LoggerMessage(EventId = LogEvents.GatherUnanswered, Level = LogLevel.Warning, Message = "{Member} did not say which writes it holds unsettled for the takeover at epoch {Epoch}; its keys are served without them")]
+    private static partial void LogGatherUnanswered(ILogger logger, PlacedMember member, long epoch);
+
+    private sealed record Takeover(PlacedMember From, PlacementMap Before, PlacementMap After, long Epoch, Task Done)
+    {
+        /// <summary>Whether this takeover hands <paramref name="key"/> to <paramref name="self"/> (its
+        /// requests wait for it, see <see cref="GateFor"/>).</summary>
+        public bool Hands(string key, PlacedMember self)
+        {
+            ulong hash = StableHash.Of(key);
+            return After.PrimaryOf(hash) == self && Before.PrimaryOf(hash) == From;
+        }
+    }
 }

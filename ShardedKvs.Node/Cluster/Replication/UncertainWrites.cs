@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using ShardedKvs.Node.Cluster.Configuration;
+using ShardedKvs.Node.Cluster.Peers;
+using ShardedKvs.Node.Storage;
 
 namespace ShardedKvs.Node.Cluster.Replication;
 
@@ -84,6 +86,26 @@ public sealed class UncertainWrites
         {
             return [.. from.Newest.Select(p => (p.Key, p.Value))];
         }
+    }
+
+    /// <summary>Every key this node holds an unsettled write of (from any primary), as <paramref name="store"/> has it now.</summary>
+    public IReadOnlyList<HeldWrite> AsHeld(KeyValueStore store)
+    {
+        var newest = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (PlacedMember primary in _byPrimary.Keys)
+        {
+            foreach ((string key, long version) in Of(primary))
+            {
+                if (!newest.TryGetValue(key, out long known) || version > known)
+                {
+                    newest[key] = version;
+                }
+            }
+        }
+
+        return [.. newest.Select(p => store.TryGet(p.Key, out ReadOnlyMemory<byte> value, out long stored)
+            ? new HeldWrite(p.Key, stored, value.ToArray())
+            : new HeldWrite(p.Key, p.Value, null))];
     }
 
     /// <summary>Forgets everything: this process emptied its store to start over as a new member, so

@@ -73,6 +73,28 @@ public sealed class FailoverTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_node_killed_and_restarted_while_a_view_change_fills_rejoins_and_the_change_completes()
+    {
+        // Fills throttled so the change is still copying while one of its sources dies and comes back.
+        var slowFills = new Dictionary<string, string>(Replicated) { ["Kvs__FillKeysPerSecond"] = "5", ["Kvs__FillBatchKeys"] = "4" };
+        await using ProcessCluster cluster = await ProcessCluster.StartAsync(nodes: 5, initialViewSize: 4, slowFills);
+        using var run = new FailoverRun(cluster, output, Keys);
+        await run.StartAsync();
+
+        Task<KvsResponse> change = cluster.Clients[1].ChangeViewAsync(cluster.ViewOf(0, 1, 2, 3, 4));
+        await run.WaitForFillAsync();
+        await run.KillAndWaitForExclusionAsync(2, [0, 1, 2, 3], [0, 1, 2, 3, 4]);
+        run.Restart(2);
+
+        KvsResponse changed = await change;
+        Assert.True(changed.Status == System.Net.HttpStatusCode.OK, changed.ToString());
+        output.WriteLine($"view change answered: {changed}");
+        await run.WaitForReplicationAsync(expectedNodes: 5);
+
+        await run.FinishAsync(expectedNodes: 5);
+    }
+
+    [Fact]
     public async Task A_restarted_node_rejoins_empty_is_filled_and_serves_again()
     {
         await using ProcessCluster cluster = await ProcessCluster.StartAsync(nodes: 4, initialViewSize: 4, Replicated);

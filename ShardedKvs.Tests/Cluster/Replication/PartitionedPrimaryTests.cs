@@ -37,4 +37,34 @@ public sealed class PartitionedPrimaryTests(ITestOutputHelper output)
 
         await run.FinishAsync(expectedNodes: 5);
     }
+
+    [NetworkNamespaceFact]
+    public async Task A_view_change_under_way_when_a_primary_is_cut_off_completes_without_it_and_it_rejoins_when_healed()
+    {
+        using var network = new NetworkNamespaces(hosts: 5);
+        string[] addresses = [.. Enumerable.Range(0, 5).Select(h => $"{network.AddressOf(h)}:{Port}")];
+        await using ProcessCluster cluster = await ProcessCluster.StartAsync(
+            addresses,
+            initialViewSize: 4,
+            // Fills throttled so the change is still copying when one of its sources is cut off.
+            new Dictionary<string, string> { ["Kvs__ReplicationFactor"] = "3", ["Kvs__FillKeysPerSecond"] = "5", ["Kvs__FillBatchKeys"] = "4" },
+            network.NamespaceOf);
+        using var run = new FailoverRun(cluster, output, Keys, operationsBetweenSteps: 300);
+        await run.StartAsync();
+
+        Task<KvsResponse> change = cluster.Clients[1].ChangeViewAsync(cluster.ViewOf(0, 1, 2, 3, 4));
+        await run.WaitForFillAsync();
+        int[] others = [1, 2, 3, 4];
+        run.NoteKeysOf(0, cutOff: true, [0, 1, 2, 3], [0, 1, 2, 3, 4]);
+        network.Cut(0, others);
+        await run.WaitForExclusionAsync(0, "cut off");
+
+        KvsResponse changed = await change;
+        Assert.True(changed.Status == System.Net.HttpStatusCode.OK, changed.ToString());
+        output.WriteLine($"view change answered: {changed}");
+        network.Heal(0, others);
+        await run.WaitForReplicationAsync(expectedNodes: 5);
+
+        await run.FinishAsync(expectedNodes: 5);
+    }
 }

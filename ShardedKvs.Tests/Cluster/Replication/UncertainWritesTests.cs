@@ -1,5 +1,6 @@
 using ShardedKvs.Node.Cluster.Configuration;
 using ShardedKvs.Node.Cluster.Replication;
+using ShardedKvs.Node.Storage;
 
 namespace ShardedKvs.Tests.Cluster.Replication;
 
@@ -26,6 +27,25 @@ public class UncertainWritesTests
         uncertain.Settled(Primary, 12);
         Assert.Empty(uncertain.Of(Primary));
         Assert.Equal([("c", 5L)], uncertain.Of(Other));
+    }
+
+    [Fact]
+    public void What_a_node_tells_a_new_primary_is_each_keys_store_copy_or_the_delete_it_applied_last()
+    {
+        var uncertain = new UncertainWrites();
+        var store = new KeyValueStore();
+        uncertain.Applied(Primary, "put", 10);
+        store.PutIfNewer("put", "v10"u8, 10);
+        uncertain.Applied(Primary, "deleted", 11); // a delete: the key is gone from the store
+        uncertain.Applied(Other, "put", 13);
+        store.PutIfNewer("put", "v13"u8, 13);
+        uncertain.Applied(Primary, "settled", 12);
+        store.PutIfNewer("settled", "v12"u8, 12);
+        uncertain.Reconciled(Primary, "settled", 12);
+
+        var held = uncertain.AsHeld(store).OrderBy(w => w.Key).Select(w => (w.Key, w.Version, Value: w.Value is null ? null : System.Text.Encoding.UTF8.GetString(w.Value))).ToList();
+
+        Assert.Equal([("deleted", 11L, null), ("put", 13L, "v13")], held);
     }
 
     [Fact]
