@@ -74,13 +74,14 @@ public static class InternalApi
         });
         endpoints.MapPost(PeerRoutes.Uncertain.Path, (UncertainQuery query, ClusterState state, UncertainWrites uncertain, KeyValueStore store, NewerEpochSignal newerEpoch) =>
         {
-            if ((state.Snapshot.Replica?.Epoch ?? 0) < query.Epoch)
+            if (state.Snapshot.Replica is not { } replica || replica.Epoch < query.Epoch)
             {
                 newerEpoch.Saw(query.Epoch);
                 return TypedResults.Json(new UncertainAnswer(CaughtUp: false, []), PeerJsonContext.Default.UncertainAnswer);
             }
 
-            return TypedResults.Json(new UncertainAnswer(CaughtUp: true, uncertain.AsHeld(store)), PeerJsonContext.Default.UncertainAnswer);
+            IReadOnlyList<HeldWrite> held = uncertain.AsHeld(store, hash => replica.Map.IsInSyncReplica(replica.Self, hash));
+            return TypedResults.Json(new UncertainAnswer(CaughtUp: true, held), PeerJsonContext.Default.UncertainAnswer);
         });
         endpoints.MapPost(PeerRoutes.Suspects.Path, (SuspicionQuery query, FailureDetector detector) =>
             TypedResults.Json(new SuspicionAnswer(detector.Suspects(query.Peer)), PeerJsonContext.Default.SuspicionAnswer));

@@ -76,9 +76,9 @@ public sealed class PlacementMap
     /// <summary>The largest write set a key can have: R in-sync replicas and R learners.</summary>
     public int MaxWriteSet => 2 * Config.ReplicationFactor;
 
-    /// <summary>Whether <paramref name="member"/> must hold a copy of the key under this configuration
-    /// (as an in-sync replica or as a learner).</summary>
-    public bool HoldsCopy(PlacedMember member, ulong keyHash)
+    /// <summary>Whether <paramref name="member"/> is an in-sync replica of the key: its store holds every
+    /// acknowledged write of it.</summary>
+    public bool IsInSyncReplica(PlacedMember member, ulong keyHash)
     {
         foreach (int replica in Placement.Ring.ReplicaIndicesOfHash(keyHash))
         {
@@ -86,6 +86,18 @@ public sealed class PlacementMap
             {
                 return true;
             }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether <paramref name="member"/> must hold a copy of the key under this configuration
+    /// (as an in-sync replica or as a learner).</summary>
+    public bool HoldsCopy(PlacedMember member, ulong keyHash)
+    {
+        if (IsInSyncReplica(member, keyHash))
+        {
+            return true;
         }
 
         if (TargetRing is not null)

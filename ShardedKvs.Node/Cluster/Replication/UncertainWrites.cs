@@ -88,8 +88,17 @@ public sealed class UncertainWrites
         }
     }
 
-    /// <summary>Every key this node holds an unsettled write of (from any primary), as <paramref name="store"/> has it now.</summary>
-    public IReadOnlyList<HeldWrite> AsHeld(KeyValueStore store)
+    /// <summary>
+    /// Every key this node holds an unsettled write of (from any primary), as <paramref name="store"/>
+    /// has it now, for a new primary settling them. Of a key it is an in-sync replica of
+    /// (<paramref name="isInSyncReplica"/>, by key hash) the store is the truth: its copy, or, when the
+    /// key is absent, a delete at the version of the write it applied last. Of any other key only a
+    /// copy that is exactly such a write is told: a learner's store may lack a key it was never sent
+    /// yet, and a copy of a key this node no longer replicates is a leftover (seen in
+    /// PartitionedPrimaryTests: a learner that had dropped its leftovers told of a key as deleted,
+    /// and the new primary deleted an acknowledged value everywhere).
+    /// </summary>
+    public IReadOnlyList<HeldWrite> AsHeld(KeyValueStore store, Func<ulong, bool> isInSyncReplica)
     {
         var newest = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (PlacedMember primary in _byPrimary.Keys)
@@ -103,9 +112,24 @@ public sealed class UncertainWrites
             }
         }
 
-        return [.. newest.Select(p => store.TryGet(p.Key, out ReadOnlyMemory<byte> value, out long stored)
-            ? new HeldWrite(p.Key, stored, value.ToArray())
-            : new HeldWrite(p.Key, p.Value, null))];
+        var held = new List<HeldWrite>(newest.Count);
+        foreach ((string key, long applied) in newest)
+        {
+            bool inSync = isInSyncReplica(Ring.StableHash.Of(key));
+            if (store.TryGet(key, out ReadOnlyMemory<byte> value, out long stored))
+            {
+                if (inSync || stored == applied)
+                {
+                    held.Add(new HeldWrite(key, stored, value.ToArray()));
+                }
+            }
+            else if (inSync)
+            {
+                held.Add(new HeldWrite(key, applied, null));
+            }
+        }
+
+        return held;
     }
 
     /// <summary>Forgets everything: this process emptied its store to start over as a new member, so

@@ -30,7 +30,7 @@ public class UncertainWritesTests
     }
 
     [Fact]
-    public void What_a_node_tells_a_new_primary_is_each_keys_store_copy_or_the_delete_it_applied_last()
+    public void An_in_sync_replica_tells_a_new_primary_each_keys_copy_or_the_delete_it_applied_last()
     {
         var uncertain = new UncertainWrites();
         var store = new KeyValueStore();
@@ -43,10 +43,25 @@ public class UncertainWritesTests
         store.PutIfNewer("settled", "v12"u8, 12);
         uncertain.Reconciled(Primary, "settled", 12);
 
-        var held = uncertain.AsHeld(store).OrderBy(w => w.Key).Select(w => (w.Key, w.Version, Value: w.Value is null ? null : System.Text.Encoding.UTF8.GetString(w.Value))).ToList();
-
-        Assert.Equal([("deleted", 11L, null), ("put", 13L, "v13")], held);
+        Assert.Equal([("deleted", 11L, null), ("put", 13L, "v13")], Told(uncertain.AsHeld(store, _ => true)));
     }
+
+    [Fact]
+    public void A_learner_tells_only_the_copies_that_are_exactly_writes_it_applied_never_an_absence()
+    {
+        var uncertain = new UncertainWrites();
+        var store = new KeyValueStore();
+        uncertain.Applied(Primary, "applied", 10);
+        store.PutIfNewer("applied", "v10"u8, 10);
+        uncertain.Applied(Primary, "dropped", 11); // then dropped as a leftover: not a delete
+        uncertain.Applied(Primary, "refilled", 12);
+        store.PutIfNewer("refilled", "copy"u8, 14); // a fill copy, not the write it applied
+
+        Assert.Equal([("applied", 10L, "v10")], Told(uncertain.AsHeld(store, _ => false)));
+    }
+
+    private static List<(string Key, long Version, string? Value)> Told(IReadOnlyList<ShardedKvs.Node.Cluster.Peers.HeldWrite> held) =>
+        [.. held.OrderBy(w => w.Key, StringComparer.Ordinal).Select(w => (w.Key, w.Version, w.Value is null ? null : System.Text.Encoding.UTF8.GetString(w.Value)))];
 
     [Fact]
     public void A_reconciled_write_of_a_dead_primary_is_no_longer_uncertain_unless_a_newer_one_arrived()
