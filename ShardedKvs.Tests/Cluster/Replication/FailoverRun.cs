@@ -210,7 +210,7 @@ public sealed class FailoverRun(IRunningNodes cluster, ITestOutputHelper output,
         try
         {
             await Eventually.Until(
-                $"every key to be on exactly its {Math.Min(3, expectedNodes)} replicas",
+                $"every key to be on exactly its {Math.Min(3, expectedNodes)} replicas, all at one version",
                 Bounded,
                 _ => PlacementAudit.MisplacedAsync(cluster, live, replicationFactor: 3),
                 keys => keys.Count == 0);
@@ -218,7 +218,7 @@ public sealed class FailoverRun(IRunningNodes cluster, ITestOutputHelper output,
         catch (TimeoutException)
         {
             IReadOnlyList<string> misplaced = await PlacementAudit.MisplacedAsync(cluster, live, replicationFactor: 3);
-            output.WriteLine($"{misplaced.Count} keys are not on exactly their replicas (nodes {string.Join(", ", cluster.Addresses.Select((a, i) => $"{i} = {a}"))}):");
+            output.WriteLine($"{misplaced.Count} keys are not on exactly their replicas at one version (nodes {string.Join(", ", cluster.Addresses.Select((a, i) => $"{i} = {a}"))}):");
             foreach (string key in misplaced.Take(5))
             {
                 output.WriteLine($"  {key}");

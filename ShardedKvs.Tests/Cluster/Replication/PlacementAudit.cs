@@ -6,7 +6,7 @@ using ShardedKvs.Tests.Infrastructure;
 namespace ShardedKvs.Tests.Cluster.Replication;
 
 /// <summary>
-/// Names the keys that are not on exactly their replicas: asks every live node what it holds
+/// Names the keys that are not on exactly their replicas, all at one version: asks every live node what it holds
 /// (<c>GET /internal/copies</c>, signed) and compares each key's holders with its replicas on the ring
 /// of the configuration's placement (as the first live node's view lists it). A failed placement check prints
 /// this, so the key can be followed in the node logs.
@@ -16,6 +16,7 @@ public static class PlacementAudit
     public static async Task<IReadOnlyList<string>> MisplacedAsync(IRunningNodes cluster, IReadOnlyList<int> live, int replicationFactor)
     {
         var holders = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var versions = new Dictionary<string, HashSet<long>>(StringComparer.Ordinal);
         foreach (int node in live)
         {
             JsonObject copies = await CopiesOfAsync(cluster, node);
@@ -27,7 +28,14 @@ public static class PlacementAudit
                     holders[key] = held = [];
                 }
 
-                held.Add($"{node} (v{copy["version"]!.GetValue<long>()}, epoch {copies["epoch"]})");
+                long version = copy["version"]!.GetValue<long>();
+                held.Add($"{node} (v{version}, epoch {copies["epoch"]})");
+                if (!versions.TryGetValue(key, out HashSet<long>? seen))
+                {
+                    versions[key] = seen = [];
+                }
+
+                seen.Add(version);
             }
         }
 
@@ -39,7 +47,8 @@ public static class PlacementAudit
         {
             int[] replicas = [.. ring.ReplicasOf(key).Select(a => Array.IndexOf(cluster.Addresses, a))];
             int[] holding = [.. held.Select(h => int.Parse(h[..h.IndexOf(' ', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture))];
-            if (!replicas.Order().SequenceEqual(holding.Order()))
+            // Copies at different versions differ in value: a write that some replicas took and others never did.
+            if (!replicas.Order().SequenceEqual(holding.Order()) || versions[key].Count > 1)
             {
                 misplaced.Add($"{key}: its replicas are nodes {string.Join(", ", replicas)} (placement {string.Join(",", placement)}); held by {string.Join("; ", held)}");
             }
