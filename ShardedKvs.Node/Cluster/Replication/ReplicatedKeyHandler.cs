@@ -104,6 +104,21 @@ public sealed class ReplicatedKeyHandler(
                 return new KeyOutcome(OutcomeKind.KeyBusy, Error: "The key's new primary is still taking it over; try again");
             }
 
+            if (operation == KeyOperation.Delete)
+            {
+                // A delete of a key that does not exist answers 404 without writing: that answer is a
+                // read, so it needs the leases a read needs (seen in PartitionedPrimaryTests: a cut-off
+                // primary, not yet aware it had been replaced, answered "not found" for a key its
+                // successor had since written).
+                switch (await WaitForLeasesAsync(snapshot, replica, hash, deadline, cancellationToken))
+                {
+                    case LeaseWait.Expired:
+                        return NoLease;
+                    case LeaseWait.ConfigurationChanged:
+                        continue;
+                }
+            }
+
             KeyOutcome? outcome = operation == KeyOperation.Get
                 ? await ReadAsync(snapshot, replica, key, hash, deadline, cancellationToken)
                 : await WriteAsync(operation, key, hash, value, deadline, cancellationToken);
@@ -120,24 +135,39 @@ public sealed class ReplicatedKeyHandler(
     /// <returns>Null when the configuration changed under the read: route it again.</returns>
     private async ValueTask<KeyOutcome?> ReadAsync(ClusterSnapshot snapshot, ReplicaState replica, string key, ulong hash, long deadline, CancellationToken cancellationToken)
     {
-        while (!HoldsEveryLease(replica, hash))
+        switch (await WaitForLeasesAsync(snapshot, replica, hash, deadline, cancellationToken))
         {
-            if (time.GetTimestamp() >= deadline)
-            {
-                return new KeyOutcome(OutcomeKind.KeyBusy, Error: "The primary holds no read lease from every replica of the key; try again");
-            }
-
-            await Task.Delay(_options.HeartbeatInterval / 4, time, cancellationToken);
-            if (state.Version != snapshot.Version)
-            {
+            case LeaseWait.Expired:
+                return NoLease;
+            case LeaseWait.ConfigurationChanged:
                 return null;
-            }
         }
 
         KeyOutcome outcome = store.TryGet(key, out ReadOnlyMemory<byte> found) ? KeyOutcome.Found(found) : KeyOutcome.NotFound;
 
         // A read that raced a new configuration may have looked after the key's primary changed.
         return state.Version == snapshot.Version ? outcome : null;
+    }
+
+    private static readonly KeyOutcome NoLease = new(OutcomeKind.KeyBusy, Error: "The primary holds no read lease from every replica of the key; try again");
+
+    private async ValueTask<LeaseWait> WaitForLeasesAsync(ClusterSnapshot snapshot, ReplicaState replica, ulong hash, long deadline, CancellationToken cancellationToken)
+    {
+        while (!HoldsEveryLease(replica, hash))
+        {
+            if (time.GetTimestamp() >= deadline)
+            {
+                return LeaseWait.Expired;
+            }
+
+            await Task.Delay(_options.HeartbeatInterval / 4, time, cancellationToken);
+            if (state.Version != snapshot.Version)
+            {
+                return LeaseWait.ConfigurationChanged;
+            }
+        }
+
+        return LeaseWait.Held;
     }
 
     private bool HoldsEveryLease(ReplicaState replica, ulong hash)
@@ -188,7 +218,9 @@ public sealed class ReplicatedKeyHandler(
             bool existed = store.Contains(key);
             if (operation == KeyOperation.Delete && !existed)
             {
-                return KeyOutcome.NotFound;
+                // A read (see ExecuteAsync); a lease that ran out since it was checked sends the request
+                // round again, to wait for it there.
+                return HoldsEveryLease(replica, hash) ? KeyOutcome.NotFound : null;
             }
 
             switch (versions.TryBegin(replica.Epoch, out WriteWindow window, out long version))
@@ -295,4 +327,11 @@ public sealed class ReplicatedKeyHandler(
     }
 
     private static KeyOutcome NotServing(string error) => new(OutcomeKind.NotServing, Error: error);
+
+    private enum LeaseWait
+    {
+        Held,
+        Expired,
+        ConfigurationChanged,
+    }
 }
