@@ -1,23 +1,23 @@
 namespace ShardedKvs.Tests.Infrastructure;
 
 /// <summary>
-/// A test that creates network namespaces: it needs root and iproute2's `ip`. Where either is
-/// missing the test is reported as skipped with the reason, not failed (`.ci/run` runs as root and
-/// installs iproute2, so there it always runs).
+/// A test that creates network namespaces: it needs root and iproute2's `ip`, and whatever other
+/// tools it names (`iptables` for a lossy network). Where one is missing the test is reported as
+/// skipped with the reason, not failed (`.ci/run` runs as root and installs them, so there it always runs).
 /// </summary>
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class NetworkNamespaceFactAttribute : FactAttribute
 {
-    public NetworkNamespaceFactAttribute()
+    public NetworkNamespaceFactAttribute(params string[] tools)
     {
-        if (MissingPrerequisite() is { } reason)
+        if (MissingPrerequisite(tools) is { } reason)
         {
             Skip = reason;
         }
     }
 
     /// <summary>Why namespace tests cannot run here, or null when they can.</summary>
-    public static string? MissingPrerequisite()
+    public static string? MissingPrerequisite(params string[] tools)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -29,10 +29,16 @@ public sealed class NetworkNamespaceFactAttribute : FactAttribute
             return "needs root to create network namespaces (run as root, as .ci/run does)";
         }
 
-        bool hasIp = (Environment.GetEnvironmentVariable("PATH") ?? "")
-            .Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Any(dir => File.Exists(Path.Combine(dir, "ip")));
-        return hasIp ? null : "needs iproute2's `ip` (apt-get install iproute2, as .ci/run does)";
+        string[] path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries);
+        bool OnPath(string tool) => path.Any(dir => File.Exists(Path.Combine(dir, tool)));
+        if (!OnPath("ip"))
+        {
+            return "needs iproute2's `ip` (apt-get install iproute2, as .ci/run does)";
+        }
+
+        return tools.FirstOrDefault(tool => !OnPath(tool)) is { } missing
+            ? $"needs `{missing}` (apt-get install {missing}, as .ci/run does)"
+            : null;
     }
 
     private static int EffectiveUserId()

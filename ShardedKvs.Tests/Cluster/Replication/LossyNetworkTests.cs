@@ -16,7 +16,7 @@ public sealed class LossyNetworkTests(ITestOutputHelper output)
     private const int Keys = 150;
     private const int Port = 5080;
 
-    [NetworkNamespaceFact]
+    [NetworkNamespaceFact("iptables")]
     public Task A_view_change_and_a_kill_over_a_lossy_network_lose_nothing()
     {
         var random = new SeededRandom(FaultSeed.Choose());
