@@ -30,6 +30,11 @@ public sealed class ProcessCluster : IRunningNodes, IAsyncDisposable
     public static Task<ProcessCluster> StartAsync(int nodes, int initialViewSize, IDictionary<string, string> settings) =>
         StartAsync(FreePorts.Take(nodes).Select(p => $"127.0.0.1:{p}").ToArray(), initialViewSize, settings, namespaceOf: null);
 
+    /// <summary>One node per host of <paramref name="network"/>, each in its namespace, listening on
+    /// <paramref name="port"/> at its host's address.</summary>
+    public static Task<ProcessCluster> StartInAsync(NetworkNamespaces network, int hosts, int port, int initialViewSize, IDictionary<string, string> settings) =>
+        StartAsync([.. Enumerable.Range(0, hosts).Select(h => $"{network.AddressOf(h)}:{port}")], initialViewSize, settings, network.NamespaceOf);
+
     /// <param name="namespaceOf">For hosts in network namespaces: the namespace node i runs in.</param>
     public static async Task<ProcessCluster> StartAsync(string[] addresses, int initialViewSize, IDictionary<string, string> settings, Func<int, string>? namespaceOf)
     {

@@ -41,13 +41,13 @@ public sealed class LossyNetworkTests(ITestOutputHelper output)
             }
         }
 
-        string[] addresses = [.. Enumerable.Range(0, hosts).Select(h => $"{network.AddressOf(h)}:{Port}")];
-        await using ProcessCluster cluster = await ProcessCluster.StartAsync(
-            addresses,
+        await using ProcessCluster cluster = await ProcessCluster.StartInAsync(
+            network,
+            hosts,
+            Port,
             initialViewSize: 4,
             // Fills throttled so the change is still copying when one of its sources dies.
-            new Dictionary<string, string> { ["Kvs__ReplicationFactor"] = "3", ["Kvs__FillKeysPerSecond"] = "5", ["Kvs__FillBatchKeys"] = "4" },
-            network.NamespaceOf);
+            new Dictionary<string, string> { ["Kvs__ReplicationFactor"] = "3", ["Kvs__FillKeysPerSecond"] = "5", ["Kvs__FillBatchKeys"] = "4" });
         using var run = new FailoverRun(cluster, output, Keys, operationsBetweenSteps: 500, seed: random.Seed);
         await run.StartAsync();
 

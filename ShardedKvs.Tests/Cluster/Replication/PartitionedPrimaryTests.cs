@@ -19,12 +19,12 @@ public sealed class PartitionedPrimaryTests(ITestOutputHelper output)
     public async Task A_primary_cut_off_from_everyone_is_replaced_serves_nothing_stale_and_rejoins_when_healed()
     {
         using var network = new NetworkNamespaces(hosts: 5);
-        string[] addresses = [.. Enumerable.Range(0, 5).Select(h => $"{network.AddressOf(h)}:{Port}")];
-        await using ProcessCluster cluster = await ProcessCluster.StartAsync(
-            addresses,
+        await using ProcessCluster cluster = await ProcessCluster.StartInAsync(
+            network,
+            hosts: 5,
+            Port,
             initialViewSize: 5,
-            new Dictionary<string, string> { ["Kvs__ReplicationFactor"] = "3" },
-            network.NamespaceOf);
+            new Dictionary<string, string> { ["Kvs__ReplicationFactor"] = "3" });
         using var run = new FailoverRun(cluster, output, Keys, operationsBetweenSteps: 300);
         await run.StartAsync();
 
@@ -42,13 +42,13 @@ public sealed class PartitionedPrimaryTests(ITestOutputHelper output)
     public async Task A_view_change_under_way_when_a_primary_is_cut_off_completes_without_it_and_it_rejoins_when_healed()
     {
         using var network = new NetworkNamespaces(hosts: 5);
-        string[] addresses = [.. Enumerable.Range(0, 5).Select(h => $"{network.AddressOf(h)}:{Port}")];
-        await using ProcessCluster cluster = await ProcessCluster.StartAsync(
-            addresses,
+        await using ProcessCluster cluster = await ProcessCluster.StartInAsync(
+            network,
+            hosts: 5,
+            Port,
             initialViewSize: 4,
             // Fills throttled so the change is still copying when one of its sources is cut off.
-            new Dictionary<string, string> { ["Kvs__ReplicationFactor"] = "3", ["Kvs__FillKeysPerSecond"] = "5", ["Kvs__FillBatchKeys"] = "4" },
-            network.NamespaceOf);
+            new Dictionary<string, string> { ["Kvs__ReplicationFactor"] = "3", ["Kvs__FillKeysPerSecond"] = "5", ["Kvs__FillBatchKeys"] = "4" });
         using var run = new FailoverRun(cluster, output, Keys, operationsBetweenSteps: 300);
         await run.StartAsync();
 
