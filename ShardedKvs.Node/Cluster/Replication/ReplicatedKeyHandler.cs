@@ -104,24 +104,28 @@ public sealed class ReplicatedKeyHandler(
                 return new KeyOutcome(OutcomeKind.KeyBusy, Error: "The key's new primary is still taking it over; try again");
             }
 
-            if (operation == KeyOperation.Delete)
+            KeyOutcome? outcome;
+            if (operation == KeyOperation.Get)
             {
-                // A delete of a key that does not exist answers 404 without writing: that answer is a
-                // read, so it needs the leases a read needs (seen in PartitionedPrimaryTests: a cut-off
-                // primary, not yet aware it had been replaced, answered "not found" for a key its
-                // successor had since written).
-                switch (await WaitForLeasesAsync(snapshot, replica, hash, deadline, cancellationToken))
+                outcome = await ReadAsync(snapshot, replica, key, hash, deadline, cancellationToken);
+            }
+            else if (operation == KeyOperation.Delete && !store.Contains(key))
+            {
+                // A delete of a missing key writes nothing: its 404 is a read, served as one, under the
+                // leases (seen in PartitionedPrimaryTests: a cut-off primary, not yet aware it had been
+                // replaced, answered "not found" for a key its successor had written since). A key
+                // written meanwhile is deleted as usual.
+                outcome = await ReadAsync(snapshot, replica, key, hash, deadline, cancellationToken);
+                if (outcome is { Kind: OutcomeKind.Found })
                 {
-                    case LeaseWait.Expired:
-                        return NoLease;
-                    case LeaseWait.ConfigurationChanged:
-                        continue;
+                    outcome = await WriteAsync(operation, key, hash, value, deadline, cancellationToken);
                 }
             }
+            else
+            {
+                outcome = await WriteAsync(operation, key, hash, value, deadline, cancellationToken);
+            }
 
-            KeyOutcome? outcome = operation == KeyOperation.Get
-                ? await ReadAsync(snapshot, replica, key, hash, deadline, cancellationToken)
-                : await WriteAsync(operation, key, hash, value, deadline, cancellationToken);
             if (outcome is { } done)
             {
                 telemetry.CountRequest(operation, done.Kind);
@@ -135,39 +139,24 @@ public sealed class ReplicatedKeyHandler(
     /// <returns>Null when the configuration changed under the read: route it again.</returns>
     private async ValueTask<KeyOutcome?> ReadAsync(ClusterSnapshot snapshot, ReplicaState replica, string key, ulong hash, long deadline, CancellationToken cancellationToken)
     {
-        switch (await WaitForLeasesAsync(snapshot, replica, hash, deadline, cancellationToken))
+        while (!HoldsEveryLease(replica, hash))
         {
-            case LeaseWait.Expired:
-                return NoLease;
-            case LeaseWait.ConfigurationChanged:
+            if (time.GetTimestamp() >= deadline)
+            {
+                return new KeyOutcome(OutcomeKind.KeyBusy, Error: "The primary holds no read lease from every replica of the key; try again");
+            }
+
+            await Task.Delay(_options.HeartbeatInterval / 4, time, cancellationToken);
+            if (state.Version != snapshot.Version)
+            {
                 return null;
+            }
         }
 
         KeyOutcome outcome = store.TryGet(key, out ReadOnlyMemory<byte> found) ? KeyOutcome.Found(found) : KeyOutcome.NotFound;
 
         // A read that raced a new configuration may have looked after the key's primary changed.
         return state.Version == snapshot.Version ? outcome : null;
-    }
-
-    private static readonly KeyOutcome NoLease = new(OutcomeKind.KeyBusy, Error: "The primary holds no read lease from every replica of the key; try again");
-
-    private async ValueTask<LeaseWait> WaitForLeasesAsync(ClusterSnapshot snapshot, ReplicaState replica, ulong hash, long deadline, CancellationToken cancellationToken)
-    {
-        while (!HoldsEveryLease(replica, hash))
-        {
-            if (time.GetTimestamp() >= deadline)
-            {
-                return LeaseWait.Expired;
-            }
-
-            await Task.Delay(_options.HeartbeatInterval / 4, time, cancellationToken);
-            if (state.Version != snapshot.Version)
-            {
-                return LeaseWait.ConfigurationChanged;
-            }
-        }
-
-        return LeaseWait.Held;
     }
 
     private bool HoldsEveryLease(ReplicaState replica, ulong hash)
@@ -218,8 +207,8 @@ public sealed class ReplicatedKeyHandler(
             bool existed = store.Contains(key);
             if (operation == KeyOperation.Delete && !existed)
             {
-                // A read (see ExecuteAsync); a lease that ran out since it was checked sends the request
-                // round again, to wait for it there.
+                // Deleted by a write that finished since ExecuteAsync looked: a read again (see there),
+                // so a lease that ran out meanwhile sends the request round to wait for it.
                 return HoldsEveryLease(replica, hash) ? KeyOutcome.NotFound : null;
             }
 
@@ -327,11 +316,4 @@ public sealed class ReplicatedKeyHandler(
     }
 
     private static KeyOutcome NotServing(string error) => new(OutcomeKind.NotServing, Error: error);
-
-    private enum LeaseWait
-    {
-        Held,
-        Expired,
-        ConfigurationChanged,
-    }
 }
