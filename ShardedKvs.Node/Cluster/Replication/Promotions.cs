@@ -196,12 +196,11 @@ public sealed partial class Promotions(
 
             foreach ((string key, long version) in uncertain.Of(primary))
             {
-                if (takeover.Hands(key, self))
+                // The key's new primary is an in-sync replica of it.
+                if (takeover.Hands(key, self) && UncertainWrites.Told(store, key, version, inSyncReplica: true) is { } write)
                 {
                     own.Add((primary, key, version));
-                    ReconcileChoice.Keep(newest, store.TryGet(key, out ReadOnlyMemory<byte> value, out long stored)
-                        ? new HeldWrite(key, stored, value.ToArray())
-                        : new HeldWrite(key, version, null));
+                    ReconcileChoice.Keep(newest, write);
                 }
             }
         }
@@ -251,7 +250,7 @@ public sealed partial class Promotions(
     {
         using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.promotion.gather");
         PlacedMember[] others = [.. replica.Config.Voters.Where(m => m != replica.Self)];
-        List<HeldWrite>?[] answers = await Task.WhenAll(others.Select(member => AskUncertainAsync(member, takeover.Epoch)));
+        IReadOnlyList<HeldWrite>?[] answers = await Task.WhenAll(others.Select(member => AskUncertainAsync(member, takeover.Epoch)));
         var gathered = new List<HeldWrite>();
         for (int i = 0; i < others.Length; i++)
         {
@@ -269,30 +268,30 @@ public sealed partial class Promotions(
         return gathered;
     }
 
-    private async Task<List<HeldWrite>?> AskUncertainAsync(PlacedMember member, long epoch)
+    private async Task<IReadOnlyList<HeldWrite>?> AskUncertainAsync(PlacedMember member, long epoch)
     {
-        long giveUpAt = time.GetTimestamp() + (long)(_options.LeaseDuration.TotalSeconds * time.TimestampFrequency);
-        while (true)
+        using var giveUp = new CancellationTokenSource(_options.LeaseDuration, time);
+        try
         {
-            using var timeout = new CancellationTokenSource(_options.LeaseDuration, time);
-            try
+            while (true)
             {
-                (_, UncertainAnswer? answer) = await peers.CallAsync(member.Address, PeerRoutes.Uncertain, new UncertainQuery(epoch), PeerJsonContext.Default.UncertainAnswer, timeout.Token);
+                (_, UncertainAnswer? answer) = await peers.CallAsync(member.Address, PeerRoutes.Uncertain, new UncertainQuery(epoch), PeerJsonContext.Default.UncertainAnswer, giveUp.Token);
                 if (answer is { CaughtUp: true })
                 {
-                    return [.. answer.Writes];
+                    return answer.Writes;
                 }
-            }
-            catch (OperationCanceledException)
-            {
-            }
 
-            if (time.GetTimestamp() >= giveUpAt || state.Snapshot.Replica?.Config.IsLive(member) != true)
-            {
-                return null;
-            }
+                if (state.Snapshot.Replica?.Config.IsLive(member) != true)
+                {
+                    return null;
+                }
 
-            await Task.Delay(_options.HeartbeatInterval / 4, time);
+                await Task.Delay(_options.HeartbeatInterval / 4, time, giveUp.Token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
         }
     }
 

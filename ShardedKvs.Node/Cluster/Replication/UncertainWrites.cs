@@ -115,22 +115,22 @@ public sealed class UncertainWrites
         var held = new List<HeldWrite>(newest.Count);
         foreach ((string key, long applied) in newest)
         {
-            bool inSync = isInSyncReplica(Ring.StableHash.Of(key));
-            if (store.TryGet(key, out ReadOnlyMemory<byte> value, out long stored))
+            if (Told(store, key, applied, isInSyncReplica(Ring.StableHash.Of(key))) is { } write)
             {
-                if (inSync || stored == applied)
-                {
-                    held.Add(new HeldWrite(key, stored, value.ToArray()));
-                }
-            }
-            else if (inSync)
-            {
-                held.Add(new HeldWrite(key, applied, null));
+                held.Add(write);
             }
         }
 
         return held;
     }
+
+    /// <summary>What <paramref name="store"/> says of <paramref name="key"/>, whose newest unsettled
+    /// write applied here is at <paramref name="applied"/> (see <see cref="AsHeld"/>), or null when it
+    /// says nothing to trust.</summary>
+    public static HeldWrite? Told(KeyValueStore store, string key, long applied, bool inSyncReplica) =>
+        store.TryGet(key, out ReadOnlyMemory<byte> value, out long stored)
+            ? (inSyncReplica || stored == applied ? new HeldWrite(key, stored, value.ToArray()) : null)
+            : (inSyncReplica ? new HeldWrite(key, applied, null) : null);
 
     /// <summary>Forgets everything: this process emptied its store to start over as a new member, so
     /// none of the writes it held is here any more.</summary>
