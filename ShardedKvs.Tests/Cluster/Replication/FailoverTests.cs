@@ -14,6 +14,9 @@ public sealed class FailoverTests(ITestOutputHelper output)
 
     private static readonly Dictionary<string, string> Replicated = new() { ["Kvs__ReplicationFactor"] = "3" };
 
+    /// <summary>Fills throttled so a view change is still copying when a node dies during it.</summary>
+    private static readonly Dictionary<string, string> SlowFills = new(Replicated) { ["Kvs__FillKeysPerSecond"] = "5", ["Kvs__FillBatchKeys"] = "4" };
+
     [Fact]
     public async Task A_killed_node_is_excluded_by_the_survivors_and_no_acknowledged_write_is_lost()
     {
@@ -45,9 +48,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
     [Fact]
     public async Task A_view_change_goes_on_when_the_node_that_received_it_dies_and_a_dead_node_can_then_be_removed()
     {
-        // Fills throttled so the view change is still copying when its coordinator dies.
-        var slowFills = new Dictionary<string, string>(Replicated) { ["Kvs__FillKeysPerSecond"] = "5", ["Kvs__FillBatchKeys"] = "4" };
-        await using ProcessCluster cluster = await ProcessCluster.StartAsync(nodes: 5, initialViewSize: 4, slowFills);
+        await using ProcessCluster cluster = await ProcessCluster.StartAsync(nodes: 5, initialViewSize: 4, SlowFills);
         using var run = new FailoverRun(cluster, output, Keys);
         await run.StartAsync();
 
@@ -75,9 +76,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
     [Fact]
     public async Task A_node_killed_and_restarted_while_a_view_change_fills_rejoins_and_the_change_completes()
     {
-        // Fills throttled so the change is still copying while one of its sources dies and comes back.
-        var slowFills = new Dictionary<string, string>(Replicated) { ["Kvs__FillKeysPerSecond"] = "5", ["Kvs__FillBatchKeys"] = "4" };
-        await using ProcessCluster cluster = await ProcessCluster.StartAsync(nodes: 5, initialViewSize: 4, slowFills);
+        await using ProcessCluster cluster = await ProcessCluster.StartAsync(nodes: 5, initialViewSize: 4, SlowFills);
         using var run = new FailoverRun(cluster, output, Keys);
         await run.StartAsync();
 
