@@ -83,11 +83,29 @@ public sealed class FailoverRun(IRunningNodes cluster, ITestOutputHelper output,
         _killed.Add(victim);
     }
 
-    /// <summary>Waits until a live node shows a fill under way.</summary>
-    public Task WaitForFillAsync() => Eventually.WaitUntilAsync(
-        async () => (await LiveViewsAsync()).Any(view => view["fill"] is not null),
-        Bounded,
-        "a fill to be under way");
+    /// <summary>Waits until a live node shows a fill under way. A <paramref name="change"/> that
+    /// answers first never started one: the step fails with its answer, and a wait that times out
+    /// says what each node's view held.</summary>
+    public async Task WaitForFillAsync(Task<KvsResponse> change)
+    {
+        try
+        {
+            await Eventually.WaitUntilAsync(
+                async () => change.IsCompleted || (await LiveViewsAsync()).Any(view => view["fill"] is not null),
+                Bounded,
+                "a fill to be under way");
+        }
+        catch (TimeoutException timeout)
+        {
+            string views = string.Join("\n", (await LiveViewsAsync()).Select(v => v.ToJsonString()));
+            throw new TimeoutException($"{timeout.Message}; the nodes' views:\n{views}", timeout);
+        }
+
+        if (change.IsCompleted)
+        {
+            throw new InvalidOperationException($"The view change answered before any node showed its fill: {await change}");
+        }
+    }
 
     /// <summary>Waits until every node that is up and not <paramref name="victim"/> shows it excluded.</summary>
     public async Task WaitForExclusionAsync(int victim, string what)

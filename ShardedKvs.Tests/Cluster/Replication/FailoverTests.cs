@@ -55,7 +55,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
         // Node 0 receives the change adding node 4 and dies while the new replicas are being filled;
         // the configuration log holds the change, and the other sources finish it.
         Task<KvsResponse> coordinated = cluster.Clients[0].ChangeViewAsync(cluster.ViewOf(0, 1, 2, 3, 4));
-        await run.WaitForFillAsync();
+        await run.WaitForFillAsync(coordinated);
         bool answeredBeforeDeath = coordinated.IsCompleted;
         await run.KillAndWaitForExclusionAsync(0, [0, 1, 2, 3], [0, 1, 2, 3, 4]);
         Exception? lost = await Record.ExceptionAsync(() => coordinated);
@@ -81,7 +81,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
         await run.StartAsync();
 
         Task<KvsResponse> change = cluster.Clients[1].ChangeViewAsync(cluster.ViewOf(0, 1, 2, 3, 4));
-        await run.WaitForFillAsync();
+        await run.WaitForFillAsync(change);
         await run.KillAndWaitForExclusionAsync(2, [0, 1, 2, 3], [0, 1, 2, 3, 4]);
         run.Restart(2);
 

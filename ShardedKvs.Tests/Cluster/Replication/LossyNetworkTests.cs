@@ -52,7 +52,7 @@ public sealed class LossyNetworkTests(ITestOutputHelper output)
         await run.StartAsync();
 
         Task<KvsResponse> change = cluster.Clients[1].ChangeViewAsync(cluster.ViewOf(0, 1, 2, 3, 4));
-        await run.WaitForFillAsync();
+        await run.WaitForFillAsync(change);
         await run.KillAndWaitForExclusionAsync(2, [0, 1, 2, 3], [0, 1, 2, 3, 4]);
 
         KvsResponse changed = await change;

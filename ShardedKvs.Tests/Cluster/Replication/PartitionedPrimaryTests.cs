@@ -53,7 +53,7 @@ public sealed class PartitionedPrimaryTests(ITestOutputHelper output)
         await run.StartAsync();
 
         Task<KvsResponse> change = cluster.Clients[1].ChangeViewAsync(cluster.ViewOf(0, 1, 2, 3, 4));
-        await run.WaitForFillAsync();
+        await run.WaitForFillAsync(change);
         int[] others = [1, 2, 3, 4];
         run.NoteKeysOf(0, cutOff: true, [0, 1, 2, 3], [0, 1, 2, 3, 4]);
         network.Cut(0, others);

@@ -69,6 +69,50 @@ public sealed class WriteReplicatorTests
         Assert.Equal(2, _replicas.Received);
     }
 
+    /// <summary>
+    /// Seen in <c>PartitionedPrimaryTests</c> (key8): a learner of a view change's fill acknowledged a
+    /// write that a cut-off replica then held up; the replica's exclusion started a new fill, which
+    /// first drops what the learner holds of the keys it learns; the write finished without being sent
+    /// to it again, after the new fill's copy had passed the key, and the learner became the key's
+    /// primary without the acknowledged value.
+    /// </summary>
+    [Fact]
+    public async Task A_write_held_up_across_a_new_fill_is_sent_again_to_the_learners_that_held_it()
+    {
+        ClusterConfig formed = Formed(4, 3);
+        ClusterConfig filling = Decide(formed, new ConfigChange.ChangeView([.. Enumerable.Range(0, 5).Select(i => Member(i))]));
+        var candidates =
+            from candidate in Enumerable.Range(0, 10_000).Select(i => $"k{i}")
+            let before = WriteSet(filling, candidate)
+            where before[0] == Member(0) && before.Contains(Member(4))
+            from replica in before.Skip(1).Where(m => m != Member(4))
+            let excluded = Decide(filling, new ConfigChange.Exclude(replica))
+            where excluded.IsFilling && excluded.FillEpoch != filling.FillEpoch
+                && WriteSet(excluded, candidate) is [var primary, ..] after && primary == Member(0) && after.Contains(Member(4))
+            select (candidate, replica, excluded);
+        (string key, PlacedMember cutOff, ClusterConfig excludedConfig) = candidates.First();
+        var replicas = new HeldUpReplicas(cutOff.Address, newerEpoch: excludedConfig.Epoch);
+        var replicator = new WriteReplicator(_state, replicas, new StillLog(), new PrimaryVersions(), TimeProvider.System, Options.Create(new NodeOptions()));
+        _state.AdoptConfig(filling, Member(0));
+
+        Task<(ReplicationResult Result, long SnapshotVersion)> writing = replicator.ReplicateAsync(
+            KeyOperation.Put, key, StableHash.Of(key), "v"u8.ToArray(), version: 1, startedAs: Member(0), CancellationToken.None).AsTask();
+        Assert.Contains((Member(4).Address, filling.Epoch), replicas.Sent); // the learner holds it; the cut-off replica keeps the round waiting
+        _state.AdoptConfig(excludedConfig, Member(0));
+        replicas.ReleaseCutOff();
+        (ReplicationResult result, _) = await writing;
+
+        Assert.Equal(ReplicationResult.Held, result);
+        Assert.Contains((Member(4).Address, excludedConfig.Epoch), replicas.Sent);
+    }
+
+    private static PlacedMember[] WriteSet(ClusterConfig config, string key)
+    {
+        var map = new PlacementMap(config, Tokens);
+        var members = new PlacedMember[map.MaxWriteSet];
+        return members[..map.WriteSetOf(StableHash.Of(key), members)];
+    }
+
     private static ClusterConfig Decide(ClusterConfig config, ConfigChange change)
     {
         ConfigDecision decision = ConfigTransitions.Apply(config, change);
@@ -91,6 +135,32 @@ public sealed class WriteReplicatorTests
             Interlocked.Increment(ref _received);
             await _answer.Task;
             return new ReplicaAck(ReplicaAckKind.Applied, epoch);
+        }
+
+        public ValueTask<LeaseAnswer> HeartbeatAsync(string target, long epoch, long watermark, TimeSpan timeout) => throw new NotSupportedException();
+    }
+
+    /// <summary>Replicas that hold every write at once, except one cut off: its answer, once the test
+    /// releases it, is that it knows a newer epoch.</summary>
+    private sealed class HeldUpReplicas(string cutOff, long newerEpoch) : IReplicationTransport
+    {
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly System.Collections.Concurrent.ConcurrentQueue<(string Target, long Epoch)> _sent = new();
+
+        public IReadOnlyCollection<(string Target, long Epoch)> Sent => _sent;
+
+        public void ReleaseCutOff() => _released.TrySetResult();
+
+        public async ValueTask<ReplicaAck> ReplicateAsync(string target, long epoch, long version, KeyOperation operation, string key, ReadOnlyMemory<byte> value, long watermark, TimeSpan timeout)
+        {
+            _sent.Enqueue((target, epoch));
+            if (target != cutOff)
+            {
+                return new ReplicaAck(ReplicaAckKind.Applied, epoch);
+            }
+
+            await _released.Task;
+            return new ReplicaAck(ReplicaAckKind.NotReplica, newerEpoch);
         }
 
         public ValueTask<LeaseAnswer> HeartbeatAsync(string target, long epoch, long watermark, TimeSpan timeout) => throw new NotSupportedException();
