@@ -15,4 +15,7 @@ public enum DrainReply
 
     /// <summary>No answer in time: it is dead, cut off or starved.</summary>
     NoAnswer,
+
+    /// <summary>Its address refused the connection: no process serves there, so it writes no more.</summary>
+    Gone,
 }

@@ -15,7 +15,8 @@ namespace ShardedKvs.Node.Cluster.Replication;
 /// Holds back the keys this node became primary for until their previous primary can no longer serve
 /// them: it adopted the new epoch and finished the writes it began before it, or it does not answer
 /// (or can no longer write) and every read lease this node granted it has run out
-/// (<see cref="TakeoverWait"/>). Then it reconciles: it sends the keys' replicas every write it holds
+/// (<see cref="TakeoverWait"/>; one a view change removed, which leases do not fence, is asked for up
+/// to <see cref="NodeOptions.ControlTimeout"/> of silence). Then it reconciles: it sends the keys' replicas every write it holds
 /// uncertain from a primary that can no longer finish it (the previous one when it did not confirm,
 /// any earlier one no longer live), so a write some replica already showed can never vanish at a later
 /// move. Requests for such keys wait on <see cref="GateFor"/>. The takeovers under way are an
@@ -114,6 +115,7 @@ public sealed partial class Promotions(
         using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.promotion.lease_wait");
         TimeSpan pause = _options.HeartbeatInterval / 4;
         int drainChecks = 0;
+        long? silentSince = null;
         while (true)
         {
             ClusterConfig latest = state.Snapshot.Replica!.Config;
@@ -124,7 +126,12 @@ public sealed partial class Promotions(
                 reply = await AskDrainedAsync(takeover);
             }
 
-            TakeoverStep step = TakeoverWait.Next(reply, time.GetTimestamp() >= leases.GranteeStoppedBy(takeover.From));
+            silentSince = reply == DrainReply.NoAnswer ? silentSince ?? time.GetTimestamp() : null;
+            TakeoverStep step = TakeoverWait.Next(
+                reply,
+                leasesRanOut: time.GetTimestamp() >= leases.GranteeStoppedBy(takeover.From),
+                removed: TakeoverWait.WasRemoved(latest, takeover.From),
+                silentTooLong: silentSince is { } since && time.GetElapsedTime(since) >= _options.ControlTimeout);
             if (step != TakeoverStep.Wait)
             {
                 activity?.SetTag("kvs.drain_checks", drainChecks);
@@ -155,8 +162,10 @@ public sealed partial class Promotions(
             // the configurations changing faster than heartbeats, took its keys over at once and served
             // a delete; the removed primary, not yet aware, then took a put and finished it as former
             // primary, its version older than the delete's, and answered "replaced" for a value never seen).
-            (_, DrainAnswer? answer) = await peers.CallFormerMemberAsync(takeover.From.Address, PeerRoutes.Drained, new DrainQuery(takeover.Epoch), PeerJsonContext.Default.DrainAnswer, timeout.Token);
-            DrainReply reply = answer is null ? DrainReply.NoAnswer : answer.Drained ? DrainReply.Drained : DrainReply.NotYet;
+            (PeerCallResult call, DrainAnswer? answer) = await peers.CallFormerMemberAsync(takeover.From.Address, PeerRoutes.Drained, new DrainQuery(takeover.Epoch), PeerJsonContext.Default.DrainAnswer, timeout.Token);
+            DrainReply reply = answer is not null ? (answer.Drained ? DrainReply.Drained : DrainReply.NotYet)
+                : call.Refused ? DrainReply.Gone
+                : DrainReply.NoAnswer;
             activity?.SetTag("kvs.drained", reply.ToString());
             return reply;
         }

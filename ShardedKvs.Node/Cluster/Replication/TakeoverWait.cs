@@ -14,7 +14,8 @@ namespace ShardedKvs.Node.Cluster.Replication;
 /// replica before the switch, reached the others only after its leases ran out and the new primary had
 /// served a delete of the key, it would bring the key back on those and not on the first: the replicas
 /// would differ, a key on R - 1 nodes. So a previous primary that answers "not yet" is waited for even
-/// past its leases.
+/// past its leases, and a removed one whose check goes unanswered is asked again, until it answers, its
+/// address refuses connections, or it stays silent for the patience its successor gives it.
 /// </para>
 /// </summary>
 public static class TakeoverWait
@@ -27,12 +28,24 @@ public static class TakeoverWait
 
     /// <summary>What follows a check whose answer was <paramref name="reply"/>, once or before every
     /// lease granted to the previous primary has run out (<paramref name="leasesRanOut"/>).</summary>
-    public static TakeoverStep Next(DrainReply reply, bool leasesRanOut) => reply switch
+    /// <param name="removed">A view change removed the previous primary: the replicas stopped granting
+    /// it leases at once but still take the writes it finishes, so its leases fence nothing, and a
+    /// check that went unanswered (a lost answer, a slow machine) is asked again rather than taken for
+    /// its end. Seen in ReplicatedViewChangeTests with lost control calls on a loaded machine: a key
+    /// left on its learner alone, at a version of the epoch before the switch.</param>
+    /// <param name="silentTooLong">The removed primary has not answered for the patience the caller
+    /// gives it (its host may be gone): then its leases decide, as for a member.</param>
+    public static TakeoverStep Next(DrainReply reply, bool leasesRanOut, bool removed = false, bool silentTooLong = false) => reply switch
     {
         DrainReply.Drained => TakeoverStep.Confirmed,
 
         // It lives and is still finishing writes the replicas take: its leases say nothing about those.
         DrainReply.NotYet => TakeoverStep.Wait,
+        DrainReply.NoAnswer when removed && !silentTooLong => TakeoverStep.Wait,
         _ => leasesRanOut ? TakeoverStep.LeasesRanOut : TakeoverStep.Wait,
     };
+
+    /// <summary>Whether <paramref name="previous"/> is a member of no configuration since
+    /// <paramref name="latest"/>: a view change removed it.</summary>
+    public static bool WasRemoved(ClusterConfig latest, PlacedMember previous) => latest.MemberAt(previous.Address) is null;
 }

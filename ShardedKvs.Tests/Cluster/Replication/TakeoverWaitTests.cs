@@ -21,6 +21,21 @@ public class TakeoverWaitTests
         Assert.Equal(TakeoverStep.Confirmed, TakeoverWait.Next(DrainReply.Drained, leasesRanOut: true));
     }
 
+    /// <summary>Its leases fence nothing, so an unanswered check (a lost answer, a slow machine) is
+    /// asked again; only a long silence or a refused connection hands the decision to its leases.</summary>
+    [Fact]
+    public void A_primary_a_view_change_removed_is_asked_again_when_a_check_goes_unanswered()
+    {
+        ClusterConfig removed = FinishFill(ConfigTransitions.Apply(Formed(4), new ConfigChange.ChangeView([Member(1), Member(2), Member(3)])).Next!);
+        Assert.True(TakeoverWait.WasRemoved(removed, Member(0)));
+        Assert.False(TakeoverWait.WasRemoved(removed, Member(1)));
+
+        Assert.Equal(TakeoverStep.Wait, TakeoverWait.Next(DrainReply.NoAnswer, leasesRanOut: true, removed: true));
+        Assert.Equal(TakeoverStep.LeasesRanOut, TakeoverWait.Next(DrainReply.NoAnswer, leasesRanOut: true, removed: true, silentTooLong: true));
+        Assert.Equal(TakeoverStep.LeasesRanOut, TakeoverWait.Next(DrainReply.Gone, leasesRanOut: true, removed: true));
+        Assert.Equal(TakeoverStep.Wait, TakeoverWait.Next(DrainReply.Gone, leasesRanOut: false, removed: true));
+    }
+
     [Fact]
     public void A_previous_primary_that_does_not_answer_is_waited_out_by_its_leases()
     {
