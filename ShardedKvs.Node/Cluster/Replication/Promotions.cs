@@ -15,9 +15,9 @@ namespace ShardedKvs.Node.Cluster.Replication;
 /// Holds back the keys this node became primary for until their previous primary can no longer serve
 /// them: it adopted the new epoch and finished the writes it began before it, or it does not answer
 /// (or can no longer write) and every read lease this node granted it has run out
-/// (<see cref="TakeoverWait"/>; one a view change removed, which leases do not fence, is asked for up
-/// to <see cref="NodeOptions.ControlTimeout"/> of silence). Then it reconciles: it sends the keys' replicas every write it holds
-/// uncertain from a primary that can no longer finish it (the previous one when it did not confirm,
+/// (<see cref="TakeoverWait"/>; one a view change removed, which leases do not fence, is asked until
+/// it has been silent for <see cref="NodeOptions.ControlTimeout"/>). Then it reconciles: it sends the
+/// keys' replicas every write it holds uncertain from a primary that can no longer finish it (the previous one when it did not confirm,
 /// any earlier one no longer live), so a write some replica already showed can never vanish at a later
 /// move. Requests for such keys wait on <see cref="GateFor"/>. The takeovers under way are an
 /// immutable array replaced under a lock.

@@ -31,8 +31,9 @@ public static class TakeoverWait
     /// <param name="removed">A view change removed the previous primary: the replicas stopped granting
     /// it leases at once but still take the writes it finishes, so its leases fence nothing, and a
     /// check that went unanswered (a lost answer, a slow machine) is asked again rather than taken for
-    /// its end. Seen in ReplicatedViewChangeTests with lost control calls on a loaded machine: a key
-    /// left on its learner alone, at a version of the epoch before the switch.</param>
+    /// its end. The shape this left once (fresh-clone CI, ReplicatedViewChangeTests with lost control
+    /// calls, on a loaded machine): a key on the change's learner alone, at a version of the epoch before
+    /// the switch, its put landing there after the new primary's delete.</param>
     /// <param name="silentTooLong">The removed primary has not answered for the patience the caller
     /// gives it (its host may be gone): then its leases decide, as for a member.</param>
     public static TakeoverStep Next(DrainReply reply, bool leasesRanOut, bool removed = false, bool silentTooLong = false) => reply switch
