@@ -6,6 +6,7 @@
 #   QUICK=1 bash bench/failover.sh    KEYS=100000, about a minute after the build
 #   bash bench/failover.sh            KEYS=300000
 #   FILL_RATE=100000 QUICK=1 bash bench/failover.sh  Kvs__FillKeysPerSecond per source (default 20000, the node's)
+#   FILL_BATCH=250 QUICK=1 bash bench/failover.sh     Kvs__FillBatchKeys (default 1000, the node's)
 #
 # Reports: the exclusion time after the kill, each key's unavailability (longest, and how many keys were
 # unavailable over 100 ms), the re-replication's keys/s (copies the survivors gained / time from the
@@ -16,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 if [[ "${QUICK:-0}" == "1" ]]; then KEYS=${KEYS:-100000}; fi
-KEYS=${KEYS:-300000}; HOT=${HOT:-500}; CLIENTS=${CLIENTS:-16}; FILL_RATE=${FILL_RATE:-20000}
+KEYS=${KEYS:-300000}; HOT=${HOT:-500}; CLIENTS=${CLIENTS:-16}; FILL_RATE=${FILL_RATE:-20000}; FILL_BATCH=${FILL_BATCH:-1000}
 BEFORE_S=${BEFORE_S:-5}; AFTER_S=${AFTER_S:-3}; LIMIT_S=${LIMIT_S:-90}; LOAD_TIMEOUT=${LOAD_TIMEOUT:-120}
 CLUSTER_KEY=${CLUSTER_KEY:-bench-cluster-key-0123456789abcdef0123456789}
 HOST=127.0.0.1
@@ -40,7 +41,7 @@ publish_to_bin ShardedKvs.Node node
 
 log "starting 5 nodes, R=3"
 for port in "${PORTS[@]}"; do
-  start_node "$port" "$RUN_DIR/node-$port.log" Kvs__ReplicationFactor=3 Kvs__FillKeysPerSecond="$FILL_RATE"
+  start_node "$port" "$RUN_DIR/node-$port.log" Kvs__ReplicationFactor=3 Kvs__FillKeysPerSecond="$FILL_RATE" Kvs__FillBatchKeys="$FILL_BATCH"
 done
 wait_until_serving "${PORTS[@]}"
 
@@ -60,7 +61,7 @@ grep -h "copied .* keys to learners\|Took over the keys" "$RUN_DIR"/node-*.log |
 
 field() { grep "^$1 " "$RUN_DIR/failover.txt" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k {print $2}'; }
 {
-  echo "# Failover: 5 nodes, R=3, SIGKILL of one ($STAMP, KEYS=$KEYS, HOT=$HOT, CLIENTS=$CLIENTS, FILL_RATE=$FILL_RATE per source)"
+  echo "# Failover: 5 nodes, R=3, SIGKILL of one ($STAMP, KEYS=$KEYS, HOT=$HOT, CLIENTS=$CLIENTS, FILL_RATE=$FILL_RATE per source, FILL_BATCH=$FILL_BATCH)"
   echo
   echo "| figure | value |"
   echo "|---|---|"
