@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using ShardedKvs.Node;
@@ -145,7 +146,7 @@ public sealed class WriteReplicatorTests
     private sealed class HeldUpReplicas(string cutOff, long newerEpoch) : IReplicationTransport
     {
         private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly System.Collections.Concurrent.ConcurrentQueue<(string Target, long Epoch)> _sent = new();
+        private readonly ConcurrentQueue<(string Target, long Epoch)> _sent = new();
 
         public IReadOnlyCollection<(string Target, long Epoch)> Sent => _sent;
 
