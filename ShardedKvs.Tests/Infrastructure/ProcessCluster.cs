@@ -88,10 +88,18 @@ public sealed class ProcessCluster : IRunningNodes, IAsyncDisposable
         var cluster = new ProcessCluster(addresses, processes, Start);
         try
         {
+            // The nodes outside the initial view must be up too: a view change naming one that has not
+            // started listening yet is refused at once ("unreachable; nothing was changed"), and on a
+            // loaded machine one process can start seconds after the others: the likely cause of a CI
+            // run in which LossyNetworkTests waited 60 s for the fill of its view change.
             await Eventually.WaitUntilAsync(
-                async () => (await Task.WhenAll(Enumerable.Range(0, initialViewSize).Select(cluster.StateAsync))).All(s => s == "serving"),
+                async () =>
+                {
+                    string?[] states = await Task.WhenAll(Enumerable.Range(0, addresses.Length).Select(cluster.StateAsync));
+                    return states.Take(initialViewSize).All(s => s == "serving") && states.All(s => s is not null);
+                },
                 TimeSpan.FromSeconds(60),
-                "the process cluster to serve");
+                "every process to answer and the initial view to serve");
         }
         catch
         {
