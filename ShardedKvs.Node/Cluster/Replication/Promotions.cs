@@ -17,9 +17,9 @@ namespace ShardedKvs.Node.Cluster.Replication;
 /// (or can no longer write) and every read lease this node granted it has run out
 /// (<see cref="TakeoverWait"/>; one a view change removed, which leases do not fence, is asked until
 /// it has been silent for <see cref="NodeOptions.ControlTimeout"/>). Then it reconciles: it sends the
-/// keys' replicas every write it holds uncertain from a primary that can no longer finish it (the previous one when it did not confirm,
-/// any earlier one no longer live), so a write some replica already showed can never vanish at a later
-/// move. Requests for such keys wait on <see cref="GateFor"/>. The takeovers under way are an
+/// keys' replicas every write it holds uncertain from a primary that can no longer finish it (the
+/// previous one when it did not confirm, any earlier one no longer live), so a write some replica
+/// already showed can never vanish at a later move. Requests for such keys wait on <see cref="GateFor"/>. The takeovers under way are an
 /// immutable array replaced under a lock.
 /// </summary>
 public sealed partial class Promotions(

@@ -36,7 +36,7 @@ public static class TakeoverWait
     /// the switch, its put landing there after the new primary's delete.</param>
     /// <param name="silentTooLong">The removed primary has not answered for the patience the caller
     /// gives it (its host may be gone): then its leases decide, as for a member.</param>
-    public static TakeoverStep Next(DrainReply reply, bool leasesRanOut, bool removed = false, bool silentTooLong = false) => reply switch
+    public static TakeoverStep Next(DrainReply reply, bool leasesRanOut, bool removed, bool silentTooLong) => reply switch
     {
         DrainReply.Drained => TakeoverStep.Confirmed,
 

@@ -17,8 +17,8 @@ public class TakeoverWaitTests
         Assert.Null(removed.MemberAt(Member(0).Address));
 
         Assert.True(TakeoverWait.MayStillWrite(removed, Member(0)));
-        Assert.Equal(TakeoverStep.Wait, TakeoverWait.Next(DrainReply.NotYet, leasesRanOut: true));
-        Assert.Equal(TakeoverStep.Confirmed, TakeoverWait.Next(DrainReply.Drained, leasesRanOut: true));
+        Assert.Equal(TakeoverStep.Wait, TakeoverWait.Next(DrainReply.NotYet, leasesRanOut: true, removed: true, silentTooLong: false));
+        Assert.Equal(TakeoverStep.Confirmed, TakeoverWait.Next(DrainReply.Drained, leasesRanOut: true, removed: true, silentTooLong: false));
     }
 
     /// <summary>Its leases fence nothing, so an unanswered check (a lost answer, a slow machine) is
@@ -30,17 +30,17 @@ public class TakeoverWaitTests
         Assert.True(TakeoverWait.WasRemoved(removed, Member(0)));
         Assert.False(TakeoverWait.WasRemoved(removed, Member(1)));
 
-        Assert.Equal(TakeoverStep.Wait, TakeoverWait.Next(DrainReply.NoAnswer, leasesRanOut: true, removed: true));
+        Assert.Equal(TakeoverStep.Wait, TakeoverWait.Next(DrainReply.NoAnswer, leasesRanOut: true, removed: true, silentTooLong: false));
         Assert.Equal(TakeoverStep.LeasesRanOut, TakeoverWait.Next(DrainReply.NoAnswer, leasesRanOut: true, removed: true, silentTooLong: true));
-        Assert.Equal(TakeoverStep.LeasesRanOut, TakeoverWait.Next(DrainReply.Gone, leasesRanOut: true, removed: true));
-        Assert.Equal(TakeoverStep.Wait, TakeoverWait.Next(DrainReply.Gone, leasesRanOut: false, removed: true));
+        Assert.Equal(TakeoverStep.LeasesRanOut, TakeoverWait.Next(DrainReply.Gone, leasesRanOut: true, removed: true, silentTooLong: false));
+        Assert.Equal(TakeoverStep.Wait, TakeoverWait.Next(DrainReply.Gone, leasesRanOut: false, removed: true, silentTooLong: false));
     }
 
     [Fact]
     public void A_previous_primary_that_does_not_answer_is_waited_out_by_its_leases()
     {
-        Assert.Equal(TakeoverStep.Wait, TakeoverWait.Next(DrainReply.NoAnswer, leasesRanOut: false));
-        Assert.Equal(TakeoverStep.LeasesRanOut, TakeoverWait.Next(DrainReply.NoAnswer, leasesRanOut: true));
+        Assert.Equal(TakeoverStep.Wait, TakeoverWait.Next(DrainReply.NoAnswer, leasesRanOut: false, removed: false, silentTooLong: false));
+        Assert.Equal(TakeoverStep.LeasesRanOut, TakeoverWait.Next(DrainReply.NoAnswer, leasesRanOut: true, removed: false, silentTooLong: false));
     }
 
     /// <summary>Replicas refuse an excluded process's writes, and a restarted one dropped its writes with
@@ -56,7 +56,7 @@ public class TakeoverWaitTests
         Assert.False(TakeoverWait.MayStillWrite(replaced, Member(0)));
         Assert.True(TakeoverWait.MayStillWrite(replaced, restarted));
         Assert.True(TakeoverWait.MayStillWrite(Formed(4), Member(0)));
-        Assert.Equal(TakeoverStep.Wait, TakeoverWait.Next(DrainReply.NotAsked, leasesRanOut: false));
-        Assert.Equal(TakeoverStep.LeasesRanOut, TakeoverWait.Next(DrainReply.NotAsked, leasesRanOut: true));
+        Assert.Equal(TakeoverStep.Wait, TakeoverWait.Next(DrainReply.NotAsked, leasesRanOut: false, removed: false, silentTooLong: false));
+        Assert.Equal(TakeoverStep.LeasesRanOut, TakeoverWait.Next(DrainReply.NotAsked, leasesRanOut: true, removed: false, silentTooLong: false));
     }
 }
