@@ -10,13 +10,22 @@ public static class JsonErrorsMiddleware
 {
     public static WebApplication UseJsonErrors(this WebApplication app)
     {
-        app.UseExceptionHandler(handler => handler.Run(context =>
+        app.UseExceptionHandler(new ExceptionHandlerOptions
         {
-            Exception? error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
-            return error is BadHttpRequestException bad
-                ? ApiErrors.WriteAsync(context, bad.StatusCode, Describe(bad.StatusCode), ApiErrors.MessageFor(context.Request))
-                : ApiErrors.WriteAsync(context, StatusCodes.Status500InternalServerError, "Internal error", ApiErrors.MessageFor(context.Request));
-        }));
+            ExceptionHandler = context =>
+            {
+                Exception? error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+                return error is BadHttpRequestException bad
+                    ? ApiErrors.WriteAsync(context, bad.StatusCode, Describe(bad.StatusCode), ApiErrors.MessageFor(context.Request))
+                    : ApiErrors.WriteAsync(context, StatusCodes.Status500InternalServerError, "Internal error", ApiErrors.MessageFor(context.Request));
+            },
+
+            // A bad request is the caller's doing, not a fault of this node: a body that ends before its
+            // Content-Length, most often because the caller gave up on the call (a peer that stopped
+            // waiting once enough others answered, a client that timed out). It gets its 4xx answer, but
+            // no error log with a stack trace.
+            SuppressDiagnosticsCallback = context => context.Exception is BadHttpRequestException,
+        });
         app.UseStatusCodePages(context =>
         {
             HttpContext http = context.HttpContext;
