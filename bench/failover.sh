@@ -7,6 +7,8 @@
 #   bash bench/failover.sh            KEYS=300000
 #   FILL_RATE=100000 QUICK=1 bash bench/failover.sh  Kvs__FillKeysPerSecond per source (default 20000, the node's)
 #   FILL_BATCH=250 QUICK=1 bash bench/failover.sh     Kvs__FillBatchKeys (default 1000, the node's)
+#   NODE_ENV="DOTNET_gcServer=0" QUICK=1 bash bench/failover.sh   more environment for every node
+#   READY_TO_RUN=1 QUICK=1 bash bench/failover.sh      nodes published ReadyToRun (precompiled, less JIT)
 #
 # Reports: the exclusion time after the kill, each key's unavailability (longest, and how many keys were
 # unavailable over 100 ms), the re-replication's keys/s (copies the survivors gained / time from the
@@ -33,15 +35,21 @@ START_TIME=$SECONDS
 # shellcheck source=bench/lib/common.sh
 source "$ROOT/bench/lib/common.sh"
 require_free_ports "${PORTS[@]}"
+read -r -a EXTRA_ENV <<<"${NODE_ENV:-}"
 
 log "building Release (node, loader, failover client)"
 publish_to_bin bench/Loader loader
 publish_to_bin bench/Failover failover
-publish_to_bin ShardedKvs.Node node
+if [[ "${READY_TO_RUN:-0}" == "1" ]]; then
+  NODE_BIN=node-r2r
+  publish_to_bin ShardedKvs.Node "$NODE_BIN" --use-current-runtime --self-contained false -p:PublishReadyToRun=true
+else
+  publish_to_bin ShardedKvs.Node node
+fi
 
 log "starting 5 nodes, R=3"
 for port in "${PORTS[@]}"; do
-  start_node "$port" "$RUN_DIR/node-$port.log" Kvs__ReplicationFactor=3 Kvs__FillKeysPerSecond="$FILL_RATE" Kvs__FillBatchKeys="$FILL_BATCH"
+  start_node "$port" "$RUN_DIR/node-$port.log" Kvs__ReplicationFactor=3 Kvs__FillKeysPerSecond="$FILL_RATE" Kvs__FillBatchKeys="$FILL_BATCH" "${EXTRA_ENV[@]}"
 done
 wait_until_serving "${PORTS[@]}"
 
@@ -61,7 +69,7 @@ grep -h "copied .* keys to learners\|Took over the keys" "$RUN_DIR"/node-*.log |
 
 field() { grep "^$1 " "$RUN_DIR/failover.txt" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k {print $2}'; }
 {
-  echo "# Failover: 5 nodes, R=3, SIGKILL of one ($STAMP, KEYS=$KEYS, HOT=$HOT, CLIENTS=$CLIENTS, FILL_RATE=$FILL_RATE per source, FILL_BATCH=$FILL_BATCH)"
+  echo "# Failover: 5 nodes, R=3, SIGKILL of one ($STAMP, KEYS=$KEYS, HOT=$HOT, CLIENTS=$CLIENTS, FILL_RATE=$FILL_RATE per source, FILL_BATCH=$FILL_BATCH${NODE_ENV:+, NODE_ENV=$NODE_ENV}${READY_TO_RUN:+, READY_TO_RUN=$READY_TO_RUN})"
   echo
   echo "| figure | value |"
   echo "|---|---|"

@@ -29,6 +29,7 @@ string[] survivors = [.. nodes.Where((_, i) => i != victim)];
 
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients + 8, UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
 var clock = Stopwatch.StartNew();
+DateTime startedUtc = DateTime.UtcNow;
 var log = new OpLog(clients);
 var failures = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
 using var stopLoad = CancellationTokenSource.CreateLinkedTokenSource(limit.Token);
@@ -47,7 +48,7 @@ catch (ArgumentException)
     return 1;
 }
 
-Console.WriteLine($"KILLED {nodes[victim]} pid={victimPid} at={killedAt.TotalSeconds:F2}s");
+Console.WriteLine($"KILLED {nodes[victim]} pid={victimPid} at={killedAt.TotalSeconds:F2}s utc={DateTime.UtcNow:HH:mm:ss.fff}");
 
 TimeSpan excludedAt = await PollAsync(views => views.All(v => StateOf(v, nodes[victim]) == "excluded"), "exclusion");
 TimeSpan filledAt = await PollAsync(views => views.All(v => v["fill"] is null && StateOf(v, nodes[victim]) == "excluded"), "end of the fill");
@@ -66,7 +67,7 @@ foreach ((string failure, int count) in failures)
     Console.WriteLine($"FAILED {count}x {failure}");
 }
 
-Console.WriteLine($"EXCLUSION after_kill_ms={(excludedAt - killedAt).TotalMilliseconds:F0}");
+Console.WriteLine($"EXCLUSION after_kill_ms={(excludedAt - killedAt).TotalMilliseconds:F0} utc={startedUtc + excludedAt:HH:mm:ss.fff}");
 (double longest, int affected, double median) = Unavailability(ops, IsVictims);
 Console.WriteLine($"UNAVAILABLE victim_keys={Enumerable.Range(0, hotKeys).Count(IsVictims)} keys_over_100ms={affected} longest_ms={longest:F0} median_of_those_ms={median:F0}");
 // A write waits for every in-sync replica: a key whose backup (not primary) was killed can write again
@@ -82,6 +83,17 @@ double p99During = P99(ops, excludedAt, filledAt, _ => true);
 double p99DuringOthers = P99(ops, excludedAt, filledAt, k => !IsVictims(k));
 double p99After = P99(ops, filledAt, end, _ => true);
 Console.WriteLine($"P99 before_ms={p99Before:F2} during_fill_ms={p99During:F2} during_fill_other_keys_ms={p99DuringOthers:F2} after_fill_ms={p99After:F2} ratio={p99During / p99Before:F2} ratio_other_keys={p99DuringOthers / p99Before:F2}");
+// Where in the fill the slow requests fall: p99 and count of 200 ms slices, from a second before the
+// exclusion to a second after the fill (offsets from the exclusion).
+TimeSpan slice = TimeSpan.FromMilliseconds(200);
+var slices = new List<string>();
+for (TimeSpan from = excludedAt - TimeSpan.FromSeconds(1); from < filledAt + TimeSpan.FromSeconds(1); from += slice)
+{
+    int count = ops.Count(o => o.Start >= from && o.Start < from + slice);
+    slices.Add($"{(from - excludedAt).TotalSeconds:+0.0;-0.0}s:{P99(ops, from, from + slice, _ => true):F1}ms/{count}");
+}
+
+Console.WriteLine($"P99_SLICES {string.Join(' ', slices)}");
 return 0;
 
 async Task ClientAsync(int client, CancellationToken stop)

@@ -22,8 +22,11 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # publish_to_bin PROJECT NAME: a Release build into $BIN/NAME (its log in $RUN_DIR/build-NAME.log).
+# publish_to_bin PROJECT NAME [ARG...]: a Release build of PROJECT in $BIN/NAME (more dotnet publish arguments after).
 publish_to_bin() {
-  dotnet publish "$1" -c Release -o "$BIN/$2" --nologo -v q >"$RUN_DIR/build-$2.log" 2>&1 || die "$2 build failed"
+  local project=$1 name=$2
+  shift 2
+  dotnet publish "$project" -c Release -o "$BIN/$name" --nologo -v q "$@" >"$RUN_DIR/build-$name.log" 2>&1 || die "$name build failed"
 }
 
 # require_free_ports PORT...: stops when another process already listens on one of them.
@@ -34,11 +37,12 @@ require_free_ports() {
   done
 }
 
-# start_node PORT LOG [NAME=VALUE...]: a node of $VIEW at $HOST:PORT with those settings; its pid joins PIDS.
+# start_node PORT LOG [NAME=VALUE...]: a node of $VIEW at $HOST:PORT with those settings, run from
+# $BIN/$NODE_BIN (default node); its pid joins PIDS.
 start_node() {
   local port=$1 logfile=$2
   shift 2
-  (cd "$BIN/node" && exec env -u ASPNETCORE_URLS -u OTEL_EXPORTER_OTLP_ENDPOINT ADDRESS="$HOST:$port" VIEW="$VIEW" \
+  (cd "$BIN/${NODE_BIN:-node}" && exec env -u ASPNETCORE_URLS -u OTEL_EXPORTER_OTLP_ENDPOINT ADDRESS="$HOST:$port" VIEW="$VIEW" \
       CLUSTER_KEY="$CLUSTER_KEY" "$@" dotnet ShardedKvs.Node.dll >"$logfile" 2>&1) &
   PIDS+=("$!")
 }
