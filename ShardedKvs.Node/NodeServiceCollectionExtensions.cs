@@ -66,6 +66,7 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton<FillTarget>();
         services.AddSingleton<FillTombstones>();
         services.AddSingleton<ReplicaCleanup>();
+        services.AddSingleton<StrayCopyWatch>();
         services.AddSingleton<IFillWork, FillWork>();
 
         // The configuration log (docs/replication.md section 2). Observers of its decisions register

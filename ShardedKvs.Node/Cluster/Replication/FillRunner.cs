@@ -15,13 +15,15 @@ namespace ShardedKvs.Node.Cluster.Replication;
 /// the learners (the stripes' barrier), copies the keys it is primary for, and reports; the last
 /// report switches the placement. After a switch it drops the keys it no longer holds. A newer fill
 /// (members changed again) cancels the copy under way and starts over. One copy at a time, tracked
-/// under a lock; the copy itself runs outside it.
+/// under a lock; the copy itself runs outside it. Before a fill it drops leftovers of keys it will
+/// learn, unless <see cref="StrayCopyWatch"/> knows there are none.
 /// </summary>
 public sealed partial class FillRunner(
     ClusterState state,
     KeysInFlight inFlight,
     IConfigLog configLog,
     IFillWork work,
+    StrayCopyWatch strays,
     IOptions<NodeOptions> options,
     ILogger<FillRunner> logger) : IDisposable
 {
@@ -34,6 +36,11 @@ public sealed partial class FillRunner(
     /// <summary>A fill is about to start: what this node holds of keys it will learn goes first.</summary>
     public void BeforeFill(ClusterConfig filling, PlacedMember self)
     {
+        if (strays.HasNoLeftovers(state.Snapshot.Replica?.Config, filling, self))
+        {
+            return;
+        }
+
         int dropped = work.DropLeftovers(new PlacementMap(filling, options.Value.TokensPerNode), self);
         if (dropped > 0)
         {
@@ -44,6 +51,7 @@ public sealed partial class FillRunner(
     public void OnAdopted(ReplicaState replica)
     {
         ClusterConfig config = replica.Config;
+        strays.Adopted(config, work.StoreIsEmpty);
         lock (_gate)
         {
             bool switched = !_placedBefore.IsDefault && !ClusterConfig.SameMembers(_placedBefore, config.Placement);
@@ -136,6 +144,11 @@ public sealed partial class FillRunner(
     private void Cleanup(ReplicaState replica)
     {
         int dropped = work.DropKeysNotHeld(replica.Map, replica.Self, () => state.Snapshot.Replica?.Map == replica.Map);
+        if (state.Snapshot.Replica?.Map == replica.Map)
+        {
+            strays.CleanupFinished(replica.Config);
+        }
+
         LogCleanup(logger, dropped, replica.Epoch);
     }
 

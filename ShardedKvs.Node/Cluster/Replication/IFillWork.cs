@@ -17,6 +17,9 @@ public interface IFillWork
     /// node holds of the keys it will learn.</summary>
     int DropLeftovers(PlacementMap filling, PlacedMember self);
 
+    /// <summary>Whether the store holds no key at all.</summary>
+    bool StoreIsEmpty { get; }
+
     /// <summary>The fill is over: forget the deletes remembered during it.</summary>
     void EndFill();
 }

@@ -17,7 +17,7 @@ public sealed class FillWorkTests : IDisposable
     private readonly FillTombstones _tombstones = new();
 
     private FillWork WorkOn(KeyValueStore store) =>
-        new(_kit.Source(store, _learners), new ReplicaCleanup(store, new KeysInFlight()), _tombstones);
+        new(_kit.Source(store, _learners), new ReplicaCleanup(store, new KeysInFlight()), _tombstones, store);
 
     [Fact]
     public async Task A_copy_is_true_only_when_every_learner_took_it()
