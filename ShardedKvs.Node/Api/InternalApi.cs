@@ -86,7 +86,7 @@ public static class InternalApi
         endpoints.MapPost(PeerRoutes.Suspects.Path, (SuspicionQuery query, FailureDetector detector) =>
             TypedResults.Json(new SuspicionAnswer(detector.Suspects(query.Peer)), PeerJsonContext.Default.SuspicionAnswer));
 
-        endpoints.MapPost(PeerRoutes.FillBatch.Path, ApplyFillBatchAsync).WithMetadata(new OpenToAnyClusterMember());
+        endpoints.MapPost(PeerRoutes.FillBatch.Path, ApplyFillBatch).WithMetadata(new OpenToAnyClusterMember());
 
         endpoints.MapGet(PeerRoutes.Lane.Path, OpenLaneAsync);
         MapConfigLog(endpoints);
@@ -96,7 +96,7 @@ public static class InternalApi
     /// <summary>Applies a fill batch (binary, see <see cref="FillBatchFormat"/>); a malformed one is
     /// 400 and applies nothing. The sender is authenticated by its signature alone: it is a member of
     /// a configuration, which the round-one view this node checks senders against may not know.</summary>
-    private static async Task<IResult> ApplyFillBatchAsync(HttpRequest request, FillTarget target, ClusterState state, NewerEpochSignal newerEpoch, IOptions<NodeOptions> options, CancellationToken cancellationToken)
+    private static IResult ApplyFillBatch(HttpRequest request, FillTarget target, ClusterState state, NewerEpochSignal newerEpoch, IOptions<NodeOptions> options)
     {
         if (options.Value.IsReplicated)
         {
@@ -122,10 +122,10 @@ public static class InternalApi
         }
 
         // ClusterAuthMiddleware has read and verified the whole body, which Kestrel bounds by
-        // MaxInternalBodyBytes; this reads it back from memory.
-        using var body = new MemoryStream((int)(request.ContentLength ?? 0));
-        await request.Body.CopyToAsync(body, cancellationToken);
-        FillApplyResult result = target.Apply(body.GetBuffer().AsMemory(0, (int)body.Length));
+        // MaxInternalBodyBytes: the batch is applied from that array.
+        ReadOnlyMemory<byte> body = request.HttpContext.Features.Get<VerifiedBody>()?.Bytes
+            ?? throw new InvalidOperationException("Internal calls pass ClusterAuthMiddleware, which keeps their verified body");
+        FillApplyResult result = target.Apply(body);
         return result.Malformed is { } error
             ? ApiErrors.Create(StatusCodes.Status400BadRequest, $"Malformed fill batch: {error}", ApiErrors.MessageFor(request))
             : TypedResults.Json(new FillBatchReply(result.Applied, result.Skipped), FillJsonContext.Default.FillBatchReply);
