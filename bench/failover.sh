@@ -9,6 +9,9 @@
 #   FILL_BATCH=250 QUICK=1 bash bench/failover.sh     Kvs__FillBatchKeys (default 1000, the node's)
 #   NODE_ENV="DOTNET_gcServer=0" QUICK=1 bash bench/failover.sh   more environment for every node
 #   READY_TO_RUN=1 QUICK=1 bash bench/failover.sh      nodes published ReadyToRun (precompiled, less JIT)
+#   NODE_BIN=node-before QUICK=1 bash bench/failover.sh   run the node already published in bench/bin/node-before
+#                                                     (e.g. another commit's, to compare two builds run by run)
+#   PERF=1 NODE_ENV="DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0" CLIENTS=0 bash bench/failover.sh   perf profile of the survivors (perf.data)
 #
 # Reports: the exclusion time after the kill, each key's unavailability (longest, and how many keys were
 # unavailable over 100 ms), the re-replication's keys/s (copies the survivors gained / time from the
@@ -40,7 +43,9 @@ read -r -a EXTRA_ENV <<<"${NODE_ENV:-}"
 log "building Release (node, loader, failover client)"
 publish_to_bin bench/Loader loader
 publish_to_bin bench/Failover failover
-if [[ "${READY_TO_RUN:-0}" == "1" ]]; then
+if [[ -n "${NODE_BIN:-}" ]]; then
+  [[ -f "$BIN/$NODE_BIN/ShardedKvs.Node.dll" ]] || die "NODE_BIN=$NODE_BIN: no $BIN/$NODE_BIN/ShardedKvs.Node.dll"
+elif [[ "${READY_TO_RUN:-0}" == "1" ]]; then
   NODE_BIN=node-r2r
   publish_to_bin ShardedKvs.Node "$NODE_BIN" --use-current-runtime --self-contained false -p:PublishReadyToRun=true
 else
@@ -63,13 +68,21 @@ for pid in "${LOADERS[@]}"; do wait "$pid" || log "WARNING: a preload was incomp
 cat "$RUN_DIR"/preload-*.txt >&2
 
 log "load, SIGKILL of node $((VICTIM + 1)) (${PORTS[$VICTIM]}) after ${BEFORE_S}s"
+survivors_cpu_ticks() { local pid total=0; for i in "${!PIDS[@]}"; do [[ $i == "$VICTIM" ]] || total=$((total + $(awk '{print $14 + $15}' "/proc/${PIDS[$i]}/stat"))); done; echo "$total"; }
+CPU_BEFORE=$(survivors_cpu_ticks)
+if [[ "${PERF:-0}" == "1" ]]; then   # PERF=1 (with NODE_ENV as above): a profile of the survivors while the client runs
+  SURVIVOR_PIDS=$(for i in "${!PIDS[@]}"; do [[ $i == "$VICTIM" ]] || printf "%s," "${PIDS[$i]}"; done)
+  perf record -F 999 -g -p "${SURVIVOR_PIDS%,}" -o "$RUN_DIR/perf.data" -- sleep $((BEFORE_S + 10)) >"$RUN_DIR/perf.log" 2>&1 &
+fi
 timeout $((LIMIT_S + 30)) dotnet "$BIN/failover/Failover.dll" "$VIEW" "$VICTIM" "${PIDS[$VICTIM]}" "$HOT" "$CLIENTS" "$BEFORE_S" "$AFTER_S" "$LIMIT_S" \
   | tee "$RUN_DIR/failover.txt"
+CPU_SECONDS=$(awk -v t=$(( $(survivors_cpu_ticks) - CPU_BEFORE )) -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz}')
+echo "CPU survivors_s=$CPU_SECONDS (the four survivors' CPU time while the client ran)" | tee -a "$RUN_DIR/failover.txt"
 grep -h "copied .* keys to learners\|Took over the keys" "$RUN_DIR"/node-*.log | sed 's/^/    /' >"$RUN_DIR/fill-and-takeovers.txt" || true
 
 field() { grep "^$1 " "$RUN_DIR/failover.txt" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k {print $2}'; }
 {
-  echo "# Failover: 5 nodes, R=3, SIGKILL of one ($STAMP, KEYS=$KEYS, HOT=$HOT, CLIENTS=$CLIENTS, FILL_RATE=$FILL_RATE per source, FILL_BATCH=$FILL_BATCH${NODE_ENV:+, NODE_ENV=$NODE_ENV}${READY_TO_RUN:+, READY_TO_RUN=$READY_TO_RUN})"
+  echo "# Failover: 5 nodes, R=3, SIGKILL of one ($STAMP, KEYS=$KEYS, HOT=$HOT, CLIENTS=$CLIENTS, FILL_RATE=$FILL_RATE per source, FILL_BATCH=$FILL_BATCH${NODE_ENV:+, NODE_ENV=$NODE_ENV}${NODE_BIN:+, NODE_BIN=$NODE_BIN}${READY_TO_RUN:+, READY_TO_RUN=$READY_TO_RUN})"
   echo
   echo "| figure | value |"
   echo "|---|---|"
