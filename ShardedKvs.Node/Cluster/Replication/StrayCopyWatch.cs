@@ -6,7 +6,8 @@ namespace ShardedKvs.Node.Cluster.Replication;
 /// Knows when this node's store can hold nothing but in-sync copies, so that the walk over the whole
 /// store before a fill (<c>Fill/ReplicaCleanup.DropKeysNotInSync</c>) has nothing to find and can be
 /// left out. That walk runs before the fill's configuration is adopted, so it holds up the takeover of
-/// a dead primary's keys: about 100 ms per 200,000 keys on a quiet core.
+/// a dead primary's keys: some 50-100 ms per 200,000 keys on a quiet core, several times that on a
+/// busy one.
 /// </summary>
 /// <remarks>
 /// <para>The store holds only in-sync copies under a configuration that is not filling when it was
