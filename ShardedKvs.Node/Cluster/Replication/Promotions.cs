@@ -22,6 +22,14 @@ namespace ShardedKvs.Node.Cluster.Replication;
 /// already showed can never vanish at a later move. Requests for such keys wait on <see cref="GateFor"/>. The takeovers under way are an
 /// immutable array replaced under a lock.
 /// </summary>
+/// <remarks>
+/// A configuration is published (<see cref="ClusterState.AdoptConfig"/>) before its takeovers are
+/// registered here (<see cref="OnAdopted"/>), so until they are, every request under it waits: a delete
+/// served in that window, then undone by the takeover's reconciliation re-applying an older put of the
+/// dead primary, was caught once by the fresh-clone CI (key89 of <c>FailoverTests</c>). The newest epoch
+/// registered and the signal of the next registration are written in that order, and read in the
+/// opposite one, so a request never waits on a signal that was already given.
+/// </remarks>
 public sealed partial class Promotions(
     ClusterState state,
     KeyValueStore store,
@@ -37,6 +45,8 @@ public sealed partial class Promotions(
     private readonly Lock _gate = new();
     private readonly NodeOptions _options = options.Value;
     private volatile Takeover[] _pending = [];
+    private long _registeredEpoch;
+    private volatile TaskCompletionSource _nextRegistration = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Whether some key this node leads is still being taken over (requests for it wait).</summary>
     public bool IsTakingOver => _pending.Any(t => !t.Done.IsCompleted);
@@ -44,6 +54,12 @@ public sealed partial class Promotions(
     /// <summary>What a request for the key must wait for before this node serves it, or null.</summary>
     public Task? GateFor(ReplicaState replica, ulong hash)
     {
+        TaskCompletionSource registration = _nextRegistration;
+        if (Volatile.Read(ref _registeredEpoch) < replica.Epoch)
+        {
+            return registration.Task;
+        }
+
         foreach (Takeover takeover in _pending)
         {
             if (!takeover.Done.IsCompleted && takeover.After.PrimaryOf(hash) == replica.Self && takeover.Before.PrimaryOf(hash) == takeover.From)
@@ -58,25 +74,26 @@ public sealed partial class Promotions(
     /// <summary>Starts a takeover for every previous primary of keys this node leads in <paramref name="replica"/>.</summary>
     public void OnAdopted(ReplicaState replica)
     {
-        if (replica.Previous is null)
-        {
-            return;
-        }
-
-        IReadOnlySet<PlacedMember> previous = Takeovers.From(replica.Previous, replica.Map, replica.Self);
+        IReadOnlySet<PlacedMember> previous = replica.Previous is null ? new HashSet<PlacedMember>() : Takeovers.From(replica.Previous, replica.Map, replica.Self);
+        TaskCompletionSource registered;
         lock (_gate)
         {
             var pending = _pending.Where(t => !t.Done.IsCompleted).ToList();
             foreach (PlacedMember from in previous)
             {
                 var completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                var takeover = new Takeover(from, replica.Previous, replica.Map, replica.Epoch, completion.Task);
+                var takeover = new Takeover(from, replica.Previous!, replica.Map, replica.Epoch, completion.Task);
                 pending.Add(takeover);
                 _ = RunAsync(takeover, completion);
             }
 
             _pending = [.. pending];
+            Volatile.Write(ref _registeredEpoch, Math.Max(_registeredEpoch, replica.Epoch));
+            registered = _nextRegistration;
+            _nextRegistration = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
+
+        registered.TrySetResult();
     }
 
     private async Task RunAsync(Takeover takeover, TaskCompletionSource completion)

@@ -99,9 +99,17 @@ public sealed class ReplicatedKeyHandler(
                 return forwarded;
             }
 
-            if (promotions.GateFor(replica, hash) is { } promoted && !await Deadlines.WaitAsync(promoted, deadline, time, cancellationToken))
+            if (promotions.GateFor(replica, hash) is { } promoted)
             {
-                return new KeyOutcome(OutcomeKind.KeyBusy, Error: "The key's new primary is still taking it over; try again");
+                if (!await Deadlines.WaitAsync(promoted, deadline, time, cancellationToken))
+                {
+                    return new KeyOutcome(OutcomeKind.KeyBusy, Error: "The key's new primary is still taking it over; try again");
+                }
+
+                // Route again: the wait may have been for this configuration's takeovers to be
+                // registered, and one of them may hold the key back in turn.
+                attempt--;
+                continue;
             }
 
             KeyOutcome? outcome;
