@@ -74,7 +74,8 @@ public sealed partial class Promotions(
     /// <summary>Starts a takeover for every previous primary of keys this node leads in <paramref name="replica"/>.</summary>
     public void OnAdopted(ReplicaState replica)
     {
-        IReadOnlySet<PlacedMember> previous = replica.Previous is null ? new HashSet<PlacedMember>() : Takeovers.From(replica.Previous, replica.Map, replica.Self);
+        PlacementMap? before = replica.Previous;
+        IReadOnlySet<PlacedMember> previous = before is null ? ImmutableHashSet<PlacedMember>.Empty : Takeovers.From(before, replica.Map, replica.Self);
         TaskCompletionSource registered;
         lock (_gate)
         {
@@ -82,7 +83,7 @@ public sealed partial class Promotions(
             foreach (PlacedMember from in previous)
             {
                 var completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                var takeover = new Takeover(from, replica.Previous!, replica.Map, replica.Epoch, completion.Task);
+                var takeover = new Takeover(from, before!, replica.Map, replica.Epoch, completion.Task);
                 pending.Add(takeover);
                 _ = RunAsync(takeover, completion);
             }

@@ -24,6 +24,8 @@ public sealed class StrayCopyWatch
 {
     private readonly Lock _gate = new();
     private long _adoptedEpoch;
+
+    // Always of _adoptedEpoch when set: Adopted replaces it, CleanupFinished sets it only at that epoch.
     private ClusterConfig? _onlyInSyncCopiesOf;
 
     /// <summary>This node adopted <paramref name="config"/>; <paramref name="storeEmpty"/> is whether
@@ -58,7 +60,6 @@ public sealed class StrayCopyWatch
         lock (_gate)
         {
             return _onlyInSyncCopiesOf is { } clean
-                && clean.Epoch == _adoptedEpoch
                 && clean.Epoch == current?.Epoch
                 && ClusterConfig.SameMembers(clean.Placement, filling.Placement)
                 && clean.IsInSync(self)
