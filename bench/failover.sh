@@ -11,6 +11,7 @@
 #   READY_TO_RUN=1 QUICK=1 bash bench/failover.sh      nodes published ReadyToRun (precompiled, less JIT)
 #   NODE_BIN=node-before QUICK=1 bash bench/failover.sh   run the node already published in bench/bin/node-before
 #                                                     (e.g. another commit's, to compare two builds run by run)
+#   WARMUP=1 bash bench/failover.sh   a first kill, fill and rejoin before the measured one (survivors' JIT warm)
 #   PERF=1 NODE_ENV="DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0" CLIENTS=0 bash bench/failover.sh   perf profile of the survivors (perf.data)
 #
 # Reports: the exclusion time after the kill, each key's unavailability (longest, and how many keys were
@@ -23,7 +24,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 if [[ "${QUICK:-0}" == "1" ]]; then KEYS=${KEYS:-100000}; fi
 KEYS=${KEYS:-300000}; HOT=${HOT:-500}; CLIENTS=${CLIENTS:-16}; FILL_RATE=${FILL_RATE:-20000}; FILL_BATCH=${FILL_BATCH:-1000}
-BEFORE_S=${BEFORE_S:-5}; AFTER_S=${AFTER_S:-3}; LIMIT_S=${LIMIT_S:-90}; LOAD_TIMEOUT=${LOAD_TIMEOUT:-120}
+BEFORE_S=${BEFORE_S:-8}; AFTER_S=${AFTER_S:-3}; LIMIT_S=${LIMIT_S:-90}; LOAD_TIMEOUT=${LOAD_TIMEOUT:-120}
 CLUSTER_KEY=${CLUSTER_KEY:-bench-cluster-key-0123456789abcdef0123456789}
 HOST=127.0.0.1
 PORTS=(16470 16471 16472 16473 16474)   # loopback ports 16470-16474
@@ -67,6 +68,40 @@ done
 for pid in "${LOADERS[@]}"; do wait "$pid" || log "WARNING: a preload was incomplete (see $RUN_DIR/preload-*.txt)"; done
 cat "$RUN_DIR"/preload-*.txt >&2
 
+# views_all PORT... -- JQ: true when every listed node's GET /kvs/view satisfies the jq condition.
+views_all() {
+  local port ports=()
+  while [[ $1 != "--" ]]; do ports+=("$1"); shift; done
+  shift
+  for port in "${ports[@]}"; do
+    curl -s --max-time 1 "http://$HOST:$port/kvs/view" | jq -e "$1" >/dev/null 2>&1 || return 1
+  done
+}
+# wait_for TIMEOUT_S WHAT PORT... -- JQ: polls views_all every 100 ms until it holds.
+wait_for() {
+  local limit=$1 what=$2
+  shift 2
+  for _ in $(seq 1 $((limit * 10))); do views_all "$@" && return 0; sleep 0.1; done
+  die "waited ${limit}s for $what"
+}
+if [[ "${WARMUP:-0}" == "1" ]]; then
+  # A first failover and rejoin, so the measured one runs on survivors that have filled before: their
+  # JIT has compiled the failover's and the fill's code (a process's first fill spends about half its
+  # CPU compiling), as in a cluster that has run for a while.
+  command -v jq >/dev/null || die "WARMUP=1 needs jq (apt-get install jq)"
+  SURVIVOR_PORTS=(); for i in "${!PORTS[@]}"; do [[ $i == "$VICTIM" ]] || SURVIVOR_PORTS+=("${PORTS[$i]}"); done
+  log "warm-up: SIGKILL of node $((VICTIM + 1)), its exclusion and fill, its restart and rejoin"
+  kill -9 "${PIDS[$VICTIM]}"; wait "${PIDS[$VICTIM]}" 2>/dev/null || true
+  VICTIM_ADDRESS="$HOST:${PORTS[$VICTIM]}"
+  wait_for "$LIMIT_S" "the warm-up exclusion and fill" "${SURVIVOR_PORTS[@]}" -- \
+    "(.members[] | select(.address == \"$VICTIM_ADDRESS\") | .state) == \"excluded\" and .fill == null"
+  start_node "${PORTS[$VICTIM]}" "$RUN_DIR/node-${PORTS[$VICTIM]}-restarted.log" Kvs__ReplicationFactor=3 Kvs__FillKeysPerSecond="$FILL_RATE" Kvs__FillBatchKeys="$FILL_BATCH" "${EXTRA_ENV[@]}"
+  PIDS[VICTIM]=${PIDS[-1]}; unset 'PIDS[-1]'
+  wait_for "$LIMIT_S" "the restarted node's rejoin and fill" "${PORTS[@]}" -- \
+    '([.members[] | select(.state != "serving")] | length) == 0 and (.members | length) == 5 and .fill == null'
+  log "warm-up done: all five serving again"
+fi
+
 log "load, SIGKILL of node $((VICTIM + 1)) (${PORTS[$VICTIM]}) after ${BEFORE_S}s"
 survivors_cpu_ticks() { local pid total=0; for i in "${!PIDS[@]}"; do [[ $i == "$VICTIM" ]] || total=$((total + $(awk '{print $14 + $15}' "/proc/${PIDS[$i]}/stat"))); done; echo "$total"; }
 CPU_BEFORE=$(survivors_cpu_ticks)
@@ -82,7 +117,7 @@ grep -h "copied .* keys to learners\|Took over the keys" "$RUN_DIR"/node-*.log |
 
 field() { grep "^$1 " "$RUN_DIR/failover.txt" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k {print $2}'; }
 {
-  echo "# Failover: 5 nodes, R=3, SIGKILL of one ($STAMP, KEYS=$KEYS, HOT=$HOT, CLIENTS=$CLIENTS, FILL_RATE=$FILL_RATE per source, FILL_BATCH=$FILL_BATCH${NODE_ENV:+, NODE_ENV=$NODE_ENV}${NODE_BIN:+, NODE_BIN=$NODE_BIN}${READY_TO_RUN:+, READY_TO_RUN=$READY_TO_RUN})"
+  echo "# Failover: 5 nodes, R=3, SIGKILL of one ($STAMP, KEYS=$KEYS, HOT=$HOT, CLIENTS=$CLIENTS, FILL_RATE=$FILL_RATE per source, FILL_BATCH=$FILL_BATCH${NODE_ENV:+, NODE_ENV=$NODE_ENV}${NODE_BIN:+, NODE_BIN=$NODE_BIN}${READY_TO_RUN:+, READY_TO_RUN=$READY_TO_RUN}${WARMUP:+, WARMUP=$WARMUP})"
   echo
   echo "| figure | value |"
   echo "|---|---|"

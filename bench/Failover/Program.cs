@@ -78,7 +78,9 @@ Console.WriteLine($"UNAVAILABLE_OTHER_KEYS longest_ms={Unavailability(ops, k => 
 double fillSeconds = (filledAt - excludedAt).TotalSeconds;
 long copied = copiesAfter - copiesBefore;
 Console.WriteLine($"FILL copies_added={copied} seconds={fillSeconds:F2} (poll resolution 25 ms) keys_per_s={copied / fillSeconds:F0}");
-double p99Before = P99(ops, TimeSpan.FromSeconds(1), killedAt, _ => true);
+// The last 3 s before the kill: the first seconds of the load still run code the JIT has not yet
+// optimized (every node's read paths, and all of a node restarted by WARMUP=1).
+double p99Before = P99(ops, TimeSpan.FromSeconds(Math.Max(1, (killedAt - TimeSpan.FromSeconds(3)).TotalSeconds)), killedAt, _ => true);
 double p99During = P99(ops, excludedAt, filledAt, _ => true);
 double p99DuringOthers = P99(ops, excludedAt, filledAt, k => !IsVictims(k));
 double p99After = P99(ops, filledAt, end, _ => true);
