@@ -108,6 +108,16 @@ CPU_BEFORE=$(survivors_cpu_ticks)
 if [[ "${PERF:-0}" == "1" ]]; then   # PERF=1 (with NODE_ENV as above): a profile of the survivors while the client runs
   SURVIVOR_PIDS=$(for i in "${!PIDS[@]}"; do [[ $i == "$VICTIM" ]] || printf "%s," "${PIDS[$i]}"; done)
   perf record -F 999 -g -p "${SURVIVOR_PIDS%,}" -o "$RUN_DIR/perf.data" -- sleep $((BEFORE_S + 10)) >"$RUN_DIR/perf.log" 2>&1 &
+  # What each survivor had compiled when the load started: later lines of /tmp/perf-PID.map are what
+  # the JIT compiled during the run (DOTNET_PerfMapEnabled=1).
+  for pid in ${SURVIVOR_PIDS//,/ }; do echo "$pid $(wc -l <"/tmp/perf-$pid.map" 2>/dev/null || echo 0)"; done >"$RUN_DIR/perf-map-lines.txt"
+fi
+if [[ "${COUNTERS:-0}" == "1" ]]; then   # COUNTERS=1: each survivor's runtime counters, every second (dotnet-counters)
+  for i in "${!PIDS[@]}"; do
+    [[ $i == "$VICTIM" ]] && continue
+    timeout $((BEFORE_S + 20)) ~/.dotnet/tools/dotnet-counters collect -p "${PIDS[$i]}" --refresh-interval 1 --counters System.Runtime \
+      --format csv -o "$RUN_DIR/counters-${PORTS[$i]}.csv" >/dev/null 2>&1 &
+  done
 fi
 timeout $((LIMIT_S + 30)) dotnet "$BIN/failover/Failover.dll" "$VIEW" "$VICTIM" "${PIDS[$VICTIM]}" "$HOT" "$CLIENTS" "$BEFORE_S" "$AFTER_S" "$LIMIT_S" \
   | tee "$RUN_DIR/failover.txt"

@@ -30,17 +30,18 @@ public static class InternalApi
             registry.Join(request.Address, request.Incarnation);
             return TypedResults.Json(participant.DescribeView(), PeerJsonContext.Default.ViewState);
         });
-        endpoints.MapGet(PeerRoutes.KeyCount.Path, (KeyValueStore store, ClusterState state, Promotions promotions) =>
+        endpoints.MapGet(PeerRoutes.KeyCount.Path, async (KeyValueStore store, ClusterState state, Promotions promotions) =>
         {
             ClusterSnapshot snapshot = state.Snapshot;
+            (int primary, _) = await ReplicaKeyCounts.CountAsync(snapshot, store);
             return TypedResults.Json(
-                new KeyCount(snapshot.Self, ReplicaKeyCounts.Count(snapshot, store).Primary, snapshot.Current.Epoch, promotions.IsTakingOver),
+                new KeyCount(snapshot.Self, primary, snapshot.Current.Epoch, promotions.IsTakingOver),
                 PeerJsonContext.Default.KeyCount);
         });
-        endpoints.MapGet(PeerRoutes.Copies.Path, (KeyValueStore store, ClusterState state) =>
+        endpoints.MapGet(PeerRoutes.Copies.Path, async (KeyValueStore store, ClusterState state) =>
         {
             ClusterSnapshot snapshot = state.Snapshot;
-            HeldCopy[] copies = [.. store.Entries.Select(e => new HeldCopy(e.Key, e.Version))];
+            HeldCopy[] copies = await StoreWalk.RunAsync(() => store.Entries.Select(e => new HeldCopy(e.Key, e.Version)).ToArray());
             return TypedResults.Json(new HeldCopies(snapshot.Self, snapshot.Replica?.Epoch ?? snapshot.Current.Epoch, copies), PeerJsonContext.Default.HeldCopies);
         });
 

@@ -24,10 +24,10 @@ public static class KeyApi
             HandleAsync(context, KeyOperation.Delete, operations, state, maxKeyLength: int.MaxValue, maxBodyBytes: 0));
         endpoints.MapPut("/kvs/keys/{**key}", context =>
             HandleAsync(context, KeyOperation.Put, operations, state, options.MaxKeyLength, options.MaxRequestBodyBytes));
-        endpoints.MapGet("/kvs/key-count", (KeyValueStore store) =>
+        endpoints.MapGet("/kvs/key-count", async (KeyValueStore store) =>
         {
             ClusterSnapshot snapshot = state.Snapshot;
-            (int primary, int copies) = ReplicaKeyCounts.Count(snapshot, store);
+            (int primary, int copies) = await ReplicaKeyCounts.CountAsync(snapshot, store);
             return TypedResults.Json(
                 new KeyCountResponse("Key count retrieved successfully", primary) { ReplicaKeyCount = snapshot.Replica is null ? null : copies },
                 NodeJson.Context.KeyCountResponse);

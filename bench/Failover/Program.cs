@@ -96,6 +96,14 @@ for (TimeSpan from = excludedAt - TimeSpan.FromSeconds(1); from < filledAt + Tim
 }
 
 Console.WriteLine($"P99_SLICES {string.Join(' ', slices)}");
+// SLOW_MS=n: the requests around the fill that took longer (at most 40), to tell what they waited for.
+if (int.TryParse(Environment.GetEnvironmentVariable("SLOW_MS"), out int slowMs))
+{
+    foreach (Op o in ops.Where(o => o.Start >= excludedAt - TimeSpan.FromSeconds(1) && o.Start < filledAt + TimeSpan.FromSeconds(1) && (o.End - o.Start).TotalMilliseconds > slowMs).OrderBy(o => o.Start).Take(40))
+    {
+        Console.WriteLine($"SLOW {(o.Start - excludedAt).TotalSeconds:+0.000;-0.000}s utc={startedUtc + o.Start:HH:mm:ss.fff} {(o.End - o.Start).TotalMilliseconds:F0}ms {(o.Put ? "PUT" : "GET")} key-{o.Key} via {o.Node} owner {ring.OwnerOf($"key-{o.Key}")} ok={o.Ok}");
+    }
+}
 return 0;
 
 async Task ClientAsync(int client, CancellationToken stop)
@@ -132,7 +140,7 @@ async Task ClientAsync(int client, CancellationToken stop)
             failures.AddOrUpdate($"{(put ? "PUT" : "GET")} {e.GetType().Name}", 1, (_, n) => n + 1);
         }
 
-        log.Add(client, new Op(key, put, start, clock.Elapsed, ok));
+        log.Add(client, new Op(key, put, start, clock.Elapsed, ok, node));
     }
 }
 
@@ -204,7 +212,7 @@ static double P99(Op[] ops, TimeSpan from, TimeSpan to, Func<int, bool> which)
 
 static int Int(string s) => int.Parse(s, CultureInfo.InvariantCulture);
 
-internal sealed record Op(int Key, bool Put, TimeSpan Start, TimeSpan End, bool Ok);
+internal sealed record Op(int Key, bool Put, TimeSpan Start, TimeSpan End, bool Ok, string Node);
 
 /// <summary>Each client appends to its own list; read once the clients stopped.</summary>
 internal sealed class OpLog(int clients)

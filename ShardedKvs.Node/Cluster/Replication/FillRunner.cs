@@ -5,6 +5,7 @@ using ShardedKvs.Node.Cluster.Configuration;
 using ShardedKvs.Node.Cluster.Consensus;
 using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Cluster.Requests;
+using ShardedKvs.Node.Storage;
 using ShardedKvs.Node.Telemetry;
 
 namespace ShardedKvs.Node.Cluster.Replication;
@@ -62,7 +63,7 @@ public sealed partial class FillRunner(
                 work.EndFill();
                 if (switched)
                 {
-                    _ = Task.Run(() => Cleanup(replica));
+                    _ = StoreWalk.RunAsync(() => Cleanup(replica));
                 }
 
                 return;

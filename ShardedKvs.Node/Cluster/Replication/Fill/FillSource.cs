@@ -60,7 +60,7 @@ public sealed partial class FillSource(
         bool started = false;
         try
         {
-            FillPlan plan = FillPlan.Build(store.Entries, map, self);
+            FillPlan plan = await StoreWalk.RunAsync(() => FillPlan.Build(store.Entries, map, self));
             Start(plan.Copies);
             started = true;
             telemetry.FillKeysRemaining.Add(plan.Copies);
