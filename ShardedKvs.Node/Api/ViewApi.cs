@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Cluster.ViewChange;
 using ShardedKvs.Node.Cluster.ViewChange.Migration;
+using ShardedKvs.Node.Storage;
 using ShardedKvs.Ring;
 
 namespace ShardedKvs.Node.Api;
@@ -78,9 +79,11 @@ public static class ViewApi
         public static ViewBody Invalid(string error, int statusCode = StatusCodes.Status400BadRequest) => new(null, statusCode, error);
     }
 
-    private static Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<ViewResponse> GetView(ClusterState state, KeySource source)
+    private static async Task<Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<ViewResponse>> GetView(ClusterState state, KeySource source)
     {
         ClusterSnapshot s = state.Snapshot;
+        // Clients and the dashboard's health checks ask for the view; during a change, counting walks the whole store.
+        long? remaining = s.Pending is null ? null : await StoreWalk.RunAsync(source.CountRemaining);
         string status = s.Status switch
         {
             NodeStatus.Forming => "forming",
@@ -96,7 +99,7 @@ public static class ViewApi
             {
                 TokensPerNode = s.Current.Ring.TokensPerNode,
                 KeysMoved = s.Pending is { } pending ? source.MovedFor(pending.Epoch) : null,
-                KeysRemaining = s.Pending is not null ? source.CountRemaining() : null,
+                KeysRemaining = remaining,
                 Unavailable = s.Current.Unavailable.IsEmpty ? null : s.Current.Unavailable,
                 ReplicationFactor = s.Replica?.EffectiveFactor,
                 Members = s.Replica is { } replica ? ReplicaView.Members(replica.Config) : null,
