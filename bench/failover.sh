@@ -12,6 +12,8 @@
 #   NODE_BIN=node-before QUICK=1 bash bench/failover.sh   run the node already published in bench/bin/node-before
 #                                                     (e.g. another commit's, to compare two builds run by run)
 #   WARMUP=1 bash bench/failover.sh   a first kill, fill and rejoin before the measured one (survivors' JIT warm)
+#   SLOW_MS=80 bash bench/failover.sh  also list the requests around the fill slower than that (node, key, owner)
+#   COUNTERS=1 bash bench/failover.sh  the survivors' runtime counters every second (dotnet-counters, if installed)
 #   PERF=1 NODE_ENV="DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0" CLIENTS=0 bash bench/failover.sh   perf profile of the survivors (perf.data)
 #
 # Reports: the exclusion time after the kill, each key's unavailability (longest, and how many keys were
