@@ -8,7 +8,8 @@
 #   SCRIPTS=get.lua PAIRS=16 bash bench/replication.sh         (GET pairs only)
 #   FACTOR_R1=3 ENV_R3="Kvs__HeartbeatInterval=00:00:01" bash bench/replication.sh
 #                                        (A/B a setting: the "R=1" cluster runs FACTOR_R1 copies, and
-#                                        ENV_R1 / ENV_R3 add node settings, KEY=VALUE separated by spaces)
+#                                        ENV_R1 / ENV_R3 add node settings, KEY=VALUE separated by spaces;
+#                                        NODE_BIN_R1 / NODE_BIN_R3 run a node already published in bench/bin/<name>)
 #
 # A pair is one wrk run against each cluster, back to back, in alternating order (R=1 first in odd pairs,
 # R=3 first in even ones); GET pairs and PUT pairs alternate. Each pair gives one ratio R=3 / R=1, and
@@ -58,8 +59,9 @@ start_cluster() {   # start_cluster R: three nodes with Kvs__ReplicationFactor=R
   local -n settings=ENV_R$r
   read -r -a extra <<<"${settings:-}"
   VIEW="$HOST:${ports[0]},$HOST:${ports[1]},$HOST:${ports[2]}"
+  local -n published=NODE_BIN_R$r
   for port in "${ports[@]}"; do
-    start_node "$port" "$RUN_DIR/node-r$r-$port.log" Kvs__ReplicationFactor="$factor" "${extra[@]}"
+    NODE_BIN=${published:-} start_node "$port" "$RUN_DIR/node-r$r-$port.log" Kvs__ReplicationFactor="$factor" "${extra[@]}"
   done
   wait_until_serving "${ports[@]}"
 }
@@ -129,6 +131,6 @@ ratios() {   # ratios SCRIPT [COLUMN]: one R=3 / R=1 ratio per pair, of req/s (c
   echo
   echo "- node CPU per request: the three nodes' CPU time over the run (/proc/PID/stat) divided by its requests, median over the pairs; the CPU ratio is the median of per-pair ratios"
   echo "- req/s and p99 are medians over the pairs; wrk -t2 -c16 against node A of each cluster; 10000 preloaded keys, 100-byte values; two thirds of the requests are forwarded at both factors"
-  [[ -n "${FACTOR_R1:-}${ENV_R1:-}${ENV_R3:-}" ]] && echo "- A/B run: the R=1 column is a cluster of FACTOR_R1=${FACTOR_R1:-1} copies with ENV_R1='${ENV_R1:-}', the R=3 column has ENV_R3='${ENV_R3:-}'"
+  [[ -n "${FACTOR_R1:-}${ENV_R1:-}${ENV_R3:-}${NODE_BIN_R1:-}${NODE_BIN_R3:-}" ]] && echo "- A/B run: the R=1 column is a cluster of FACTOR_R1=${FACTOR_R1:-1} copies with ENV_R1='${ENV_R1:-}' NODE_BIN_R1='${NODE_BIN_R1:-}', the R=3 column has ENV_R3='${ENV_R3:-}' NODE_BIN_R3='${NODE_BIN_R3:-}'"
   echo "- load average before the pairs: $LOAD_BEFORE, at the end: $(cut -d' ' -f1-3 /proc/loadavg), on $(nproc) cores"
 } | tee "$OUT/replication-latest.md"
