@@ -11,8 +11,8 @@ namespace ShardedKvs.Node.Cluster.Replication;
 /// </summary>
 public static class ReplicaKeyCounts
 {
-    /// <summary><see cref="Count"/>, walking on a thread of its own (<see cref="StoreWalk"/>): the
-    /// endpoints that ask are served while requests keep every pool worker busy.</summary>
+    /// <summary><see cref="Count"/> on a thread of its own (<see cref="StoreWalk"/>), so that counting
+    /// holds no thread-pool worker the node's requests need.</summary>
     public static Task<(int Primary, int Replica)> CountAsync(ClusterSnapshot snapshot, KeyValueStore store) =>
         snapshot.Replica is null ? Task.FromResult((store.Count, 0)) : StoreWalk.RunAsync(() => Count(snapshot, store));
 
