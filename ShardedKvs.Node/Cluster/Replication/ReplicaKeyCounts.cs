@@ -11,18 +11,13 @@ namespace ShardedKvs.Node.Cluster.Replication;
 /// </summary>
 public static class ReplicaKeyCounts
 {
-    /// <summary><see cref="Count"/> on a thread of its own (<see cref="StoreWalk"/>), so that counting
-    /// holds no thread-pool worker the node's requests need.</summary>
+    /// <summary>Counts on a thread of its own (<see cref="StoreWalk"/>), so that counting holds no
+    /// thread-pool worker the node's requests need. A node that runs one copy per key counts without a walk.</summary>
     public static Task<(int Primary, int Replica)> CountAsync(ClusterSnapshot snapshot, KeyValueStore store) =>
-        snapshot.Replica is null ? Task.FromResult((store.Count, 0)) : StoreWalk.RunAsync(() => Count(snapshot, store));
+        snapshot.Replica is { } replica ? StoreWalk.RunAsync(() => Count(replica, store)) : Task.FromResult((store.Count, 0));
 
-    public static (int Primary, int Replica) Count(ClusterSnapshot snapshot, KeyValueStore store)
+    private static (int Primary, int Replica) Count(ReplicaState replica, KeyValueStore store)
     {
-        if (snapshot.Replica is not { } replica)
-        {
-            return (store.Count, 0);
-        }
-
         int primary = 0, copies = 0;
         foreach (StoredEntry entry in store.Entries)
         {
