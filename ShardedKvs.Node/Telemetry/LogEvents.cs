@@ -49,6 +49,7 @@ public static class LogEvents
     public const int ReplicaAppliedFromFormerMember = 813;
     public const int StoodStill = 814;
     public const int GatherUnanswered = 815;
+    public const int ReplicaCleanupSkipped = 816;
 
     // Cluster/Replication/Fill: the copy itself
     public const int FillBatchRetry = 700;

@@ -17,7 +17,7 @@ namespace ShardedKvs.Node.Cluster.Replication;
 /// report switches the placement. After a switch it drops the keys it no longer holds. A newer fill
 /// (members changed again) cancels the copy under way and starts over. One copy at a time, tracked
 /// under a lock; the copy itself runs outside it. Before a fill it drops leftovers of keys it will
-/// learn, unless <see cref="StrayCopyWatch"/> knows there are none.
+/// learn. Either walk is left out when <see cref="StrayCopyWatch"/> knows it would find nothing.
 /// </summary>
 public sealed partial class FillRunner(
     ClusterState state,
@@ -52,7 +52,7 @@ public sealed partial class FillRunner(
     public void OnAdopted(ReplicaState replica)
     {
         ClusterConfig config = replica.Config;
-        strays.Adopted(config, work.StoreIsEmpty);
+        strays.Adopted(config, replica.Self, work.StoreIsEmpty);
         lock (_gate)
         {
             bool switched = !_placedBefore.IsDefault && !ClusterConfig.SameMembers(_placedBefore, config.Placement);
@@ -61,7 +61,11 @@ public sealed partial class FillRunner(
             {
                 StopCopying();
                 work.EndFill();
-                if (switched)
+                if (switched && strays.HoldsOnlyInSyncCopies(config))
+                {
+                    LogCleanupSkipped(logger, replica.Epoch);
+                }
+                else if (switched)
                 {
                     _ = StoreWalk.RunAsync(() => Cleanup(replica));
                 }
@@ -147,7 +151,7 @@ public sealed partial class FillRunner(
         int dropped = work.DropKeysNotHeld(replica.Map, replica.Self, () => state.Snapshot.Replica?.Map == replica.Map);
         if (state.Snapshot.Replica?.Map == replica.Map)
         {
-            strays.CleanupFinished(replica.Config);
+            strays.CleanupFinished(replica.Config, replica.Self);
         }
 
         LogCleanup(logger, dropped, replica.Epoch);
@@ -164,6 +168,9 @@ public sealed partial class FillRunner(
 
     [LoggerMessage(EventId = LogEvents.FillLeftoversDropped, Level = LogLevel.Information, Message = "Dropped {Dropped} leftover copies of keys this node learns in the fill of epoch {FillEpoch}")]
     private static partial void LogLeftovers(ILogger logger, int dropped, long fillEpoch);
+
+    [LoggerMessage(EventId = LogEvents.ReplicaCleanupSkipped, Level = LogLevel.Information, Message = "No copy to drop at epoch {Epoch}: the switch only took members out of the rings this node held keys of")]
+    private static partial void LogCleanupSkipped(ILogger logger, long epoch);
 
     [LoggerMessage(EventId = LogEvents.ReplicaCleanupDone, Level = LogLevel.Information, Message = "Dropped {Dropped} keys this node no longer holds a copy of at epoch {Epoch}")]
     private static partial void LogCleanup(ILogger logger, int dropped, long epoch);
