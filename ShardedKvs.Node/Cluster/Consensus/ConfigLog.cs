@@ -125,7 +125,10 @@ public sealed partial class ConfigLog : IConfigLog
 
     public async Task CatchUpAsync(CancellationToken cancellationToken)
     {
-        IEnumerable<string> peers = Latest is { } latest ? latest.Members.Select(m => m.Address) : _initialView;
+        // The voters, not the excluded members: a majority of the voters of an epoch knows every decision
+        // after it, and an excluded member only learns decisions. A dead one would cost a failed
+        // connection (and its exceptions) every round for as long as it stays excluded.
+        IEnumerable<string> peers = Latest is { } latest ? latest.Voters.Select(v => v.Address) : _initialView;
         using CallDeadline calls = BoundedCalls(cancellationToken);
         await Task.WhenAll(Others(peers).Select(async peer =>
         {

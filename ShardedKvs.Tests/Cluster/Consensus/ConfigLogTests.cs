@@ -195,6 +195,29 @@ public class ConfigLogTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Catching_up_asks_the_members_but_not_the_excluded_ones()
+    {
+        var network = new InMemoryConfigNetwork();
+        ImmutableArray<LogNode> nodes = network.Start(4);
+        ClusterConfig first = InMemoryConfigNetwork.Form(nodes);
+        ProposeResult excluded = await nodes[0].Log.ProposeAsync(new ConfigChange.Exclude(nodes[3].Identity.Self), CancellationToken.None);
+        Assert.True(excluded.Applied, excluded.Refusal);
+        var asked = new System.Collections.Concurrent.ConcurrentBag<string>();
+        network.Handled = (from, to) =>
+        {
+            if (from == nodes[0].Address)
+            {
+                asked.Add(to);
+            }
+        };
+
+        await nodes[0].Log.CatchUpAsync(CancellationToken.None);
+
+        Assert.Equal([nodes[1].Address, nodes[2].Address], asked.Order(StringComparer.Ordinal));
+        Assert.Equal(first.Epoch + 1, nodes[0].Log.Latest!.Epoch);
+    }
+
+    [Fact]
     public void Observers_hear_of_each_adopted_epoch_once_and_in_order_when_many_threads_learn_at_once()
     {
         int seed = FaultSeed.Choose();
