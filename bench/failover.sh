@@ -14,6 +14,8 @@
 #   WARMUP=1 bash bench/failover.sh   a first kill, fill and rejoin before the measured one (survivors' JIT warm)
 #   SLOW_MS=80 bash bench/failover.sh  also list the requests around the fill slower than that (node, key, owner)
 #   COUNTERS=1 bash bench/failover.sh  the survivors' runtime counters every second (dotnet-counters, if installed)
+#   JIT_MAP=1 NODE_ENV="DOTNET_PerfMapEnabled=3 DOTNET_PerfMapShowOptimizationTiers=1" bash bench/failover.sh
+#                                     the survivors' JIT-compiled methods (perf maps, line counts every 100 ms)
 #   PERF=1 NODE_ENV="DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0" CLIENTS=0 bash bench/failover.sh   perf profile of the survivors (perf.data)
 #
 # Reports: the exclusion time after the kill, each key's unavailability (longest, and how many keys were
@@ -121,8 +123,18 @@ if [[ "${COUNTERS:-0}" == "1" ]]; then   # COUNTERS=1: each survivor's runtime c
       --format csv -o "$RUN_DIR/counters-${PORTS[$i]}.csv" >/dev/null 2>&1 &
   done
 fi
+if [[ "${JIT_MAP:-0}" == "1" ]]; then   # JIT_MAP=1: what each survivor's JIT compiles before the kill and after it
+  JIT_PIDS=$(for i in "${!PIDS[@]}"; do [[ $i == "$VICTIM" ]] || printf "%s " "${PIDS[$i]}"; done)
+  jit_lines() { for pid in $JIT_PIDS; do echo "$pid $(wc -l <"/tmp/perf-$pid.map" 2>/dev/null || echo 0)"; done; }
+  # Every 100 ms, UTC time and each survivor's line count: the methods compiled between two times (the
+  # kill, the exclusion, the switch in failover.txt) are the lines between the counts then.
+  (end=$((SECONDS + BEFORE_S + 20)); while ((SECONDS < end)); do echo "$(date -u +%H:%M:%S.%N | cut -c1-12) $(jit_lines | tr '\n' ' ')"; sleep 0.1; done) >"$RUN_DIR/jit-map-lines.txt" &
+fi
 timeout $((LIMIT_S + 30)) dotnet "$BIN/failover/Failover.dll" "$VIEW" "$VICTIM" "${PIDS[$VICTIM]}" "$HOT" "$CLIENTS" "$BEFORE_S" "$AFTER_S" "$LIMIT_S" \
   | tee "$RUN_DIR/failover.txt"
+if [[ "${JIT_MAP:-0}" == "1" ]]; then
+  for pid in $JIT_PIDS; do cp "/tmp/perf-$pid.map" "$RUN_DIR/perf-$pid.map" 2>/dev/null || true; done
+fi
 CPU_SECONDS=$(awk -v t=$(( $(survivors_cpu_ticks) - CPU_BEFORE )) -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz}')
 echo "CPU survivors_s=$CPU_SECONDS (the four survivors' CPU time while the client ran)" | tee -a "$RUN_DIR/failover.txt"
 grep -h "copied .* keys to learners\|Took over the keys" "$RUN_DIR"/node-*.log | sed 's/^/    /' >"$RUN_DIR/fill-and-takeovers.txt" || true
