@@ -5,6 +5,8 @@
 #
 #   bash bench/replication-cost.sh                 R_LIST="1 3" SCRIPTS="put.lua get.lua" DURATION_S=4 WARMUP_S=15
 #   PERF=1 R_LIST=3 SCRIPTS=put.lua bash bench/replication-cost.sh   also a perf profile of the three nodes
+#   ALLOC=1 SCRIPTS=get.lua bash bench/replication-cost.sh   also what node A allocated, by type (needs dotnet-trace:
+#                                                      dotnet tool install -g dotnet-trace; read by bench/AllocTrace)
 #
 # Same cluster as bench/replication.sh (3 nodes, loopback ports 15960-15962, 10000 preloaded keys, wrk -t2 -c16
 # against node A). Output: one line per factor and load on stdout and in bench/results/cost-<timestamp>/summary.txt.
@@ -31,6 +33,11 @@ if [[ "${BUILD:-1}" == 1 ]]; then
   log "building Release (node, loader)"
   publish_to_bin bench/Loader loader
   publish_to_bin ShardedKvs.Node node
+fi
+TRACE_TOOL=${TRACE_TOOL:-$HOME/.dotnet/tools/dotnet-trace}
+if [[ "${ALLOC:-0}" == 1 ]]; then
+  [[ -x "$TRACE_TOOL" ]] || die "ALLOC=1 needs dotnet-trace ($TRACE_TOOL): dotnet tool install -g dotnet-trace"
+  publish_to_bin bench/AllocTrace alloctrace
 fi
 PERF_ENV=()
 [[ -n "${PERF:-}" ]] && PERF_ENV=(DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0)
@@ -61,6 +68,11 @@ for r in ${R_LIST:-1 3}; do
         probes+=("$!")
       fi
     done
+    if [[ "${ALLOC:-0}" == 1 ]]; then   # node A, which takes every request and forwards two thirds of them
+      timeout $((DURATION_S + 20)) "$TRACE_TOOL" collect -p "${pids[0]}" --providers Microsoft-Windows-DotNETRuntime:0x1:5 \
+        --duration "00:00:00:$(printf %02d $((DURATION_S - 1)))" -o "$RUN_DIR/alloc-r$r-$script.nettrace" >/dev/null 2>&1 &
+      probes+=("$!")
+    fi
     if [[ -n "${PERF:-}" ]]; then
       timeout $((DURATION_S + 20)) perf record -F 999 -g -p "$(IFS=,; echo "${pids[*]}")" -o "$RUN_DIR/perf-r$r-$script.data" -- sleep $((DURATION_S - 1)) >/dev/null 2>&1 &
       probes+=("$!")
@@ -86,6 +98,9 @@ for r in ${R_LIST:-1 3}; do
     line+=$(awk -v t="$total_cpu" -v n="$requests" 'BEGIN {printf " all nodes: cpu %.0f us/req", t * 1e6 / 100 / n}')
     [[ "$total_items" != 0 ]] && line+=$(awk -v w="$total_items" -v b="$total_bytes" -v r="$rps" 'BEGIN {printf ", %.1f work items/req, %.1f KB allocated/req", w / r, b / r / 1024}')
     echo "$line" | tee -a "$RUN_DIR/summary.txt"
+    if [[ "${ALLOC:-0}" == 1 ]]; then
+      dotnet "$BIN/alloctrace/AllocTrace.dll" "$RUN_DIR/alloc-r$r-$script.nettrace" 12 | sed 's/^/    node A: /' | tee -a "$RUN_DIR/summary.txt"
+    fi
   done
   cleanup
 done
