@@ -23,16 +23,18 @@ public sealed class StoreWalkTests
     {
         ThreadPool.GetMinThreads(out int workers, out _);
         var onPool = new bool[workers + 1];
+        var allRan = new bool[workers + 1];
         using var started = new CountdownEvent(onPool.Length);
         Task[] walks = [.. Enumerable.Range(0, onPool.Length).Select(i => StoreWalk.RunAsync(() =>
         {
             onPool[i] = Thread.CurrentThread.IsThreadPoolThread;
             started.Signal();
-            started.Wait(); // all of them at once: more than the pool's workers
+            allRan[i] = started.Wait(TimeSpan.FromSeconds(30)); // all of them at once: more than the pool's workers
         }))];
 
         await Task.WhenAll(walks);
 
+        Assert.All(allRan, Assert.True);
         Assert.All(onPool, Assert.False);
     }
 }
