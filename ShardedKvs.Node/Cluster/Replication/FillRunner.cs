@@ -61,13 +61,16 @@ public sealed partial class FillRunner(
             {
                 StopCopying();
                 work.EndFill();
-                if (switched && strays.HoldsOnlyInSyncCopies(config))
+                if (switched)
                 {
-                    LogCleanupSkipped(logger, replica.Epoch);
-                }
-                else if (switched)
-                {
-                    _ = StoreWalk.RunAsync(() => Cleanup(replica));
+                    if (strays.HoldsOnlyInSyncCopies(config))
+                    {
+                        LogCleanupSkipped(logger, replica.Epoch);
+                    }
+                    else
+                    {
+                        _ = StoreWalk.RunAsync(() => Cleanup(replica));
+                    }
                 }
 
                 return;

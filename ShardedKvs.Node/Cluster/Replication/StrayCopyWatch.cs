@@ -27,8 +27,8 @@ namespace ShardedKvs.Node.Cluster.Replication;
 /// A ring with a member the switch adds (a rejoin, a view change adding nodes) leaves the walk to do.</para>
 /// <para>A fill that follows keeps the same placement (only a switch changes it), so if this node is in
 /// sync under both, its in-sync keys are the same under both and nothing is a leftover.</para>
-/// <para>Concurrency: the configuration log calls <see cref="Adopted"/> and <see cref="HasNoLeftovers"/>
-/// in epoch order; cleanups call <see cref="CleanupFinished"/> from any thread. One lock guards all fields.</para>
+/// <para>Concurrency: the configuration log calls <see cref="Adopted"/>, <see cref="HasNoLeftovers"/> and
+/// <see cref="HoldsOnlyInSyncCopies"/> in epoch order; cleanups call <see cref="CleanupFinished"/> from any thread. One lock guards all fields.</para>
 /// </remarks>
 public sealed class StrayCopyWatch
 {
@@ -62,11 +62,15 @@ public sealed class StrayCopyWatch
                 return;
             }
 
-            bool clean = storeEmpty
-                || (config.IsInSync(self) && _mayHoldKeysOf is { } rings && rings.TrueForAll(ring => config.Placement.All(ring.Contains)));
-            _onlyInSyncCopiesOf = clean ? config : null;
-            _mayHoldKeysOf = clean ? [] : null;
-            MayHoldKeysOf(config.Placement, self);
+            if (storeEmpty || (config.IsInSync(self) && _mayHoldKeysOf is { } rings && rings.TrueForAll(ring => config.Placement.All(ring.Contains))))
+            {
+                Clean(config, self);
+            }
+            else
+            {
+                _onlyInSyncCopiesOf = null;
+                _mayHoldKeysOf = null;
+            }
         }
     }
 
@@ -78,9 +82,7 @@ public sealed class StrayCopyWatch
         {
             if (_adoptedEpoch == config.Epoch && !config.IsFilling)
             {
-                _onlyInSyncCopiesOf = config;
-                _mayHoldKeysOf = [];
-                MayHoldKeysOf(config.Placement, self);
+                Clean(config, self);
             }
         }
     }
@@ -108,6 +110,15 @@ public sealed class StrayCopyWatch
                 && clean.IsInSync(self)
                 && filling.IsInSync(self);
         }
+    }
+
+    /// <summary>Under <c>_gate</c>: the store holds only in-sync copies under <paramref name="config"/>, a
+    /// configuration that is not filling.</summary>
+    private void Clean(ClusterConfig config, PlacedMember self)
+    {
+        _onlyInSyncCopiesOf = config;
+        _mayHoldKeysOf = [];
+        MayHoldKeysOf(config.Placement, self);
     }
 
     /// <summary>Under <c>_gate</c>: from now on the store may hold this node's keys on <paramref name="ring"/>
