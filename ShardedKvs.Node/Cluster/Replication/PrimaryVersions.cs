@@ -28,7 +28,8 @@ public sealed class PrimaryVersions
             {
                 if (window is not null)
                 {
-                    _older = [.. _older.Where(w => !w.IsSettled), window];
+                    // A retired window is dropped: it can begin no write the watermark would miss.
+                    _older = [.. _older.Where(w => !w.TryRetire()), window];
                 }
 
                 _window = window = new WriteWindow(epoch);
@@ -73,9 +74,10 @@ public sealed class PrimaryVersions
             return WriteStart.EpochMoved;
         }
 
-        if (!window.TryBegin(out version))
+        WriteStart start = window.TryBegin(out version);
+        if (start != WriteStart.Begun)
         {
-            return WriteStart.WindowFull;
+            return start;
         }
 
         // Either a drain check sees this write under way, or this read sees the epoch that the

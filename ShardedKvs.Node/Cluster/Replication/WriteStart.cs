@@ -1,6 +1,6 @@
 namespace ShardedKvs.Node.Cluster.Replication;
 
-/// <summary>How <see cref="PrimaryVersions.TryBegin"/> went.</summary>
+/// <summary>How <see cref="PrimaryVersions.TryBegin"/> or <see cref="WriteWindow.TryBegin"/> went.</summary>
 public enum WriteStart
 {
     Begun,
@@ -8,6 +8,7 @@ public enum WriteStart
     /// <summary>Too many writes are under way.</summary>
     WindowFull,
 
-    /// <summary>The node adopted a newer configuration since it found itself the key's primary.</summary>
+    /// <summary>The node adopted a newer configuration since it found itself the key's primary, or the
+    /// window was retired for a newer one.</summary>
     EpochMoved,
 }

@@ -17,6 +17,7 @@ public sealed class WriteWindow
     private readonly long _epochBase;
     private long _issued;
     private long _settled;
+    private bool _retired;
 
     public WriteWindow(long epoch, int capacity = 64 * 1024)
     {
@@ -56,20 +57,40 @@ public sealed class WriteWindow
     /// <summary>The epoch a version was given in.</summary>
     public static long EpochOf(long version) => version >> CounterBits;
 
-    /// <summary>Gives the next write its version; false when the window is full.</summary>
-    public bool TryBegin(out long version)
+    /// <summary>Gives the next write its version, unless the window is full or retired.</summary>
+    public WriteStart TryBegin(out long version)
     {
         lock (_gate)
         {
+            if (_retired)
+            {
+                version = 0;
+                return WriteStart.EpochMoved;
+            }
+
             if (_issued - _settled >= _done.Length)
             {
                 version = 0;
-                return false;
+                return WriteStart.WindowFull;
             }
 
             _issued++;
             version = _epochBase | _issued;
-            return true;
+            return WriteStart.Begun;
+        }
+    }
+
+    /// <summary>
+    /// Closes a settled window to new writes, in the same step as the check, so that the one who
+    /// stops watching it (<see cref="PrimaryVersions"/>, once a newer window replaced it) never misses
+    /// a write begun by a caller still holding it. False, and nothing changes, while a write is under way.
+    /// </summary>
+    public bool TryRetire()
+    {
+        lock (_gate)
+        {
+            _retired = _settled == _issued;
+            return _retired;
         }
     }
 

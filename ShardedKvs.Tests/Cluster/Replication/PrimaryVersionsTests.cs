@@ -30,6 +30,24 @@ public class PrimaryVersionsTests
     }
 
     [Fact]
+    public void A_writer_holding_a_window_two_epochs_old_cannot_begin_a_write_the_watermark_would_miss()
+    {
+        // The interleaving a fresh-clone CI run hit: a writer takes epoch 1's window, is preempted,
+        // and two newer windows open meanwhile; the second drops the first from the watched list.
+        var versions = new PrimaryVersions();
+        WriteWindow first = versions.For(1);
+        versions.For(2).Complete(Begin(versions.For(2)));
+        long third = Begin(versions.For(3));
+
+        WriteStart late = first.TryBegin(out long version);
+
+        Assert.True(late != WriteStart.Begun || versions.Watermark < version, $"watermark {versions.Watermark} passed {version}, still under way");
+        Assert.Equal(WriteStart.EpochMoved, late);
+        versions.For(3).Complete(third);
+        Assert.False(versions.HasUnsettledBefore(4));
+    }
+
+    [Fact]
     public async Task Under_many_writers_and_epoch_changes_the_watermark_never_passes_a_write_in_flight()
     {
         var versions = new PrimaryVersions();
@@ -71,7 +89,7 @@ public class PrimaryVersionsTests
                 }
 
                 WriteWindow window = versions.For(Interlocked.Read(ref epoch));
-                if (window.TryBegin(out long version))
+                if (window.TryBegin(out long version) == WriteStart.Begun)
                 {
                     inFlight[version] = window;
                     mine.Add(version);
@@ -165,7 +183,7 @@ public class PrimaryVersionsTests
 
     private static long Begin(WriteWindow window)
     {
-        Assert.True(window.TryBegin(out long version));
+        Assert.Equal(WriteStart.Begun, window.TryBegin(out long version));
         return version;
     }
 }

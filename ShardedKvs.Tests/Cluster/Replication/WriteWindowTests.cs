@@ -42,14 +42,29 @@ public class WriteWindowTests
         long first = Begin(window);
         long second = Begin(window);
 
-        Assert.False(window.TryBegin(out _));
+        Assert.Equal(WriteStart.WindowFull, window.TryBegin(out _));
         window.Complete(second);
-        Assert.False(window.TryBegin(out _));
+        Assert.Equal(WriteStart.WindowFull, window.TryBegin(out _));
         window.Complete(first);
-        Assert.True(window.TryBegin(out long third));
+        Assert.Equal(WriteStart.Begun, window.TryBegin(out long third));
         Assert.Throws<ArgumentOutOfRangeException>(() => window.Complete(first));
         Assert.Throws<ArgumentOutOfRangeException>(() => window.Complete(third + 1));
         Assert.Throws<ArgumentOutOfRangeException>(() => window.Complete(new WriteWindow(epoch: 2).Watermark + 1));
+    }
+
+    [Fact]
+    public void Only_a_settled_window_retires_and_a_retired_one_begins_no_write()
+    {
+        var window = new WriteWindow(epoch: 2);
+        long under = Begin(window);
+
+        Assert.False(window.TryRetire());
+        Assert.Equal(WriteStart.Begun, window.TryBegin(out long next));
+        window.Complete(under);
+        window.Complete(next);
+        Assert.True(window.TryRetire());
+        Assert.Equal(WriteStart.EpochMoved, window.TryBegin(out _));
+        Assert.True(window.IsSettled);
     }
 
     [Fact]
@@ -63,7 +78,7 @@ public class WriteWindowTests
             var mine = new List<long>();
             for (int i = 0; i < PerWriter; i++)
             {
-                if (window.TryBegin(out long version))
+                if (window.TryBegin(out long version) == WriteStart.Begun)
                 {
                     mine.Add(version);
                 }
@@ -79,13 +94,13 @@ public class WriteWindowTests
             mine.ForEach(window.Complete);
         })));
 
-        Assert.True(window.TryBegin(out long next));
+        Assert.Equal(WriteStart.Begun, window.TryBegin(out long next));
         Assert.Equal(next - 1, window.Watermark);
     }
 
     private static long Begin(WriteWindow window)
     {
-        Assert.True(window.TryBegin(out long version));
+        Assert.Equal(WriteStart.Begun, window.TryBegin(out long version));
         return version;
     }
 }
