@@ -114,7 +114,8 @@ public sealed class ReplicatedViewChange(ClusterState state, IConfigLog configLo
 
     /// <summary>Each member's primary count, taken once it runs the switched configuration and has
     /// taken over the keys it leads in it, so that every key is served when the change answers. All
-    /// members together wait at most <see cref="CountingPatience"/>; after it the counts are as found.</summary>
+    /// members together wait at most <see cref="CountingPatience"/>; after it the counts are as found.
+    /// An excluded member counts 0 without being asked.</summary>
     private async Task<IReadOnlyList<KeyCount>> CountKeysAsync(ClusterConfig switched, CancellationToken cancellationToken)
     {
         long deadline = Deadlines.From(time, CountingPatience);
@@ -124,6 +125,14 @@ public sealed class ReplicatedViewChange(ClusterState state, IConfigLog configLo
             KeyCount? count = null;
             for (int attempt = 0; count is null || count.Epoch < switched.Epoch || count.TakingOver; attempt++)
             {
+                if (configLog.Latest?.MemberAt(node) is { Excluded: true })
+                {
+                    // Dead or cut off, and leads no key: waiting for its count would only hold the answer
+                    // (and every member counted after it) until the patience runs out.
+                    count = new KeyCount(node, 0);
+                    break;
+                }
+
                 if (attempt > 0)
                 {
                     if (time.GetTimestamp() >= deadline)

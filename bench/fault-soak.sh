@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# ShardedKvs fault soak: runs the random fault schedule test (RandomFaultScheduleTests: kills,
+# partitions, restarts and view changes on five network-namespace hosts, R = 3, 12 clients, checked
+# by the linearizability checker and the placement audit) again and again with a fresh seed each
+# time, for as long as it is given. Needs root and iproute2 (as `.ci/run` has them).
+#
+#   bash bench/fault-soak.sh                  MINUTES=20
+#   MINUTES=120 bash bench/fault-soak.sh
+#   SEEDS="340937351 654417644" bash bench/fault-soak.sh   replays those seeds only
+#
+# Options (environment):
+#   MINUTES   no new run starts after this many minutes (default 20); one run takes 30 s to 2 min
+#   SEEDS     a list of seeds to replay instead of fresh ones
+#   BUILD     0 skips `dotnet build` of the tests (default 1)
+#
+# Reports: one line per run (seed, passed or failed, seconds, operations, failed requests, the
+# longest unavailability) in bench/results/soak-<timestamp>/runs.txt and on stdout, and the totals.
+# A failed run keeps its whole test output and every node's log (Information) in its own folder,
+# named by its seed, to replay with KVS_FAULT_SEED=<seed>.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+MINUTES=${MINUTES:-20}
+SEEDS=${SEEDS:-}
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+RUN_DIR=$ROOT/bench/results/soak-$STAMP
+mkdir -p "$RUN_DIR"
+
+if [[ "${BUILD:-1}" == "1" ]]; then
+  dotnet build ShardedKvs.Tests -v q -nologo > "$RUN_DIR/build.txt" 2>&1 || { cat "$RUN_DIR/build.txt"; exit 1; }
+fi
+
+deadline=$(( $(date +%s) + MINUTES * 60 ))
+passed=0; failed=0
+read -r -a replay <<< "$SEEDS"
+next=0
+echo "fault soak until $(date -u -d "@$deadline" +%H:%M:%S) UTC; results in $RUN_DIR" | tee "$RUN_DIR/runs.txt"
+while true; do
+  if [[ ${#replay[@]} -gt 0 ]]; then
+    (( next < ${#replay[@]} )) || break
+    seed=${replay[$next]}; next=$((next + 1))
+  else
+    (( $(date +%s) < deadline )) || break
+    seed=$(( (RANDOM << 15 | RANDOM) & 0x7fffffff ))
+  fi
+
+  logs=$RUN_DIR/seed-$seed
+  mkdir -p "$logs"
+  started=$(date +%s)
+  # A run is bounded by the test's own deadlines (60 s per wait); timeout is the backstop.
+  if KVS_FAULT_SEED=$seed KVS_NODE_LOGS=$logs timeout 600 dotnet test ShardedKvs.Tests --no-build -nologo \
+      --filter "FullyQualifiedName~RandomFaultScheduleTests" --logger "console;verbosity=detailed" > "$logs/test.txt" 2>&1; then
+    verdict=passed; passed=$((passed + 1))
+  else
+    verdict=FAILED; failed=$((failed + 1))
+  fi
+
+  seconds=$(( $(date +%s) - started ))
+  summary=$(grep -hoE '[0-9]+ operations by 12 clients|[0-9]+ failed requests|longest [0-9]+ ms' "$logs/test.txt" | tr '\n' ' ' || true)
+  steps=$(grep -hoE 'step [0-9]+: [A-Za-z]+' "$logs/test.txt" | sed 's/step [0-9]*: //' | tr '\n' ',' || true)
+  echo "seed $seed: $verdict in ${seconds} s; $summary; steps ${steps%,}" | tee -a "$RUN_DIR/runs.txt"
+  if [[ $verdict == passed ]]; then
+    rm -rf "$logs"
+  fi
+done
+
+echo "total: $passed passed, $failed failed" | tee -a "$RUN_DIR/runs.txt"
+[[ $failed -eq 0 ]]
