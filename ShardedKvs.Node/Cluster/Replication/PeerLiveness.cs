@@ -67,6 +67,26 @@ public sealed class PeerLiveness(TimeProvider time, TimeSpan suspectAfter)
     }
 
     /// <summary>
+    /// Whether this node hears a majority of <paramref name="voters"/>, itself included. A node that
+    /// does not is cut off from the side that decides: no newer configuration and no lease can reach
+    /// it, so a request waiting for one only holds its client.
+    /// </summary>
+    public bool HearsMajorityOf(System.Collections.Immutable.ImmutableArray<Configuration.PlacedMember> voters, Configuration.PlacedMember self)
+    {
+        int heard = 0;
+        foreach (Configuration.PlacedMember voter in voters)
+        {
+            // By address: the incarnation a request's snapshot names must not change whom the detector watches.
+            if (voter == self || !IsSuspected(voter.Address))
+            {
+                heard++;
+            }
+        }
+
+        return heard > voters.Length / 2;
+    }
+
+    /// <summary>
     /// Watches exactly <paramref name="voters"/> from now on (the voters of the configuration this node
     /// adopted, or none while it is no live member itself: a node out of the configuration hears from
     /// no one, so silence counts only while both are in it). A voter not watched before gets a whole

@@ -28,6 +28,7 @@ public sealed class ReplicatedKeyHandler(
     WriteReplicator replicator,
     Promotions promotions,
     LeaseBook leases,
+    PeerLiveness liveness,
     IConfigLog configLog,
     TracedForwards forwards,
     NodeTelemetry telemetry,
@@ -35,6 +36,9 @@ public sealed class ReplicatedKeyHandler(
     IOptions<NodeOptions> options)
 {
     private const int MaxAttempts = 16;
+
+    /// <summary>Why a cut-off node answers at once what it would otherwise wait for until its deadline.</summary>
+    private const string CutOff = "this node hears no majority of the cluster (cut off?): nothing was done; try another node";
 
     private readonly NodeOptions _options = options.Value;
 
@@ -88,12 +92,20 @@ public sealed class ReplicatedKeyHandler(
                 }
 
                 KeyOutcome forwarded = await forwards.ForwardAsync(primary.Value.Address, replica.Epoch, operation, key, value);
-                if (forwarded.NeverSent && senderEpoch is null && await UntilNewerConfigurationAsync(snapshot, deadline, cancellationToken))
+                if (forwarded.NeverSent && senderEpoch is null)
                 {
-                    // The primary is down and the request never left: once the survivors exclude it (about
-                    // a second), its keys have a new primary, so wait for that rather than fail.
-                    attempt--;
-                    continue;
+                    if (!liveness.HearsMajorityOf(replica.Config.Voters, replica.Self))
+                    {
+                        return forwarded with { Error = $"{forwarded.Error}, and {CutOff}" };
+                    }
+
+                    if (await UntilNewerConfigurationAsync(snapshot, deadline, cancellationToken))
+                    {
+                        // The primary is down and the request never left: once the survivors exclude it (about
+                        // a second), its keys have a new primary, so wait for that rather than fail.
+                        attempt--;
+                        continue;
+                    }
                 }
 
                 return forwarded;
@@ -152,6 +164,11 @@ public sealed class ReplicatedKeyHandler(
             if (time.GetTimestamp() >= deadline)
             {
                 return new KeyOutcome(OutcomeKind.KeyBusy, Error: "The primary holds no read lease from every replica of the key; try again");
+            }
+
+            if (!liveness.HearsMajorityOf(replica.Config.Voters, replica.Self))
+            {
+                return new KeyOutcome(OutcomeKind.KeyBusy, Error: $"The primary holds no read lease from every replica of the key, and {CutOff}");
             }
 
             await Task.Delay(_options.HeartbeatInterval / 4, time, cancellationToken);

@@ -24,6 +24,7 @@ public sealed class FailoverRun(IRunningNodes cluster, ITestOutputHelper output,
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly List<int> _killed = [];
     private readonly HashSet<int> _cutOff = [];
+    private readonly HashSet<int> _stillCutOff = [];
     private readonly HashSet<string> _keysOfVictims = [];
     private readonly HashSet<string> _keysBackedByVictims = [];
     private ClusterWorkload? _workload;
@@ -64,6 +65,7 @@ public sealed class FailoverRun(IRunningNodes cluster, ITestOutputHelper output,
         if (cutOff)
         {
             _cutOff.Add(victim);
+            _stillCutOff.Add(victim);
         }
 
         int[][] rings = views.Length > 0 ? views : [[.. Enumerable.Range(0, cluster.Addresses.Length)]];
@@ -108,7 +110,7 @@ public sealed class FailoverRun(IRunningNodes cluster, ITestOutputHelper output,
         }
         catch (TimeoutException timeout)
         {
-            string views = string.Join("\n", (await LiveViewsAsync()).Select(v => v.ToJsonString()));
+            string views = await DescribeLiveNodesAsync();
             throw new TimeoutException($"{timeout.Message}; the nodes' views:\n{views}", timeout);
         }
 
@@ -118,7 +120,7 @@ public sealed class FailoverRun(IRunningNodes cluster, ITestOutputHelper output,
         }
     }
 
-    /// <summary>Waits until every node that is up and not <paramref name="victim"/> shows it excluded.</summary>
+    /// <summary>Waits until every node that is up, not cut off and not <paramref name="victim"/> shows it excluded.</summary>
     public async Task WaitForExclusionAsync(int victim, string what)
     {
         TimeSpan killedAt = _clock.Elapsed;
@@ -126,14 +128,14 @@ public sealed class FailoverRun(IRunningNodes cluster, ITestOutputHelper output,
         try
         {
             await Eventually.WaitUntilAsync(
-                async () => (await LiveViewsAsync(except: victim)).All(view => MemberState(view, address) is "excluded" or "learner" or null),
+                async () => (await LiveViewsAsync(except: victim, cutOffToo: false)).All(view => MemberState(view, address) is "excluded" or "learner" or null),
                 Bounded,
                 $"the survivors to exclude {address}");
         }
         catch (TimeoutException timeout)
         {
             // Say what each survivor's configuration holds, so a failed run shows who did not decide.
-            string views = string.Join("\n", (await LiveViewsAsync(except: victim)).Select(v => v.ToJsonString()));
+            string views = await DescribeLiveNodesAsync(except: victim, cutOffToo: false);
             throw new TimeoutException($"{timeout.Message}; the survivors' views:\n{views}", timeout);
         }
 
@@ -292,11 +294,40 @@ public sealed class FailoverRun(IRunningNodes cluster, ITestOutputHelper output,
         await Eventually.WaitUntilAsync(() => Task.FromResult(Workload.Operations >= target), Bounded, $"{count} more client operations");
     }
 
-    private async Task<JsonObject[]> LiveViewsAsync(int except = -1)
+    /// <summary>The network of a node cut off by <see cref="NoteKeysOf"/> was healed: it can learn of
+    /// later exclusions again, so waits for them ask it too.</summary>
+    public void Healed(int node) => _stillCutOff.Remove(node);
+
+    /// <summary>The nodes that are up, but without <paramref name="except"/>, and without those cut
+    /// off unless <paramref name="cutOffToo"/> (a cut-off node learns of no decision).</summary>
+    private IEnumerable<int> LiveNodes(int except, bool cutOffToo) =>
+        Enumerable.Range(0, _down.Length).Where(i => i != except && !Volatile.Read(ref _down[i]) && (cutOffToo || !_stillCutOff.Contains(i)));
+
+    private async Task<JsonObject[]> LiveViewsAsync(int except = -1, bool cutOffToo = true)
     {
-        IEnumerable<int> live = Enumerable.Range(0, _down.Length).Where(i => i != except && !Volatile.Read(ref _down[i]));
+        IEnumerable<int> live = LiveNodes(except, cutOffToo);
         JsonObject?[] views = await Task.WhenAll(live.Select(cluster.ViewAsync));
         return [.. views.OfType<JsonObject>()];
+    }
+
+    /// <summary>What each node that is up answers to GET /kvs/view, or why it does not: what a
+    /// wait that timed out prints.</summary>
+    private async Task<string> DescribeLiveNodesAsync(int except = -1, bool cutOffToo = true)
+    {
+        IEnumerable<int> live = LiveNodes(except, cutOffToo);
+        string[] answers = await Task.WhenAll(live.Select(async i =>
+        {
+            try
+            {
+                using HttpResponseMessage response = await cluster.Clients[i].GetAsync("/kvs/view");
+                return $"node {i}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                return $"node {i}: {e.GetType().Name} {e.Message}";
+            }
+        }));
+        return string.Join("\n", answers);
     }
 
     public void Dispose() => _stop.Dispose();

@@ -1,3 +1,4 @@
+using ShardedKvs.Ring;
 using ShardedKvs.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -32,6 +33,19 @@ public sealed class PartitionedPrimaryTests(ITestOutputHelper output)
         run.NoteKeysOf(0, cutOff: true);
         network.Cut(0, others);
         await run.WaitForExclusionAsync(0, "cut off");
+
+        // The cut-off node knows it hears no majority: a request it cannot send on is refused at once,
+        // as not done, rather than held until its deadline (the client goes to another node). A read of
+        // a key outside the workload's, led by another node; a lane opened before the cut may still
+        // take the first tries until it is found broken.
+        var ring = new TokenRing([.. cluster.Addresses], replicationFactor: 3);
+        string elsewhere = Enumerable.Range(0, 1000).Select(i => $"minority-{i}").First(key => ring.ReplicasOf(key)[0] != cluster.Addresses[0]);
+        KvsResponse refused = await Eventually.Until(
+            "the cut-off node to refuse a forward it cannot send",
+            TimeSpan.FromSeconds(60),
+            _ => cluster.Clients[0].GetKeyAsync(elsewhere),
+            r => r.Field("error")?.Contains("hears no majority", StringComparison.Ordinal) == true);
+        Assert.True(refused.Status == System.Net.HttpStatusCode.ServiceUnavailable && refused.Bool("executed") == false, refused.ToString());
         network.Heal(0, others);
         await run.WaitForReplicationAsync(expectedNodes: 5);
 

@@ -25,6 +25,26 @@ public class PeerLivenessTests
         Assert.False(liveness.IsSuspected("b:1"));
     }
 
+    [Fact]
+    public void A_node_hears_a_majority_while_more_than_half_the_voters_counting_itself_are_not_suspected()
+    {
+        var time = new FakeTimeProvider();
+        var liveness = new PeerLiveness(time, TimeSpan.FromSeconds(1));
+        PlacedMember self = new("a:1", 1);
+        System.Collections.Immutable.ImmutableArray<PlacedMember> voters = [self, new("b:1", 1), new("c:1", 1), new("d:1", 1), new("e:1", 1)];
+        liveness.Watch(voters);
+
+        time.Advance(TimeSpan.FromSeconds(2));
+        liveness.Heard("b:1");
+        liveness.Heard("c:1");
+        Assert.True(liveness.HearsMajorityOf(voters, self)); // itself, b and c: 3 of 5
+
+        time.Advance(TimeSpan.FromSeconds(2));
+        liveness.Heard("b:1");
+        Assert.False(liveness.HearsMajorityOf(voters, self)); // itself and b: 2 of 5, cut off
+        Assert.True(liveness.HearsMajorityOf([self, new("b:1", 1), new("c:1", 1)], self)); // 2 of 3
+    }
+
     /// <summary>Seen in the multi-host rolling restart: the survivors counted a rejoining process's
     /// silence from the last word of the process killed before it at the same address, suspected it
     /// ("silent for 4342 ms") 200 ms after it joined, and excluded it before its first heartbeat.</summary>

@@ -72,6 +72,7 @@ public sealed class RandomFaultScheduleTests(ITestOutputHelper output)
                 break;
             case FaultKind.Heal:
                 network.Heal(node, others);
+                run.Healed(node);
                 break;
             case FaultKind.Restart:
                 run.Restart(node);
