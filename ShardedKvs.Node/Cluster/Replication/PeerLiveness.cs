@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Collections.Concurrent;
+using System.Collections.Immutable;
 
 namespace ShardedKvs.Node.Cluster.Replication;
 
@@ -71,7 +72,7 @@ public sealed class PeerLiveness(TimeProvider time, TimeSpan suspectAfter)
     /// does not is cut off from the side that decides: no newer configuration and no lease can reach
     /// it, so a request waiting for one only holds its client.
     /// </summary>
-    public bool HearsMajorityOf(System.Collections.Immutable.ImmutableArray<Configuration.PlacedMember> voters, Configuration.PlacedMember self)
+    public bool HearsMajorityOf(ImmutableArray<Configuration.PlacedMember> voters, Configuration.PlacedMember self)
     {
         int heard = 0;
         foreach (Configuration.PlacedMember voter in voters)

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Microsoft.Extensions.Time.Testing;
 using ShardedKvs.Node.Cluster.Configuration;
 using ShardedKvs.Node.Cluster.Replication;
@@ -31,7 +32,7 @@ public class PeerLivenessTests
         var time = new FakeTimeProvider();
         var liveness = new PeerLiveness(time, TimeSpan.FromSeconds(1));
         PlacedMember self = new("a:1", 1);
-        System.Collections.Immutable.ImmutableArray<PlacedMember> voters = [self, new("b:1", 1), new("c:1", 1), new("d:1", 1), new("e:1", 1)];
+        ImmutableArray<PlacedMember> voters = [self, new("b:1", 1), new("c:1", 1), new("d:1", 1), new("e:1", 1)];
         liveness.Watch(voters);
 
         time.Advance(TimeSpan.FromSeconds(2));
