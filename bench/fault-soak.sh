@@ -12,6 +12,7 @@
 #   MINUTES   no new run starts after this many minutes (default 20); one run takes 30 s to 2 min
 #   SEEDS     a list of seeds to replay instead of fresh ones
 #   BUILD     0 skips `dotnet build` of the tests (default 1)
+#   BUSY      this many busy loops run beside the soak, to starve the nodes (default 0; stopped on exit)
 #
 # Reports: one line per run (seed, passed or failed, seconds, operations, failed requests, the
 # longest unavailability) in bench/results/soak-<timestamp>/runs.txt and on stdout, and the totals.
@@ -32,10 +33,16 @@ if [[ "${BUILD:-1}" == "1" ]]; then
 fi
 
 deadline=$(( $(date +%s) + MINUTES * 60 ))
+busy=()
+trap 'for pid in "${busy[@]}"; do kill "$pid" 2>/dev/null; done' EXIT
+for _ in $(seq 1 "${BUSY:-0}"); do
+  timeout $(( MINUTES * 60 + 900 )) sh -c 'while :; do :; done' &
+  busy+=($!)
+done
 passed=0; failed=0
 read -r -a replay <<< "$SEEDS"
 next=0
-echo "fault soak until $(date -u -d "@$deadline" +%H:%M:%S) UTC; results in $RUN_DIR" | tee "$RUN_DIR/runs.txt"
+echo "fault soak until $(date -u -d "@$deadline" +%H:%M:%S) UTC, ${BUSY:-0} busy loops beside it; results in $RUN_DIR" | tee "$RUN_DIR/runs.txt"
 while true; do
   if [[ ${#replay[@]} -gt 0 ]]; then
     (( next < ${#replay[@]} )) || break
