@@ -103,12 +103,13 @@ public sealed class FaultSchedule
                 yield return (new FaultStep(FaultKind.Restart, node), 2);
                 if (quiet && _view.Count(i => _running[i]) >= 3)
                 {
-                    yield return (new FaultStep(FaultKind.Remove, node, pickVia([.. Members().Where(Healthy)])), 1);
+                    yield return (new FaultStep(FaultKind.Remove, node, pickVia([.. Members().Where(Healthy)])), 2);
                 }
             }
             else if (quiet)
             {
-                yield return (new FaultStep(FaultKind.RestartAndAdd, node, pickVia([.. Members().Where(Healthy)])), 2);
+                // Rare otherwise: only a quiet cluster after a Remove and a settle offers it.
+                yield return (new FaultStep(FaultKind.RestartAndAdd, node, pickVia([.. Members().Where(Healthy)])), 6);
             }
         }
 
