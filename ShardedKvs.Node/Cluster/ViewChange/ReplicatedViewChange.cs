@@ -23,6 +23,9 @@ public sealed class ReplicatedViewChange(ClusterState state, IConfigLog configLo
     /// configuration and serve the keys it took over (a client's timeout is often 30 s).</summary>
     private static readonly TimeSpan CountingPatience = TimeSpan.FromSeconds(20);
 
+    /// <summary>How long a node the change would add may go without answering before the change is refused.</summary>
+    private static readonly TimeSpan ProbePatience = TimeSpan.FromSeconds(10);
+
     private readonly NodeOptions _options = options.Value;
 
     public async Task<ViewChangeResult> ChangeAsync(ImmutableArray<string> nodes, CancellationToken cancellationToken)
@@ -67,7 +70,7 @@ public sealed class ReplicatedViewChange(ClusterState state, IConfigLog configLo
                 continue;
             }
 
-            (PeerCallResult call, ViewState? answer) = await peers.CallProposedMemberAsync(node, PeerRoutes.View, PeerJsonContext.Default.ViewState, cancellationToken);
+            (PeerCallResult call, ViewState? answer) = await AskProposedMemberAsync(node, cancellationToken);
             if (answer?.Incarnation is not { } incarnation)
             {
                 return ViewChangeResult.Unavailable($"Node {node} of the new view is unreachable ({call.Error ?? call.Status?.ToString()}); nothing was changed", node);
@@ -104,6 +107,27 @@ public sealed class ReplicatedViewChange(ClusterState state, IConfigLog configLo
         }
 
         return ViewChangeResult.Success(await CountKeysAsync(switched, timeout.Token));
+    }
+
+    /// <summary>
+    /// Asks a node the change would add for its incarnation. One that does not answer is asked again
+    /// for up to <see cref="ProbePatience"/>: on a lossy network a lost SYN and a lost SYN-ACK outlast
+    /// the connect timeout (seen in <c>LossyNetworkTests</c>), and an operator's change should not be
+    /// refused for one lost packet. One that refuses the connection has nothing listening: asked once.
+    /// </summary>
+    private async Task<(PeerCallResult Call, ViewState? Answer)> AskProposedMemberAsync(string node, CancellationToken cancellationToken)
+    {
+        long deadline = Deadlines.From(time, ProbePatience);
+        while (true)
+        {
+            (PeerCallResult call, ViewState? answer) = await peers.CallProposedMemberAsync(node, PeerRoutes.View, PeerJsonContext.Default.ViewState, cancellationToken);
+            if (answer is not null || call.Outcome != PeerCallOutcome.NoAnswer || time.GetTimestamp() >= deadline)
+            {
+                return (call, answer);
+            }
+
+            await Task.Delay(_options.HeartbeatInterval, time, cancellationToken);
+        }
     }
 
     /// <summary>Re-issuing the current view, every member of it live, changes nothing: no new epoch,
