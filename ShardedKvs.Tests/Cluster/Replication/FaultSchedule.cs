@@ -67,6 +67,10 @@ public sealed class FaultSchedule
     /// <summary>The view change under way and the node it was sent to.</summary>
     public (Task<KvsResponse> Answer, int Coordinator)? PendingChange { get; set; }
 
+    /// <summary>The node the pending view change was sent to has been killed since (even if restarted
+    /// after): its client may have lost the answer, while the configuration log finishes the change.</summary>
+    public bool CoordinatorKilled { get; private set; }
+
     public IEnumerable<int> Running => Enumerable.Range(0, _running.Length).Where(i => _running[i]);
 
     /// <summary>The views whose rings place keys now (both while a view change is under way), as node indexes.</summary>
@@ -149,6 +153,7 @@ public sealed class FaultSchedule
         switch (step.Kind)
         {
             case FaultKind.Kill:
+                CoordinatorKilled |= PendingChange?.Coordinator == node;
                 _running[node] = false;
                 _excluded[node] = true;
                 _faults++;
@@ -176,6 +181,7 @@ public sealed class FaultSchedule
                 break;
             case FaultKind.Settle:
                 PendingChange = null;
+                CoordinatorKilled = false;
                 _viewBeforeChange = null;
                 _faults = 0;
                 foreach (int member in Enumerable.Range(0, _running.Length))
