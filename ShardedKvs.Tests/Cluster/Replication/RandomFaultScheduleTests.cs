@@ -9,8 +9,10 @@ namespace ShardedKvs.Tests.Cluster.Replication;
 /// before the last one is repaired: a kill during the fill that follows a partition, a fill source
 /// killed, a removed node restarted and added back while another dies. The schedule only keeps what
 /// the promise needs: a majority of voters stays up and connected, and no more than R − 1 copies of
-/// a key are lost before its fills end. The history must stay linearizable, no acknowledged write may
-/// be lost, keys no victim held never fail, and every key must end on exactly its replicas.
+/// a key are lost before its fills end. Half the schedules also run over lossy links (every node drops
+/// one packet in 20 to 50 from each other node, so calls of every kind now and then wait for a TCP
+/// retransmission). The history must stay linearizable, no acknowledged write may be lost, keys no
+/// victim held never fail, and every key must end on exactly its replicas.
 /// `bench/fault-soak.sh` runs it with new seeds for as long as it is given.
 /// </summary>
 [Collection(NetworkNamespaceCollection.Name)]
@@ -21,7 +23,7 @@ public sealed class RandomFaultScheduleTests(ITestOutputHelper output)
     private const int Port = 5090;
     private const int Steps = 8;
 
-    [NetworkNamespaceFact]
+    [NetworkNamespaceFact("iptables")]
     public Task A_random_schedule_of_kills_partitions_restarts_and_view_changes_loses_nothing()
     {
         var random = new SeededRandom(FaultSeed.Choose());
@@ -32,6 +34,12 @@ public sealed class RandomFaultScheduleTests(ITestOutputHelper output)
     private async Task RunAsync(SeededRandom random)
     {
         using var network = new NetworkNamespaces(Hosts);
+        bool lossy = random.Next(0, 2) == 0;
+        if (lossy)
+        {
+            MakeLinksLossy(network, random);
+        }
+
         await using ProcessCluster cluster = await ProcessCluster.StartInAsync(
             network, Hosts, Port, initialViewSize: Hosts, new Dictionary<string, string> { ["Kvs__ReplicationFactor"] = "3" });
         using var run = new FailoverRun(cluster, output, Keys, operationsBetweenSteps: 200, seed: random.Seed, overlappingFaults: true);
@@ -53,7 +61,31 @@ public sealed class RandomFaultScheduleTests(ITestOutputHelper output)
 
         output.WriteLine("last: settle");
         await TakeAsync(new FaultStep(FaultKind.Settle, -1), cluster, network, run, schedule);
+        if (lossy)
+        {
+            long dropped = Enumerable.Range(0, Hosts).Sum(network.DroppedPackets);
+            output.WriteLine($"the nodes dropped {dropped} packets from each other");
+            Assert.True(dropped > 0, "the links lost nothing: the schedule did not run over the network it printed");
+        }
+
         await run.FinishAsync(expectedNodes: schedule.Running.Count());
+    }
+
+    private void MakeLinksLossy(NetworkNamespaces network, SeededRandom random)
+    {
+        for (int host = 0; host < Hosts; host++)
+        {
+            for (int from = 0; from < Hosts; from++)
+            {
+                if (from != host)
+                {
+                    int every = random.Next(20, 51);
+                    network.DropEveryNth(host, from, every, packet: random.Next(0, every));
+                }
+            }
+        }
+
+        output.WriteLine("lossy links: every node drops one packet in 20 to 50 from each other node");
     }
 
     private async Task TakeAsync(FaultStep step, ProcessCluster cluster, NetworkNamespaces network, FailoverRun run, FaultSchedule schedule)
