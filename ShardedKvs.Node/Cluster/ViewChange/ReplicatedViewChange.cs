@@ -73,7 +73,11 @@ public sealed class ReplicatedViewChange(ClusterState state, IConfigLog configLo
             (PeerCallResult call, ViewState? answer) = await AskProposedMemberAsync(node, cancellationToken);
             if (answer?.Incarnation is not { } incarnation)
             {
-                return ViewChangeResult.Unavailable($"Node {node} of the new view is unreachable ({call.Error ?? call.Status?.ToString()}); nothing was changed", node);
+                string why = call.Error ?? call.Status?.ToString() ?? "no answer";
+                return ViewChangeResult.Unavailable(latest.MemberAt(node) is { Excluded: true }
+                    // Named again, an excluded member would join as a new, empty one: it must answer.
+                    ? $"Node {node} of the new view was excluded from the cluster and is unreachable ({why}): leave it out of the view to remove it, or restart it first; nothing was changed"
+                    : $"Node {node} of the new view is unreachable ({why}); nothing was changed", node);
             }
 
             view.Add(new PlacedMember(node, incarnation));

@@ -64,6 +64,15 @@ public sealed class FailoverTests(ITestOutputHelper output)
             : $"the coordinator died before answering ({lost?.GetType().Name ?? "answered"})");
         await run.WaitForReplicationAsync(expectedNodes: 4);
 
+        // A change that keeps the dead, excluded node in the view would add it back as a new member:
+        // refused, and the answer says what to do.
+        KvsResponse kept = await cluster.Clients[1].ChangeViewAsync(cluster.ViewOf(0, 1, 2, 3, 4));
+        Assert.True(kept.Status == System.Net.HttpStatusCode.ServiceUnavailable, kept.ToString());
+        Assert.Equal(cluster.Addresses[0], kept.Field("address"));
+        Assert.Contains("was excluded from the cluster and is unreachable", kept.Field("error"), StringComparison.Ordinal);
+        Assert.Contains("leave it out of the view to remove it", kept.Field("error"), StringComparison.Ordinal);
+        output.WriteLine($"view keeping the dead node: {kept}");
+
         // The dead node leaves the view by an ordinary view change, sent while it is still dead.
         KvsResponse removed = await cluster.Clients[1].ChangeViewAsync(cluster.ViewOf(1, 2, 3, 4));
         Assert.True(removed.Status == System.Net.HttpStatusCode.OK, removed.ToString());
