@@ -86,6 +86,31 @@ public sealed class NetworkNamespaces : IDisposable
     public void DropEveryNth(int host, int from, int every, int packet) =>
         Run($"netns exec {NamespaceOf(host)} iptables -A INPUT -s {AddressOf(from)}/32 -m statistic --mode nth --every {every} --packet {packet} -j DROP");
 
+    /// <summary>
+    /// Makes every link between two hosts lossy (<see cref="DropEveryNth"/>): each host drops one packet
+    /// in N from each other host, N drawn from <paramref name="random"/> in [<paramref name="everyFrom"/>,
+    /// <paramref name="everyBelow"/>), and which one of the N too, host by host in order, so a seed makes the same rules.
+    /// </summary>
+    /// <returns>The rules made, to print.</returns>
+    public IReadOnlyList<(int Host, int From, int Every)> DropBetweenAll(SeededRandom random, int everyFrom, int everyBelow)
+    {
+        var rules = new List<(int Host, int From, int Every)>();
+        for (int host = 0; host < _hosts; host++)
+        {
+            for (int from = 0; from < _hosts; from++)
+            {
+                if (from != host)
+                {
+                    int every = random.Next(everyFrom, everyBelow);
+                    DropEveryNth(host, from, every, packet: random.Next(0, every));
+                    rules.Add((host, from, every));
+                }
+            }
+        }
+
+        return rules;
+    }
+
     /// <summary>How many packets <paramref name="host"/> has dropped by the rules of <see cref="DropEveryNth"/>.</summary>
     public long DroppedPackets(int host) =>
         Run($"netns exec {NamespaceOf(host)} iptables -L INPUT -v -n -x")

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using ShardedKvs.Node.Cluster.Configuration;
 
 namespace ShardedKvs.Node.Cluster.Replication;
 
@@ -61,7 +62,7 @@ public sealed class PeerLiveness(TimeProvider time, TimeSpan suspectAfter)
     /// before, or of this one while it was out of the configuration, says nothing about it, and
     /// counting it would exclude every rejoining node before its first heartbeat.
     /// </summary>
-    public bool IsSuspected(Configuration.PlacedMember member)
+    public bool IsSuspected(PlacedMember member)
     {
         StartWatching(member);
         return IsSuspected(member.Address);
@@ -72,10 +73,10 @@ public sealed class PeerLiveness(TimeProvider time, TimeSpan suspectAfter)
     /// does not is cut off from the side that decides: no newer configuration and no lease can reach
     /// it, so a request waiting for one only holds its client.
     /// </summary>
-    public bool HearsMajorityOf(ImmutableArray<Configuration.PlacedMember> voters, Configuration.PlacedMember self)
+    public bool HearsMajorityOf(ImmutableArray<PlacedMember> voters, PlacedMember self)
     {
         int heard = 0;
-        foreach (Configuration.PlacedMember voter in voters)
+        foreach (PlacedMember voter in voters)
         {
             // By address: the incarnation a request's snapshot names must not change whom the detector watches.
             if (voter == self || !IsSuspected(voter.Address))
@@ -96,10 +97,10 @@ public sealed class PeerLiveness(TimeProvider time, TimeSpan suspectAfter)
     /// back by the next was suspected "silent for 2166 ms", counted from its removal, before its first
     /// heartbeat, and excluded.
     /// </summary>
-    public void Watch(IEnumerable<Configuration.PlacedMember> voters)
+    public void Watch(IEnumerable<PlacedMember> voters)
     {
         var watched = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (Configuration.PlacedMember voter in voters)
+        foreach (PlacedMember voter in voters)
         {
             watched.Add(voter.Address);
             StartWatching(voter);
@@ -115,7 +116,7 @@ public sealed class PeerLiveness(TimeProvider time, TimeSpan suspectAfter)
         }
     }
 
-    private void StartWatching(Configuration.PlacedMember member)
+    private void StartWatching(PlacedMember member)
     {
         while (true)
         {

@@ -42,7 +42,8 @@ public sealed class RandomFaultScheduleTests(ITestOutputHelper output)
         bool lossy = links.Percent(50);
         if (lossy)
         {
-            MakeLinksLossy(network, links);
+            network.DropBetweenAll(links, 20, 51);
+            output.WriteLine("lossy links: every node drops one packet in 20 to 50 from each other node");
         }
 
         await using ProcessCluster cluster = await ProcessCluster.StartInAsync(
@@ -74,23 +75,6 @@ public sealed class RandomFaultScheduleTests(ITestOutputHelper output)
         }
 
         await run.FinishAsync(expectedNodes: schedule.Running.Count());
-    }
-
-    private void MakeLinksLossy(NetworkNamespaces network, SeededRandom random)
-    {
-        for (int host = 0; host < Hosts; host++)
-        {
-            for (int from = 0; from < Hosts; from++)
-            {
-                if (from != host)
-                {
-                    int every = random.Next(20, 51);
-                    network.DropEveryNth(host, from, every, packet: random.Next(0, every));
-                }
-            }
-        }
-
-        output.WriteLine("lossy links: every node drops one packet in 20 to 50 from each other node");
     }
 
     private async Task TakeAsync(FaultStep step, ProcessCluster cluster, NetworkNamespaces network, FailoverRun run, FaultSchedule schedule)
