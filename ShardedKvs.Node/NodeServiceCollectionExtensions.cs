@@ -61,9 +61,10 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton<IReplicationTransport>(sp => sp.GetRequiredService<ReplicationCalls>());
         services.AddSingleton<IBatchTransport, PeerBatchTransport>();
         AddReplication(services, options);
-        services.AddSingleton<IFillTransport, HttpFillTransport>();
+        services.TryAddSingleton<IFillTransport, LaneFillTransport>(); // a test may hold fills back
         services.AddSingleton<FillSource>();
         services.AddSingleton<FillTarget>();
+        services.AddSingleton<FillReceiver>();
         services.AddSingleton<FillTombstones>();
         services.AddSingleton<ReplicaCleanup>();
         services.AddSingleton<StrayCopyWatch>();

@@ -87,49 +87,9 @@ public static class InternalApi
         endpoints.MapPost(PeerRoutes.Suspects.Path, (SuspicionQuery query, FailureDetector detector) =>
             TypedResults.Json(new SuspicionAnswer(detector.Suspects(query.Peer)), PeerJsonContext.Default.SuspicionAnswer));
 
-        endpoints.MapPost(PeerRoutes.FillBatch.Path, ApplyFillBatch).WithMetadata(new OpenToAnyClusterMember());
-
         endpoints.MapGet(PeerRoutes.Lane.Path, OpenLaneAsync);
         MapConfigLog(endpoints);
         return endpoints;
-    }
-
-    /// <summary>Applies a fill batch (binary, see <see cref="FillBatchFormat"/>); a malformed one is
-    /// 400 and applies nothing. The sender is authenticated by its signature alone: it is a member of
-    /// a configuration, which the round-one view this node checks senders against may not know.</summary>
-    private static IResult ApplyFillBatch(HttpRequest request, FillTarget target, ClusterState state, NewerEpochSignal newerEpoch, IOptions<NodeOptions> options)
-    {
-        if (options.Value.IsReplicated)
-        {
-            if (!FillBatchQuery.TryRead(request.Query[FillBatchQuery.Name], out long fillEpoch))
-            {
-                return ApiErrors.Create(StatusCodes.Status400BadRequest, $"A fill batch names its fill: ?{FillBatchQuery.Name}=<epoch the fill began at>", ApiErrors.MessageFor(request));
-            }
-
-            long running = state.Snapshot.Replica is { Config.IsFilling: true } replica ? replica.Config.FillEpoch : 0;
-            if (fillEpoch > running)
-            {
-                // The source runs a fill this node has not learned of yet. Its copies would be
-                // dropped as leftovers when this node adopts that fill, or race the cleanup of an
-                // older switch; learn the fill first, the source retries.
-                newerEpoch.CatchUp();
-                return PeerAnswers.Error(StatusCodes.Status503ServiceUnavailable, "This node has not learned of the fill yet; send the batch again");
-            }
-
-            if (fillEpoch < running)
-            {
-                return PeerAnswers.Error(StatusCodes.Status409Conflict, string.Create(CultureInfo.InvariantCulture, $"The fill of epoch {fillEpoch} was replaced by the fill of epoch {running}"));
-            }
-        }
-
-        // ClusterAuthMiddleware has read and verified the whole body, which Kestrel bounds by
-        // MaxInternalBodyBytes: the batch is applied from that array.
-        ReadOnlyMemory<byte> body = request.HttpContext.Features.Get<VerifiedBody>()?.Bytes
-            ?? throw new InvalidOperationException("Internal calls pass ClusterAuthMiddleware, which keeps their verified body");
-        FillApplyResult result = target.Apply(body);
-        return result.Malformed is { } error
-            ? ApiErrors.Create(StatusCodes.Status400BadRequest, $"Malformed fill batch: {error}", ApiErrors.MessageFor(request))
-            : TypedResults.Json(new FillBatchReply(result.Applied, result.Skipped), FillJsonContext.Default.FillBatchReply);
     }
 
     /// <summary>

@@ -44,8 +44,8 @@ public sealed class TruncatedBodyTests : IAsyncLifetime
         string key = Keys.Unique("cut-short");
         Assert.Equal(HttpStatusCode.Created, (await node.Client.PutAsync(key, "before")).Status);
         bool isPublic = call == "public PUT";
-        string target = isPublic ? $"/kvs/keys/{key}" : PeerRoutes.FillBatch.Path;
-        string method = isPublic ? "PUT" : PeerRoutes.FillBatch.Method.Method;
+        string target = isPublic ? $"/kvs/keys/{key}" : PeerRoutes.MigrationBatch.Path;
+        string method = isPublic ? "PUT" : PeerRoutes.MigrationBatch.Method.Method;
         (string Name, string Value)[] signature = isPublic ? [] : Signatures.Headers(method, target, "never sent", node.Address, TestCluster.ClusterKey);
         FakeLogCollector logs = node.Services.GetFakeLogCollector();
 

@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using ShardedKvs.Node.Cluster.Peers;
 using ShardedKvs.Node.Cluster.Peers.Lanes;
 using ShardedKvs.Node.Cluster.Replication;
+using ShardedKvs.Node.Cluster.Replication.Fill;
 using ShardedKvs.Node.Cluster.Requests;
 using ShardedKvs.Node.Security;
 
@@ -133,6 +134,18 @@ public sealed class RawLane : IAsyncDisposable
         return id;
     }
 
+    /// <summary>Sends one fill frame carrying <paramref name="batch"/>, signed with <paramref name="mac"/>
+    /// (the lane's own when null).</summary>
+    public async Task<uint> SendFillAsync(byte[] batch, long fillEpoch = 1, LaneMac? mac = null)
+    {
+        var frame = new ArrayBufferWriter<byte>();
+        uint id = ++_lastId;
+        LaneProtocol.WriteFill(frame, id, fillEpoch, batch, traceParent: null, mac ?? Mac!);
+        _lastFrame = frame.WrittenSpan.ToArray();
+        await _stream.WriteAsync(_lastFrame);
+        return id;
+    }
+
     /// <summary>Sends the last frame's exact bytes again, as a replaying attacker would.</summary>
     public async Task ResendLastAsync() => await _stream.WriteAsync(_lastFrame);
 
@@ -172,6 +185,19 @@ public sealed class RawLane : IAsyncDisposable
         }
 
         LeaseAnswer answer = LaneProtocol.ReadLeaseAnswer(body, out uint id);
+        return (id, answer);
+    }
+
+    /// <summary>The next answer, a learner's answer to a fill frame, or null when the node closed the lane instead.</summary>
+    public async Task<(uint Id, FillAnswer Answer)?> ReadFillAnswerAsync()
+    {
+        byte[]? body = await ReadFrameAsync();
+        if (body is null)
+        {
+            return null;
+        }
+
+        FillAnswer answer = LaneProtocol.ReadFillAnswer(body, out uint id);
         return (id, answer);
     }
 

@@ -39,11 +39,6 @@ public static class PeerRoutes
     /// <summary>Drop a batch whose acknowledgement the source never saw.</summary>
     public static readonly PeerRoute MigrationDiscard = new(HttpMethod.Post, Prefix + "/migration/discard", PeerCallTimeout.Control);
 
-    /// <summary>One batch of keys a primary copies to a learner during a fill (binary body, see
-    /// <c>Replication/Fill/FillBatchFormat</c>). Open to any signed sender: it is a member of a
-    /// configuration, which the round-one view may not know.</summary>
-    public static readonly PeerRoute FillBatch = new(HttpMethod.Post, Prefix + "/fill/batch", PeerCallTimeout.Control);
-
     /// <summary>The upgrade that opens a forwarding lane (see <see cref="Lanes.LaneHandshake"/>).</summary>
     public static readonly PeerRoute Lane = new(HttpMethod.Get, Prefix + "/lane", PeerCallTimeout.Control);
 

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using ShardedKvs.Node.Cluster.Peers.Lanes;
 using ShardedKvs.Node.Cluster.Replication;
+using ShardedKvs.Node.Cluster.Replication.Fill;
 using ShardedKvs.Node.Cluster.Requests;
 using ShardedKvs.Node.Telemetry;
 
@@ -11,7 +12,8 @@ namespace ShardedKvs.Node.Cluster.Peers;
 /// <summary>
 /// Replication's calls to peers, on the same lanes as forwards (<see cref="ForwardLanes"/>). A call never
 /// throws for a peer that is down or slow: a replicate answers <see cref="ReplicaAckKind.Unreachable"/>
-/// or <see cref="ReplicaAckKind.TimedOut"/>, a heartbeat <see cref="LeaseAnswer.NoAnswer"/>. Each
+/// or <see cref="ReplicaAckKind.TimedOut"/>, a heartbeat <see cref="LeaseAnswer.NoAnswer"/>, a fill
+/// batch <see cref="FillAnswerKind.Down"/>, <see cref="FillAnswerKind.Unreachable"/> or <see cref="FillAnswerKind.TimedOut"/>. Each
 /// call is tried a second time only when nothing was sent (no lane could be opened, or it closed
 /// before the frame went on it); once sent, resending is the caller's decision, since a replicate's
 /// version makes a resend safe but only the caller knows whether it is still wanted.
@@ -31,8 +33,8 @@ public sealed class ReplicationCalls(ForwardLanes lanes, TimeProvider time) : IR
         string? traceParent = Activity.Current?.Id;
         for (int attempt = 1; attempt <= 2; attempt++)
         {
-            (ForwardLane? lane, bool late) = await OpenAsync(target, deadline);
-            if (late)
+            (ForwardLane? lane, LaneOpening opening) = await OpenAsync(target, deadline);
+            if (opening == LaneOpening.Late)
             {
                 return Finish(activity, new ReplicaAck(ReplicaAckKind.TimedOut));
             }
@@ -54,8 +56,8 @@ public sealed class ReplicationCalls(ForwardLanes lanes, TimeProvider time) : IR
         long deadline = DeadlineAfter(timeout);
         for (int attempt = 1; attempt <= 2; attempt++)
         {
-            (ForwardLane? lane, bool late) = await OpenAsync(target, deadline);
-            if (late)
+            (ForwardLane? lane, LaneOpening opening) = await OpenAsync(target, deadline);
+            if (opening == LaneOpening.Late)
             {
                 return LeaseAnswer.NoAnswer;
             }
@@ -69,20 +71,47 @@ public sealed class ReplicationCalls(ForwardLanes lanes, TimeProvider time) : IR
         return LeaseAnswer.NoAnswer;
     }
 
+    /// <summary>Sends one fill batch to the learner <paramref name="target"/> and waits for its answer,
+    /// at most <paramref name="timeout"/> (opening the lane included) or until <paramref name="cancellationToken"/>
+    /// fires (then it throws; the batch may still be applied, which a fill allows).</summary>
+    public async Task<FillAnswer> FillAsync(string target, long fillEpoch, ReadOnlyMemory<byte> batch, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        long deadline = DeadlineAfter(timeout);
+        string? traceParent = Activity.Current?.Id;
+        LaneOpening opening = LaneOpening.Failed;
+        for (int attempt = 1; attempt <= 2; attempt++)
+        {
+            (ForwardLane? lane, opening) = await OpenAsync(target, deadline).AsTask().WaitAsync(cancellationToken);
+            if (opening == LaneOpening.Late)
+            {
+                return new FillAnswer(FillAnswerKind.TimedOut, Error: $"no lane to {target} opened in time");
+            }
+
+            if (lane is not null && lane.TrySendFill(fillEpoch, batch.Span, traceParent, deadline, out ValueTask<FillAnswer> sent))
+            {
+                return await sent.AsTask().WaitAsync(cancellationToken);
+            }
+        }
+
+        return opening == LaneOpening.Refused
+            ? new FillAnswer(FillAnswerKind.Down, Error: "connection refused")
+            : new FillAnswer(FillAnswerKind.Unreachable, Error: $"no lane to {target} could be opened");
+    }
+
     private long DeadlineAfter(TimeSpan timeout) => time.GetTimestamp() + (long)(timeout.TotalSeconds * time.TimestampFrequency);
 
-    /// <summary>The lane to <paramref name="target"/>: null when it could not be opened (nothing was
-    /// sent), late when opening it outlasted <paramref name="deadline"/> (it goes on opening for the
-    /// next call).</summary>
+    /// <summary>The lane to <paramref name="target"/>, or null and why not: it could not be opened
+    /// (nothing was sent), or opening it outlasted <paramref name="deadline"/> (it goes on opening for
+    /// the next call).</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<(ForwardLane? Lane, bool Late)> OpenAsync(string target, long deadline)
+    private async ValueTask<(ForwardLane? Lane, LaneOpening Opening)> OpenAsync(string target, long deadline)
     {
         try
         {
             ValueTask<ForwardLane> opening = lanes.GetAsync(target);
             if (opening.IsCompletedSuccessfully)
             {
-                return (opening.Result, false);
+                return (opening.Result, LaneOpening.Opened);
             }
 
             Task<ForwardLane> open = opening.AsTask();
@@ -90,25 +119,37 @@ public sealed class ReplicationCalls(ForwardLanes lanes, TimeProvider time) : IR
             if (remaining <= 0)
             {
                 Observe(open);
-                return (null, true);
+                return (null, LaneOpening.Late);
             }
 
             Task<ForwardLane> waiting = open.WaitAsync(TimeSpan.FromSeconds(remaining / (double)time.TimestampFrequency), time);
             Observe(open); // a failure after this call gave up on it is for the next call to meet
-            return (await waiting, false);
+            return (await waiting, LaneOpening.Opened);
         }
         catch (TimeoutException)
         {
-            return (null, true);
+            return (null, LaneOpening.Late);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
+        {
+            return (null, LaneOpening.Refused);
         }
         catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or LaneProtocolException)
         {
-            return (null, false);
+            return (null, LaneOpening.Failed);
         }
     }
 
     private static void Observe(Task task) =>
         task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+    private enum LaneOpening
+    {
+        Opened,
+        Late,
+        Refused,
+        Failed,
+    }
 
     private static ReplicaAck Finish(Activity? activity, ReplicaAck ack)
     {

@@ -76,14 +76,12 @@ public sealed class ReplicatedReadinessTests
     [Fact]
     public async Task A_node_added_by_a_view_change_is_not_ready_until_its_fill_is_done()
     {
-        var faults = new PeerFaults();
         var fillGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        faults.Hold = request => PeerFaults.Is(request, PeerRoutes.FillBatch) ? fillGate.Task : null;
         await using TestCluster cluster = await TestCluster.StartAsync(
             nodes: 4,
             initialViewSize: 3,
             settings: new Dictionary<string, string?> { ["Kvs:ReplicationFactor"] = "3" },
-            configure: (_, builder) => faults.InstallOn(builder));
+            configure: (_, builder) => HeldFills.InstallOn(builder.Services, fillGate.Task));
         for (int i = 0; i < 30; i++)
         {
             Assert.Equal(HttpStatusCode.Created, (await cluster[i % 3].Client.PutAsync($"key{i}", $"value{i}")).Status);

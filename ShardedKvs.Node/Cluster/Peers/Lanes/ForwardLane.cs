@@ -1,13 +1,14 @@
 using System.Net.Sockets;
 using System.Text;
 using ShardedKvs.Node.Cluster.Replication;
+using ShardedKvs.Node.Cluster.Replication.Fill;
 using ShardedKvs.Node.Cluster.Requests;
 
 namespace ShardedKvs.Node.Cluster.Peers.Lanes;
 
 /// <summary>
 /// The sending side of one lane: a kept-open connection to one peer that carries any number of
-/// forwarded key requests, replicated writes and heartbeats at once. Requests are appended to the
+/// forwarded key requests, replicated writes, heartbeats and fill batches at once. Requests are appended to the
 /// outbox with an id; the read loop matches each answer to its waiting request by that id.
 /// </summary>
 /// <remarks>
@@ -120,6 +121,33 @@ public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
             uint id = ++_lastId;
             LaneProtocol.WriteHeartbeat(_outbox.Frames, id, epoch, watermark, _mac);
             pending = PendingAnswer<LeaseAnswer>.Rent(deadline);
+            send = Enter(id, pending);
+        }
+
+        answer = pending.Answer;
+        SendLater(send);
+        return true;
+    }
+
+    /// <summary>Queues a fill batch (see <see cref="LaneProtocol.WriteFill"/>). False when the lane has
+    /// closed: nothing was sent. Answered <see cref="FillAnswerKind.Unreachable"/> when the lane closes
+    /// first, <see cref="FillAnswerKind.TimedOut"/> after <paramref name="deadline"/>; like a replicate's,
+    /// a fill's timeout does not reset the lane (a batch applied late changes nothing a newer write made).</summary>
+    public bool TrySendFill(long fillEpoch, ReadOnlySpan<byte> batch, string? traceParent, long deadline, out ValueTask<FillAnswer> answer)
+    {
+        PendingAnswer<FillAnswer> pending;
+        bool send;
+        lock (_gate)
+        {
+            if (_closed)
+            {
+                answer = default;
+                return false;
+            }
+
+            uint id = ++_lastId;
+            LaneProtocol.WriteFill(_outbox.Frames, id, fillEpoch, batch, traceParent, _mac);
+            pending = PendingAnswer<FillAnswer>.Rent(deadline);
             send = Enter(id, pending);
         }
 
@@ -246,6 +274,11 @@ public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
             case PendingAnswer<LeaseAnswer> heartbeat:
                 heartbeat.Complete(LeaseAnswer.NoAnswer);
                 break;
+            case PendingAnswer<FillAnswer> fill:
+                fill.Complete(timedOut
+                    ? new FillAnswer(FillAnswerKind.TimedOut, Error: $"{Target} did not answer in time")
+                    : new FillAnswer(FillAnswerKind.Unreachable, Error: $"the lane to {Target} closed"));
+                break;
         }
     }
 
@@ -311,9 +344,13 @@ public sealed class ForwardLane : IDisposable, IThreadPoolWorkItem
                 ReplicaAck ack = LaneProtocol.ReadReplicaAck(body, out uint replicateId);
                 Take<ReplicaAck>(replicateId)?.Complete(ack);
                 break;
-            default:
+            case LaneFrameKind.Heartbeat:
                 LeaseAnswer lease = LaneProtocol.ReadLeaseAnswer(body, out uint heartbeatId);
                 Take<LeaseAnswer>(heartbeatId)?.Complete(lease);
+                break;
+            default:
+                FillAnswer fill = LaneProtocol.ReadFillAnswer(body, out uint fillId);
+                Take<FillAnswer>(fillId)?.Complete(fill);
                 break;
         }
     }

@@ -36,8 +36,9 @@ public sealed class ForwardLanes : IDisposable
         _sweeper = time.CreateTimer(_ => Sweep(), null, period, period);
     }
 
-    /// <summary>The largest frame a lane accepts: a value as large as a public PUT may carry, plus the rest.</summary>
-    public static int MaxFrameBytes(NodeOptions options) => options.MaxRequestBodyBytes + 64 * 1024;
+    /// <summary>The largest frame a lane accepts: a value as large as a public PUT may carry, or a fill
+    /// batch (which holds at least one such value), plus the rest.</summary>
+    public static int MaxFrameBytes(NodeOptions options) => Math.Max(options.MaxRequestBodyBytes, options.FillBatchBytes) + 64 * 1024;
 
     /// <summary>The open lane to <paramref name="target"/>, or a new one. Throws when it cannot be
     /// opened; then nothing was sent.</summary>

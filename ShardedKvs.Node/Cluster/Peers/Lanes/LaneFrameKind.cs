@@ -15,4 +15,7 @@ public enum LaneFrameKind : byte
 
     /// <summary>A lease request (<see cref="HeartbeatFrame"/>) or the peer's lease answer.</summary>
     Heartbeat,
+
+    /// <summary>A batch of a fill (<see cref="FillFrame"/>) or the learner's answer.</summary>
+    Fill,
 }

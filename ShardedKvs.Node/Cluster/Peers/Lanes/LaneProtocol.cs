@@ -106,7 +106,7 @@ public static partial class LaneProtocol
     /// <summary>What a frame body is; the body's own reader then checks the rest.</summary>
     public static LaneFrameKind ReadKind(ReadOnlySpan<byte> body)
     {
-        if (body.IsEmpty || body[0] > (byte)LaneFrameKind.Heartbeat)
+        if (body.IsEmpty || body[0] > (byte)LaneFrameKind.Fill)
         {
             throw new LaneProtocolException(body.IsEmpty ? "An empty frame" : $"Unknown frame kind {body[0]}");
         }

@@ -1,15 +1,17 @@
 using System.Diagnostics;
 using System.Text;
 using ShardedKvs.Node.Cluster.Replication;
+using ShardedKvs.Node.Cluster.Replication.Fill;
 using ShardedKvs.Node.Telemetry;
 
 namespace ShardedKvs.Node.Cluster.Peers.Lanes;
 
 /// <summary>
-/// Replication's frames on the receiving side. The receiver's calls are in-memory work, so each frame
+/// Replication's frames on the receiving side. The receivers' calls are in-memory work, so each frame
 /// is answered at once, in the order it came, on the lane's read loop. Unlike a forward, no membership
 /// check is made here: the receiver decides whether it knows the sender (it answers
-/// <see cref="ReplicaAckKind.NotReplica"/> or refuses the lease when it does not).
+/// <see cref="ReplicaAckKind.NotReplica"/> or refuses the lease when it does not), and a fill batch is
+/// applied only for the fill this node runs (<see cref="FillReceiver"/>).
 /// </summary>
 public sealed partial class LaneServer
 {
@@ -46,6 +48,26 @@ public sealed partial class LaneServer
         lock (lane.Outbox.Gate)
         {
             LaneProtocol.WriteLeaseAnswer(lane.Outbox.Frames, frame.Id, answer);
+            return lane.Outbox.ClaimSending();
+        }
+    }
+
+    /// <returns>Whether this call claimed sending (see <see cref="LaneOutbox.ClaimSending"/>).</returns>
+    private bool ServeFill(ServedLane lane, ReadOnlyMemory<byte> body)
+    {
+        FillFrame frame = LaneProtocol.ReadFill(body.Span);
+        Verify(lane, frame.Authenticated, frame.Mac);
+        ActivityContext parent = default;
+        if (!frame.TraceParent.IsEmpty && NodeTelemetry.Source.HasListeners())
+        {
+            ActivityContext.TryParse(Encoding.ASCII.GetString(frame.TraceParent), traceState: null, out parent);
+        }
+
+        FillAnswer answer = fills.Receive(frame.FillEpoch, body.Slice(frame.BatchStart, frame.Batch.Length), parent);
+        Activity.Current = null;
+        lock (lane.Outbox.Gate)
+        {
+            LaneProtocol.WriteFillAnswer(lane.Outbox.Frames, frame.Id, answer);
             return lane.Outbox.ClaimSending();
         }
     }

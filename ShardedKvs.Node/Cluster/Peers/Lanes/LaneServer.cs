@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Cluster.Replication;
+using ShardedKvs.Node.Cluster.Replication.Fill;
 using ShardedKvs.Node.Cluster.Requests;
 using ShardedKvs.Node.Telemetry;
 
@@ -15,9 +16,9 @@ namespace ShardedKvs.Node.Cluster.Peers.Lanes;
 /// exactly as it would serve an HTTP one, and answers by id. Requests served in memory are answered
 /// in the order they came; one that has to wait (for a hand-off, or a second forward during a view
 /// change) answers when it is done, without holding up the rest. Replication's frames go to the
-/// <see cref="IReplicaReceiver"/> (LaneServer.Replication.cs).
+/// <see cref="IReplicaReceiver"/>, fill batches to the <see cref="FillReceiver"/> (LaneServer.Replication.cs).
 /// </summary>
-public sealed partial class LaneServer(KeyRequestHandler operations, IReplicaReceiver replicas, ClusterState state, IOptions<NodeOptions> options, ILogger<LaneServer> logger)
+public sealed partial class LaneServer(KeyRequestHandler operations, IReplicaReceiver replicas, FillReceiver fills, ClusterState state, IOptions<NodeOptions> options, ILogger<LaneServer> logger)
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -134,7 +135,8 @@ public sealed partial class LaneServer(KeyRequestHandler operations, IReplicaRec
             {
                 LaneFrameKind.Forward => ServeForward(lane, body),
                 LaneFrameKind.Replicate => ServeReplicate(lane, body),
-                _ => ServeHeartbeat(lane, body),
+                LaneFrameKind.Heartbeat => ServeHeartbeat(lane, body),
+                _ => ServeFill(lane, lane.Received.Memory.Slice(LaneProtocol.LengthPrefix, bodyLength)),
             };
             lane.Received.Consume(LaneProtocol.LengthPrefix + bodyLength);
         }

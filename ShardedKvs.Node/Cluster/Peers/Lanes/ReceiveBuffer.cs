@@ -10,6 +10,9 @@ public sealed class ReceiveBuffer(int initialSize = 16 * 1024)
 
     public ReadOnlySpan<byte> Data => _buffer.AsSpan(_start, _end - _start);
 
+    /// <summary><see cref="Data"/> as memory, for a reader that keeps slices while it parses.</summary>
+    public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(_start, _end - _start);
+
     public void Consume(int count)
     {
         _start += count;

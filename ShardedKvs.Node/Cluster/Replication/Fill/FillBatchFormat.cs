@@ -1,8 +1,8 @@
 namespace ShardedKvs.Node.Cluster.Replication.Fill;
 
 /// <summary>
-/// The body of <c>POST /internal/fill/batch</c>, binary rather than JSON so that copying runs at
-/// network speed instead of at base64 speed. All integers little-endian:
+/// One fill batch, as a lane's fill frame carries it (<see cref="Peers.Lanes.LaneProtocol.WriteFill"/>):
+/// binary, so that copying runs at network speed. All integers little-endian:
 /// <code>
 /// [format: u8 = 1][count: u32]
 /// count × [key length: u16, ≥ 1][key: UTF-8][version: i64, ≥ 0][value length: u32][value]
@@ -13,8 +13,6 @@ namespace ShardedKvs.Node.Cluster.Replication.Fill;
 public static class FillBatchFormat
 {
     public const byte Version1 = 1;
-
-    public const string ContentType = "application/octet-stream";
 
     /// <summary>Format byte and count.</summary>
     public const int HeaderBytes = 1 + sizeof(uint);

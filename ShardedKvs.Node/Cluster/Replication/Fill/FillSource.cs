@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using Microsoft.Extensions.Options;
 using ShardedKvs.Node.Cluster.Configuration;
 using ShardedKvs.Node.Cluster.Peers;
@@ -166,32 +165,26 @@ public sealed partial class FillSource(
         int refusedInARow = 0;
         for (int attempt = 1; ; attempt++)
         {
-            FillSendResult sent = await transport.SendAsync(learner, fillEpoch, batch, cancellationToken);
-            PeerCallResult result = sent.Call;
-            if (result.Succeeded)
+            FillAnswer answer = await transport.SendAsync(learner, fillEpoch, batch, cancellationToken);
+            if (answer.Acknowledged)
             {
                 telemetry.FillBatchDuration.Record(time.GetElapsedTime(started).TotalSeconds);
                 activity?.SetTag("kvs.attempts", attempt);
-                activity?.SetTag("kvs.keys_applied", sent.Reply?.Applied);
+                activity?.SetTag("kvs.keys_applied", answer.Applied);
                 return null;
             }
 
-            string failure = result.Error ?? "failed";
-            if (result.Outcome == PeerCallOutcome.Answered)
+            string failure = answer.ToString();
+            if (!answer.Retryable)
             {
-                if (result.Status is not (HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout))
-                {
-                    return Failed(activity, $"{learner} refused a batch: {failure}");
-                }
+                return Failed(activity, $"{learner} refused a batch: {failure}");
             }
-            else
+
+            // Nothing listens on the learner's port: it is down, and waiting out the deadline helps no one.
+            refusedInARow = answer.Kind == FillAnswerKind.Down ? refusedInARow + 1 : 0;
+            if (refusedInARow >= 3)
             {
-                // Nothing listens on the learner's port: it is down, and waiting out the deadline helps no one.
-                refusedInARow = result.Refused ? refusedInARow + 1 : 0;
-                if (refusedInARow >= 3)
-                {
-                    return Failed(activity, $"{learner} is down: {failure}");
-                }
+                return Failed(activity, $"{learner} is down: {failure}");
             }
 
             if (time.GetTimestamp() + (long)(backoff.TotalSeconds * time.TimestampFrequency) > deadline)

@@ -20,15 +20,15 @@ namespace ShardedKvs.Node.Cluster.Replication.Fill;
 public sealed class FillTarget(KeyValueStore store, KeysInFlight inFlight, FillTombstones tombstones)
 {
     /// <summary>Checks the whole batch, then applies it; a malformed batch applies nothing.</summary>
-    public FillApplyResult Apply(ReadOnlyMemory<byte> body)
+    /// <param name="parent">The source's batch span, when the batch carried it.</param>
+    public FillApplyResult Apply(ReadOnlyMemory<byte> body, ActivityContext parent = default)
     {
         if (!FillBatchReader.TryRead(body, out List<FillEntry>? entries, out string? error))
         {
             return FillApplyResult.Refused(error);
         }
 
-        // A child of the source's batch span: the HTTP server span of the call carries its traceparent.
-        using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.fill.apply");
+        using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.fill.apply", ActivityKind.Server, parent);
         int applied = 0;
         foreach (FillEntry entry in entries)
         {

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using ShardedKvs.Node.Cluster.Peers.Lanes;
 using ShardedKvs.Node.Cluster.Replication;
+using ShardedKvs.Node.Cluster.Replication.Fill;
 using ShardedKvs.Node.Cluster.Requests;
 
 namespace ShardedKvs.Tests.Cluster.Peers.Lanes;
@@ -91,6 +92,58 @@ public sealed class ReplicationFrameTests
     }
 
     [Theory]
+    [InlineData(TraceParent)]
+    [InlineData(null)]
+    public void A_fill_frame_reads_back_as_written_and_its_mac_verifies(string? traceParent)
+    {
+        var output = new ArrayBufferWriter<byte>();
+        using var sender = new LaneMac(SessionKey);
+        using var receiver = new LaneMac(SessionKey);
+        byte[] batch = [.. Enumerable.Range(0, 70_000).Select(i => (byte)i)];
+
+        LaneProtocol.WriteFill(output, 11, fillEpoch: 1L << 40, batch, traceParent, sender);
+
+        byte[] body = WholeFrame(output);
+        Assert.Equal(LaneFrameKind.Fill, LaneProtocol.ReadKind(body));
+        FillFrame frame = LaneProtocol.ReadFill(body);
+        Assert.Equal(11u, frame.Id);
+        Assert.Equal(1L << 40, frame.FillEpoch);
+        Assert.True(frame.Batch.SequenceEqual(batch));
+        Assert.True(body.AsSpan(frame.BatchStart, batch.Length).SequenceEqual(batch));
+        Assert.Equal(traceParent ?? "", Encoding.ASCII.GetString(frame.TraceParent));
+        Assert.True(receiver.VerifyNext(frame.Authenticated, frame.Mac));
+    }
+
+    [Theory]
+    [InlineData(FillAnswerKind.Applied, 1000, 3, null)]
+    [InlineData(FillAnswerKind.NotYetLearned, 0, 0, "This node has not learned of the fill yet; send the batch again")]
+    [InlineData(FillAnswerKind.Superseded, 0, 0, "The fill of epoch 4 was replaced by the fill of epoch 6")]
+    [InlineData(FillAnswerKind.Rejected, 0, 0, "Malformed fill batch: entry 3: the key is not valid UTF-8 ✗")]
+    public void A_fill_answer_reads_back_as_written(FillAnswerKind kind, int applied, int skipped, string? error)
+    {
+        var output = new ArrayBufferWriter<byte>();
+
+        LaneProtocol.WriteFillAnswer(output, 79, new FillAnswer(kind, applied, skipped, error));
+
+        byte[] body = WholeFrame(output);
+        Assert.Equal(LaneFrameKind.Fill, LaneProtocol.ReadKind(body));
+        Assert.Equal(new FillAnswer(kind, applied, skipped, error), LaneProtocol.ReadFillAnswer(body, out uint id));
+        Assert.Equal(79u, id);
+    }
+
+    [Theory]
+    [InlineData(FillAnswerKind.Down)]
+    [InlineData(FillAnswerKind.Unreachable)]
+    [InlineData(FillAnswerKind.TimedOut)]
+    public void What_a_fill_source_concludes_without_an_answer_is_never_sent_as_one(FillAnswerKind kind)
+    {
+        var output = new ArrayBufferWriter<byte>();
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => LaneProtocol.WriteFillAnswer(output, 1, new FillAnswer(kind)));
+        Assert.Equal(0, output.WrittenCount);
+    }
+
+    [Theory]
     [InlineData(ReplicaAckKind.Unreachable)]
     [InlineData(ReplicaAckKind.TimedOut)]
     public void What_a_primary_concludes_without_an_answer_is_never_sent_as_one(ReplicaAckKind kind)
@@ -112,13 +165,14 @@ public sealed class ReplicationFrameTests
     }
 
     [Fact]
-    public void Forwards_replicates_and_heartbeats_share_one_mac_sequence()
+    public void Forwards_replicates_heartbeats_and_fills_share_one_mac_sequence()
     {
         var output = new ArrayBufferWriter<byte>();
         using var sender = new LaneMac(SessionKey);
         LaneProtocol.WriteRequest(output, 1, KeyOperation.Get, 1, "k", null, null, sender);
         LaneProtocol.WriteReplicate(output, 2, 1, 1, KeyOperation.Delete, "k", [], 0, null, sender);
         LaneProtocol.WriteHeartbeat(output, 3, 1, 0, sender);
+        LaneProtocol.WriteFill(output, 4, 1, [1, 0, 0, 0, 0], null, sender);
         List<byte[]> bodies = Split(output.WrittenSpan.ToArray());
 
         using var inOrder = new LaneMac(SessionKey);
@@ -128,6 +182,8 @@ public sealed class ReplicationFrameTests
         Assert.True(inOrder.VerifyNext(replicate.Authenticated, replicate.Mac));
         HeartbeatFrame heartbeat = LaneProtocol.ReadHeartbeat(bodies[2]);
         Assert.True(inOrder.VerifyNext(heartbeat.Authenticated, heartbeat.Mac));
+        FillFrame fill = LaneProtocol.ReadFill(bodies[3]);
+        Assert.True(inOrder.VerifyNext(fill.Authenticated, fill.Mac));
 
         // The heartbeat in the replicate's place: its MAC was made for the next number in the sequence.
         using var skipped = new LaneMac(SessionKey);
@@ -168,16 +224,21 @@ public sealed class ReplicationFrameTests
         byte[] heartbeat = Body(output => LaneProtocol.WriteHeartbeat(output, 1, 1, 0, mac));
         byte[] ack = Body(output => LaneProtocol.WriteReplicaAck(output, 1, new ReplicaAck(ReplicaAckKind.Applied, 1)));
         byte[] lease = Body(output => LaneProtocol.WriteLeaseAnswer(output, 1, new LeaseAnswer(true, 1)));
+        byte[] fill = Body(output => LaneProtocol.WriteFill(output, 1, 1, [1, 0, 0, 0, 0], null, mac));
+        byte[] fillAnswer = Body(output => LaneProtocol.WriteFillAnswer(output, 1, new FillAnswer(FillAnswerKind.Rejected, Error: "why")));
 
         AssertRefused(body => LaneProtocol.ReadReplicate(body), replicate);
         AssertRefused(body => LaneProtocol.ReadHeartbeat(body), heartbeat);
         AssertRefused(body => LaneProtocol.ReadReplicaAck(body, out _), ack);
         AssertRefused(body => LaneProtocol.ReadLeaseAnswer(body, out _), lease);
+        AssertRefused(body => LaneProtocol.ReadFill(body), fill);
+        AssertRefused(body => LaneProtocol.ReadFillAnswer(body, out _), fillAnswer);
 
-        Assert.Throws<LaneProtocolException>(() => LaneProtocol.ReadKind([(byte)LaneFrameKind.Heartbeat + 1, 0, 0, 0, 0]));
+        Assert.Throws<LaneProtocolException>(() => LaneProtocol.ReadKind([(byte)LaneFrameKind.Fill + 1, 0, 0, 0, 0]));
         Assert.Throws<LaneProtocolException>(() => LaneProtocol.ReadKind([]));
         Assert.Throws<LaneProtocolException>(() => LaneProtocol.ReadReplicaAck(With(ack, 5, (byte)ReplicaAckKind.Unreachable), out _));
         Assert.Throws<LaneProtocolException>(() => LaneProtocol.ReadLeaseAnswer(With(lease, 5, 2), out _));
+        Assert.Throws<LaneProtocolException>(() => LaneProtocol.ReadFillAnswer(With(fillAnswer, 5, (byte)FillAnswerKind.Down), out _));
     }
 
     [Fact]

@@ -1,14 +1,12 @@
 using System.Collections.Concurrent;
-using System.Net;
 using ShardedKvs.Node.Cluster.Configuration;
-using ShardedKvs.Node.Cluster.Peers;
 using ShardedKvs.Node.Cluster.Replication.Fill;
 
 namespace ShardedKvs.Tests.Cluster.Replication.Fill;
 
 /// <summary>
 /// Learners in memory, each with its own store and <see cref="FillTarget"/>, behind the fill's
-/// transport seam: a batch is decoded and applied exactly as the HTTP route applies it. Records every
+/// transport seam: a batch is decoded and applied exactly as a learner's lane applies it. Records every
 /// acknowledged batch; a test may script failures per learner and attempt.
 /// </summary>
 public sealed class FakeLearners : IFillTransport
@@ -24,7 +22,7 @@ public sealed class FakeLearners : IFillTransport
 
     /// <summary>How a send is answered instead of being applied (attempt numbers start at 1 and count
     /// every send to any learner); null applies the batch.</summary>
-    public Func<PlacedMember, int, PeerCallResult?> Fault { get; set; } = (_, _) => null;
+    public Func<PlacedMember, int, FillAnswer?> Fault { get; set; } = (_, _) => null;
 
     /// <summary>Runs before a batch is applied: where a test makes a write race the copy.</summary>
     public Action<PlacedMember, IReadOnlyList<FillEntry>>? BeforeApply { get; set; }
@@ -36,13 +34,13 @@ public sealed class FakeLearners : IFillTransport
     public IEnumerable<(PlacedMember Learner, string Key)> Copies =>
         Deliveries.SelectMany(d => d.Keys.Select(k => (d.Learner, k)));
 
-    public async Task<FillSendResult> SendAsync(PlacedMember learner, long fillEpoch, FillBatch batch, CancellationToken cancellationToken)
+    public async Task<FillAnswer> SendAsync(PlacedMember learner, long fillEpoch, FillBatch batch, CancellationToken cancellationToken)
     {
         await Task.Yield();
         int attempt = Interlocked.Increment(ref _attempts);
         if (Fault(learner, attempt) is { } failure)
         {
-            return new FillSendResult(failure, null);
+            return failure;
         }
 
         Assert.True(FillBatchReader.TryRead(batch.Body, out List<FillEntry>? entries, out string? error), error);
@@ -50,12 +48,14 @@ public sealed class FakeLearners : IFillTransport
         FillApplyResult applied = this[learner].Target.Apply(batch.Body);
         Assert.Null(applied.Malformed);
         Deliveries.Enqueue(new Delivery(Sender, learner, [.. entries.Select(e => e.Key)]));
-        return new FillSendResult(PeerCallResult.Answered(learner.Address, HttpStatusCode.OK, null), new FillBatchReply(applied.Applied, applied.Skipped));
+        return new FillAnswer(FillAnswerKind.Applied, applied.Applied, applied.Skipped);
     }
 
-    public static PeerCallResult Unavailable(PlacedMember learner) => PeerCallResult.Answered(learner.Address, HttpStatusCode.ServiceUnavailable, "busy");
+    /// <summary>The learner has not learned of the fill yet (it would catch up): worth sending again.</summary>
+    public static FillAnswer NotYetLearned(PlacedMember learner) => new(FillAnswerKind.NotYetLearned, Error: $"{learner} has not learned of the fill yet");
 
-    public static PeerCallResult Refused(PlacedMember learner) => PeerCallResult.RefusedBy(learner.Address);
+    /// <summary>Nothing listens on the learner's port.</summary>
+    public static FillAnswer Down(PlacedMember learner) => new(FillAnswerKind.Down, Error: "connection refused");
 
     public sealed record Delivery(PlacedMember? Sender, PlacedMember Learner, IReadOnlyList<string> Keys);
 }

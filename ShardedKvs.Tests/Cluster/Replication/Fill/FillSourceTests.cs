@@ -96,7 +96,7 @@ public sealed class FillSourceTests : IDisposable
     [Fact]
     public async Task A_batch_the_learner_fails_is_sent_again_until_it_takes_it()
     {
-        _learners.Fault = (learner, attempt) => attempt <= 2 ? FakeLearners.Unavailable(learner) : null;
+        _learners.Fault = (learner, attempt) => attempt <= 2 ? FakeLearners.NotYetLearned(learner) : null;
         KeyValueStore store = FillKit.StoreWith(Keys.Take(250));
 
         FillResult result = await _kit.Source(store, _learners, configure: o => o.FillBatchKeys = 100)
@@ -112,7 +112,7 @@ public sealed class FillSourceTests : IDisposable
     [Fact]
     public async Task A_learner_that_stays_down_fails_the_copy_and_is_named()
     {
-        _learners.Fault = (learner, _) => FakeLearners.Refused(learner);
+        _learners.Fault = (learner, _) => FakeLearners.Down(learner);
         KeyValueStore store = FillKit.StoreWith(Keys.Take(250));
 
         FillResult result = await _kit.Source(store, _learners).CopyAsync(FillKit.OneSourceOneLearner(Source, Learner), Source, CancellationToken.None);
@@ -128,7 +128,7 @@ public sealed class FillSourceTests : IDisposable
     [Fact]
     public async Task A_learner_busy_past_the_batch_deadline_fails_the_copy()
     {
-        _learners.Fault = (learner, _) => FakeLearners.Unavailable(learner);
+        _learners.Fault = (learner, _) => new FillAnswer(FillAnswerKind.TimedOut, Error: $"{learner} did not answer in time");
         KeyValueStore store = FillKit.StoreWith(Keys.Take(10));
 
         FillResult result = await _kit.Source(store, _learners, configure: o => o.BatchDeadline = TimeSpan.FromMilliseconds(300))
@@ -142,7 +142,7 @@ public sealed class FillSourceTests : IDisposable
     [Fact]
     public async Task A_learner_that_refuses_a_batch_as_malformed_fails_the_copy_at_once()
     {
-        _learners.Fault = (learner, _) => Node.Cluster.Peers.PeerCallResult.Answered(learner.Address, System.Net.HttpStatusCode.BadRequest, "Malformed fill batch");
+        _learners.Fault = (learner, _) => new FillAnswer(FillAnswerKind.Rejected, Error: "Malformed fill batch: the body ends inside the entry");
         KeyValueStore store = FillKit.StoreWith(Keys.Take(10));
 
         FillResult result = await _kit.Source(store, _learners).CopyAsync(FillKit.OneSourceOneLearner(Source, Learner), Source, CancellationToken.None);

@@ -26,7 +26,7 @@ public sealed class FillWorkTests : IDisposable
         PlacementMap map = FillKit.OneSourceOneLearner(Source, Learner);
 
         Assert.True(await WorkOn(store).CopyToLearnersAsync(map, Source, CancellationToken.None));
-        _learners.Fault = (learner, _) => FakeLearners.Refused(learner);
+        _learners.Fault = (learner, _) => FakeLearners.Down(learner);
         Assert.False(await WorkOn(store).CopyToLearnersAsync(map, Source, CancellationToken.None));
     }
 
