@@ -81,7 +81,10 @@ public sealed class ReplicationCalls(ForwardLanes lanes, TimeProvider time) : IR
         LaneOpening opening = LaneOpening.Failed;
         for (int attempt = 1; attempt <= 2; attempt++)
         {
-            (ForwardLane? lane, opening) = await OpenAsync(target, deadline).AsTask().WaitAsync(cancellationToken);
+            // The lane is open nearly always; waiting for one to open is cancellable, since a fill
+            // replaced meanwhile must not hold up the next one for a connect timeout.
+            ValueTask<(ForwardLane? Lane, LaneOpening Opening)> open = OpenAsync(target, deadline);
+            (ForwardLane? lane, opening) = open.IsCompletedSuccessfully ? open.Result : await open.AsTask().WaitAsync(cancellationToken);
             if (opening == LaneOpening.Late)
             {
                 return new FillAnswer(FillAnswerKind.TimedOut, Error: $"no lane to {target} opened in time");

@@ -43,7 +43,7 @@ public static partial class LaneProtocol
     /// <summary>Appends a learner's answer to a fill frame. Only a learner's own answers travel (see
     /// <see cref="FillAnswer.LastSent"/>); a receiver returning one of the kinds a source concludes is
     /// a bug and throws here.</summary>
-    public static void WriteFillAnswer(IBufferWriter<byte> output, uint id, in FillAnswer answer)
+    public static void WriteFillAnswer(IBufferWriter<byte> output, uint id, FillAnswer answer)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan((byte)answer.Kind, (byte)FillAnswer.LastSent, nameof(answer));
         string error = answer.Error ?? "";

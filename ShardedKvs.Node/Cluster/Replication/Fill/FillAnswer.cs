@@ -27,7 +27,10 @@ public enum FillAnswerKind : byte
 
 /// <summary>A learner's answer to a batch: how many keys it stored and how many it skipped (it held a
 /// newer version, or saw the key deleted since), or why it applied none.</summary>
-public readonly record struct FillAnswer(FillAnswerKind Kind, int Applied = 0, int Skipped = 0, string? Error = null)
+/// <remarks>A class, unlike the lanes' other answers: one per batch costs nothing, and the tasks and
+/// awaiters that carry it then share the runtime's precompiled code for reference types, where a struct
+/// would have each of them compiled for it during a node's first fill, under client load.</remarks>
+public sealed record FillAnswer(FillAnswerKind Kind, int Applied = 0, int Skipped = 0, string? Error = null)
 {
     /// <summary>The last of the kinds a learner sends; the rest only a source concludes.</summary>
     public const FillAnswerKind LastSent = FillAnswerKind.Rejected;

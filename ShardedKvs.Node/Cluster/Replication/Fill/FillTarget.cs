@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using ShardedKvs.Node.Cluster.Requests;
 using ShardedKvs.Node.Storage;
 using ShardedKvs.Node.Telemetry;
@@ -30,7 +31,7 @@ public sealed class FillTarget(KeyValueStore store, KeysInFlight inFlight, FillT
 
         using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.fill.apply", ActivityKind.Server, parent);
         int applied = 0;
-        foreach (FillEntry entry in entries)
+        foreach (FillEntry entry in CollectionsMarshal.AsSpan(entries)) // no List enumerator to compile for a struct in a first fill
         {
             lock (inFlight.StripeFor(StableHash.Of(entry.KeyUtf8.Span)))
             {
