@@ -29,7 +29,8 @@ fi
 OUT=$ROOT/bench/results/failover-pairs-latest.md
 
 # field FILE KIND KEY: the value of KEY=... on the line of failover.txt that starts with KIND.
-field() { grep "^$2 " "$1" | head -1 | tr ' ' '\n' | awk -F= -v k="$3" '$1==k {print $2}'; }
+# (No `head` in these pipelines: under pipefail a writer it cut off would fail the script.)
+field() { grep -m1 "^$2 " "$1" | tr ' ' '\n' | awk -F= -v k="$3" '$1==k {print $2}'; }
 
 # compiled RUN_DIR: each survivor's count of methods compiled from the exclusion to the switch (the
 # perf maps' line counts, sampled every 100 ms by failover.sh into jit-map-lines.txt).
@@ -43,7 +44,7 @@ compiled() {
   ' "$dir/jit-map-lines.txt"
 }
 
-median() { sort -g | awk '{v[NR] = $1} END {if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+median() { sort -g | awk '{v[NR] = $1} END {if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 declare -A RATIOS RATES
 {
@@ -58,7 +59,7 @@ for ((pair = 1; pair <= PAIRS; pair++)); do
   for name in "${order[@]}"; do
     load=$(cut -d' ' -f1 /proc/loadavg)
     NODE_BIN=$name bash "$ROOT/bench/failover.sh" >/dev/null 2>&1 || { echo "| $pair | $name | $load | failover.sh failed | | | | |" | tee -a "$OUT"; continue; }
-    dir=$(ls -dt "$ROOT"/bench/results/failover-2* | head -1)
+    dir=$(ls -dt "$ROOT"/bench/results/failover-2* | sed -n 1p)
     result=$dir/failover.txt
     ratio=$(field "$result" P99 ratio)
     rate=$(field "$result" FILL keys_per_s)
