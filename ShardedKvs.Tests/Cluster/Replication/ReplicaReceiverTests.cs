@@ -25,7 +25,7 @@ public sealed class ReplicaReceiverTests
     private readonly LeaseBook _leases;
     private readonly ClusterState _state;
     private readonly ReplicaReceiver _receiver;
-    private readonly RecordingLog _log = new();
+    private readonly CatchUpCountingLog _log = new();
     private readonly FillTombstones _tombstones = new();
     private readonly KeysInFlight _inFlight = new();
 
@@ -227,22 +227,5 @@ public sealed class ReplicaReceiverTests
         var map = new PlacementMap(config, Tokens);
         return Enumerable.Range(0, 10_000).Select(i => $"k{i}").First(k =>
             map.HoldsCopy(holder, StableHash.Of(k)) && (primary is null || map.PrimaryOf(StableHash.Of(k)) == primary));
-    }
-
-    private sealed class RecordingLog : IConfigLog
-    {
-        public int CatchUps { get; private set; }
-
-        public ClusterConfig? Latest => null;
-
-        public bool Learn(ClusterConfig decided) => false;
-
-        public Task<ProposeResult> ProposeAsync(ConfigChange change, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task CatchUpAsync(CancellationToken cancellationToken)
-        {
-            CatchUps++;
-            return Task.CompletedTask;
-        }
     }
 }

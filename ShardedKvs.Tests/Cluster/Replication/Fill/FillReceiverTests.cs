@@ -2,7 +2,6 @@ using System.Text;
 using Microsoft.Extensions.Options;
 using ShardedKvs.Node;
 using ShardedKvs.Node.Cluster.Configuration;
-using ShardedKvs.Node.Cluster.Consensus;
 using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Cluster.Replication;
 using ShardedKvs.Node.Cluster.Replication.Fill;
@@ -20,7 +19,7 @@ public sealed class FillReceiverTests
     private static readonly PlacedMember Learner = FillKit.Member(2);
 
     private readonly FakeLearner _learner = new();
-    private readonly CatchUpCounter _log = new();
+    private readonly CatchUpCountingLog _log = new();
     private readonly ClusterConfig _filling = FillKit.OneSourceOneLearner(Source, Learner).Config;
 
     private FillReceiver ReceiverRunning(ClusterConfig config, int replicationFactor = 2)
@@ -93,22 +92,5 @@ public sealed class FillReceiverTests
         Assert.Equal(FillAnswerKind.Rejected, answer.Kind);
         Assert.StartsWith("Malformed fill batch: ", answer.Error);
         Assert.False(_learner.Store.Contains("cut-short"));
-    }
-
-    private sealed class CatchUpCounter : IConfigLog
-    {
-        public int CatchUps { get; private set; }
-
-        public ClusterConfig? Latest => null;
-
-        public bool Learn(ClusterConfig decided) => false;
-
-        public Task<ProposeResult> ProposeAsync(ConfigChange change, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task CatchUpAsync(CancellationToken cancellationToken)
-        {
-            CatchUps++;
-            return Task.CompletedTask;
-        }
     }
 }
