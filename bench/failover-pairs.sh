@@ -24,7 +24,7 @@ for name in "${NAMES[@]}"; do
 done
 PAIRS=${PAIRS:-3}
 if [[ "${JIT_MAP:-0}" == "1" ]]; then
-  export NODE_ENV="${NODE_ENV:-} DOTNET_PerfMapEnabled=3 DOTNET_PerfMapShowOptimizationTiers=1"
+  export NODE_ENV="${NODE_ENV:+$NODE_ENV }DOTNET_PerfMapEnabled=3 DOTNET_PerfMapShowOptimizationTiers=1"
 fi
 OUT=$ROOT/bench/results/failover-pairs-latest.md
 

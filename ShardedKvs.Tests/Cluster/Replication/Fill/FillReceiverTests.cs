@@ -59,7 +59,7 @@ public sealed class FillReceiverTests
     }
 
     [Fact]
-    public void A_batch_sent_to_a_learner_whose_fill_has_not_begun_is_sent_again_later()
+    public void A_learner_that_runs_no_fill_stores_nothing_and_asks_for_the_batch_again()
     {
         ClusterConfig before = ConfigTransitions.Form([Source, Learner], 2);
         Assert.False(before.IsFilling);
@@ -67,7 +67,9 @@ public sealed class FillReceiverTests
         FillAnswer answer = ReceiverRunning(before).Receive(before.Epoch + 1, Batch("before-the-fill", 3));
 
         Assert.Equal(FillAnswerKind.NotYetLearned, answer.Kind);
+        Assert.True(answer.Retryable, "the source must send the batch again once the learner caught up");
         Assert.False(_learner.Store.Contains("before-the-fill"));
+        Assert.Equal(1, _log.CatchUps);
     }
 
     [Fact]
