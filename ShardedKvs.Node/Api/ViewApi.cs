@@ -82,6 +82,9 @@ public static class ViewApi
     private static async Task<Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<ViewResponse>> GetView(ClusterState state, KeySource source)
     {
         ClusterSnapshot s = state.Snapshot;
+        // Read before counting what remains: a batch acknowledged between the two reads is then
+        // missing from both rather than counted as moved and as remaining.
+        long? moved = s.Pending is { } pending ? source.MovedFor(pending.Epoch) : null;
         // Clients and the dashboard's health checks ask for the view; during a change, counting walks the whole store.
         long? remaining = s.Pending is null ? null : await StoreWalk.RunAsync(source.CountRemaining);
         string status = s.Status switch
@@ -98,7 +101,7 @@ public static class ViewApi
             new ViewResponse("View retrieved successfully", s.Self, status, s.Current.Epoch, s.Current.Text, s.Pending?.Epoch, s.Pending?.Text)
             {
                 TokensPerNode = s.Current.Ring.TokensPerNode,
-                KeysMoved = s.Pending is { } pending ? source.MovedFor(pending.Epoch) : null,
+                KeysMoved = moved,
                 KeysRemaining = remaining,
                 Unavailable = s.Current.Unavailable.IsEmpty ? null : s.Current.Unavailable,
                 ReplicationFactor = s.Replica?.EffectiveFactor,
