@@ -28,6 +28,10 @@ SEEDS=${SEEDS:-}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 RUN_DIR=$ROOT/bench/results/soak-$STAMP
 mkdir -p "$RUN_DIR"
+# Without them the test skips itself, and a skipped run must not count as a passed one.
+for tool in ip iptables; do
+  command -v "$tool" >/dev/null || { echo "fault-soak: $tool not found (apt-get install iproute2 iptables)" >&2; exit 1; }
+done
 
 if [[ "${BUILD:-1}" == "1" ]]; then
   dotnet build ShardedKvs.Tests -v q -nologo > "$RUN_DIR/build.txt" 2>&1 || { cat "$RUN_DIR/build.txt"; exit 1; }
@@ -58,7 +62,8 @@ while true; do
   started=$(date +%s)
   # A run is bounded by the test's own deadlines (60 s per wait); timeout is the backstop.
   if KVS_FAULT_SEED=$seed KVS_NODE_LOGS=$logs timeout 600 dotnet test ShardedKvs.Tests --no-build -nologo \
-      --filter "FullyQualifiedName~RandomFaultScheduleTests" --logger "console;verbosity=detailed" > "$logs/test.txt" 2>&1; then
+      --filter "FullyQualifiedName~RandomFaultScheduleTests" --logger "console;verbosity=detailed" > "$logs/test.txt" 2>&1 \
+      && grep -qE '^ +Passed: 1$' "$logs/test.txt"; then
     verdict=passed; passed=$((passed + 1))
   else
     verdict=FAILED; failed=$((failed + 1))
