@@ -125,8 +125,8 @@ if [[ "${COUNTERS:-0}" == "1" ]]; then   # COUNTERS=1: each survivor's runtime c
       --format csv -o "$RUN_DIR/counters-${PORTS[$i]}.csv" >/dev/null 2>&1 &
   done
 fi
-if [[ "${JIT_TRACE:-0}" == "1" ]]; then   # JIT_TRACE=1: each compile of the first survivor, with its time (dotnet-trace; bench/JitTrace reads it)
-  timeout $((BEFORE_S + 40)) ~/.dotnet/tools/dotnet-trace collect -p "${PIDS[0]}" --providers Microsoft-Windows-DotNETRuntime:0x10:5 \
+if [[ "${JIT_TRACE:-0}" == "1" ]]; then   # JIT_TRACE=1: each compile of the first survivor, with its time, and its exceptions (dotnet-trace; bench/JitTrace reads it)
+  timeout $((BEFORE_S + 40)) ~/.dotnet/tools/dotnet-trace collect -p "${PIDS[0]}" --providers Microsoft-Windows-DotNETRuntime:0x8010:5 \
     --duration "00:00:00:$((BEFORE_S + 15))" -o "$RUN_DIR/jit-${PORTS[0]}.nettrace" >"$RUN_DIR/jit-trace.log" 2>&1 &
 fi
 if [[ "${JIT_MAP:-0}" == "1" ]]; then   # JIT_MAP=1: what each survivor's JIT compiles before the kill and after it
