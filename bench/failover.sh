@@ -17,7 +17,7 @@
 #   JIT_MAP=1 NODE_ENV="DOTNET_PerfMapEnabled=3 DOTNET_PerfMapShowOptimizationTiers=1" bash bench/failover.sh
 #                                     the survivors' JIT-compiled methods (perf maps, line counts every 100 ms)
 #   JIT_TRACE=1 bash bench/failover.sh  every compile of the first survivor and its time (dotnet-trace, from
-#                                     `dotnet tool install -g dotnet-trace`), read by bench/JitTrace
+#                                     `dotnet tool install -g dotnet-trace`), read by bench/TraceReport (jit)
 #   PERF=1 NODE_ENV="DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0" CLIENTS=0 bash bench/failover.sh   perf profile of the survivors (perf.data)
 #
 # Reports: the exclusion time after the kill, each key's unavailability (longest, and how many keys were
@@ -125,7 +125,7 @@ if [[ "${COUNTERS:-0}" == "1" ]]; then   # COUNTERS=1: each survivor's runtime c
       --format csv -o "$RUN_DIR/counters-${PORTS[$i]}.csv" >/dev/null 2>&1 &
   done
 fi
-if [[ "${JIT_TRACE:-0}" == "1" ]]; then   # JIT_TRACE=1: each compile of the first survivor, with its time, and its exceptions (dotnet-trace; bench/JitTrace reads it)
+if [[ "${JIT_TRACE:-0}" == "1" ]]; then   # JIT_TRACE=1: each compile of the first survivor, with its time, and its exceptions (dotnet-trace; `bench/TraceReport jit` reads it)
   timeout $((BEFORE_S + 40)) ~/.dotnet/tools/dotnet-trace collect -p "${PIDS[0]}" --providers Microsoft-Windows-DotNETRuntime:0x8010:5 \
     --duration "00:00:00:$((BEFORE_S + 15))" -o "$RUN_DIR/jit-${PORTS[0]}.nettrace" >"$RUN_DIR/jit-trace.log" 2>&1 &
 fi

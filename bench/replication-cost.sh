@@ -6,7 +6,7 @@
 #   bash bench/replication-cost.sh                 R_LIST="1 3" SCRIPTS="put.lua get.lua" DURATION_S=4 WARMUP_S=15
 #   PERF=1 R_LIST=3 SCRIPTS=put.lua bash bench/replication-cost.sh   also a perf profile of the three nodes
 #   ALLOC=1 SCRIPTS=get.lua bash bench/replication-cost.sh   also what node A allocated, by type (needs dotnet-trace:
-#                                                      dotnet tool install -g dotnet-trace; read by bench/AllocTrace)
+#                                                      dotnet tool install -g dotnet-trace; read by bench/TraceReport)
 #
 # Same cluster as bench/replication.sh (3 nodes, loopback ports 15960-15962, 10000 preloaded keys, wrk -t2 -c16
 # against node A). Output: one line per factor and load on stdout and in bench/results/cost-<timestamp>/summary.txt.
@@ -37,7 +37,7 @@ fi
 TRACE_TOOL=${TRACE_TOOL:-$HOME/.dotnet/tools/dotnet-trace}
 if [[ "${ALLOC:-0}" == 1 ]]; then
   [[ -x "$TRACE_TOOL" ]] || die "ALLOC=1 needs dotnet-trace ($TRACE_TOOL): dotnet tool install -g dotnet-trace"
-  publish_to_bin bench/AllocTrace alloctrace
+  publish_to_bin bench/TraceReport tracereport
 fi
 PERF_ENV=()
 [[ -n "${PERF:-}" ]] && PERF_ENV=(DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0)
@@ -99,7 +99,7 @@ for r in ${R_LIST:-1 3}; do
     [[ "$total_items" != 0 ]] && line+=$(awk -v w="$total_items" -v b="$total_bytes" -v r="$rps" 'BEGIN {printf ", %.1f work items/req, %.1f KB allocated/req", w / r, b / r / 1024}')
     echo "$line" | tee -a "$RUN_DIR/summary.txt"
     if [[ "${ALLOC:-0}" == 1 ]]; then
-      dotnet "$BIN/alloctrace/AllocTrace.dll" "$RUN_DIR/alloc-r$r-$script.nettrace" 12 | sed 's/^/    node A: /' | tee -a "$RUN_DIR/summary.txt"
+      dotnet "$BIN/tracereport/TraceReport.dll" alloc "$RUN_DIR/alloc-r$r-$script.nettrace" 12 | sed 's/^/    node A: /' | tee -a "$RUN_DIR/summary.txt"
     fi
   done
   cleanup
