@@ -127,7 +127,7 @@ if [[ "${COUNTERS:-0}" == "1" ]]; then   # COUNTERS=1: each survivor's runtime c
 fi
 if [[ "${JIT_TRACE:-0}" == "1" ]]; then   # JIT_TRACE=1: each compile of the first survivor, with its time, and its exceptions (dotnet-trace; `bench/TraceReport jit` reads it)
   timeout $((BEFORE_S + 40)) ~/.dotnet/tools/dotnet-trace collect -p "${PIDS[0]}" --providers Microsoft-Windows-DotNETRuntime:0x8010:5 \
-    --duration "00:00:00:$((BEFORE_S + 15))" -o "$RUN_DIR/jit-${PORTS[0]}.nettrace" >"$RUN_DIR/jit-trace.log" 2>&1 &
+    --duration "$(printf "00:00:%02d:%02d" $(((BEFORE_S + 15) / 60)) $(((BEFORE_S + 15) % 60)))" -o "$RUN_DIR/jit-${PORTS[0]}.nettrace" >"$RUN_DIR/jit-trace.log" 2>&1 &
 fi
 if [[ "${JIT_MAP:-0}" == "1" ]]; then   # JIT_MAP=1: what each survivor's JIT compiles before the kill and after it
   JIT_PIDS=$(for i in "${!PIDS[@]}"; do [[ $i == "$VICTIM" ]] || printf "%s " "${PIDS[$i]}"; done)

@@ -27,11 +27,11 @@ MINUTES=${MINUTES:-20}
 SEEDS=${SEEDS:-}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 RUN_DIR=$ROOT/bench/results/soak-$STAMP
-mkdir -p "$RUN_DIR"
 # Without them the test skips itself, and a skipped run must not count as a passed one.
 for tool in ip iptables; do
   command -v "$tool" >/dev/null || { echo "fault-soak: $tool not found (apt-get install iproute2 iptables)" >&2; exit 1; }
 done
+mkdir -p "$RUN_DIR"
 
 if [[ "${BUILD:-1}" == "1" ]]; then
   dotnet build ShardedKvs.Tests -v q -nologo > "$RUN_DIR/build.txt" 2>&1 || { cat "$RUN_DIR/build.txt"; exit 1; }
