@@ -148,7 +148,7 @@ public sealed class PeerClient(PeerHttp http, ForwardLanes lanes, RequestSigner 
             throw new HttpRequestException($"{node} is not a member of a view this node knows");
         }
 
-        byte[]? body = message is null ? null : JsonSerializer.SerializeToUtf8Bytes(message, message.GetType(), PeerJsonContext.SerializerOptions);
+        byte[]? body = message is null ? null : JsonSerializer.SerializeToUtf8Bytes(message, PeerJsonContext.Default.GetTypeInfo(message.GetType())!);
         var request = new HttpRequestMessage(route.Method, new Uri($"http://{node}{route.Path}"));
         if (body is not null)
         {
