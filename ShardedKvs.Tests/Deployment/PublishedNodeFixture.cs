@@ -4,7 +4,7 @@ using ShardedKvs.Tests.Infrastructure;
 namespace ShardedKvs.Tests.Deployment;
 
 /// <summary>
-/// The node as the image carries it: deploy/image/publish.sh (a self-contained linux-x64 publish)
+/// The node as the image carries it: deploy/image/publish.sh (one Native AOT executable for linux-x64)
 /// run once for the namespace tests, into a folder of its own that is deleted afterwards. When
 /// KVS_PUBLISHED_NODE names a folder publish.sh wrote (`.ci/run` publishes before the tests, so the
 /// compile does not compete with running tests for the two cores), that folder is used as it is.

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the node's OCI image without a daemon or a registry:
-#   1. publish.sh: a self-contained linux-x64 publish of ShardedKvs.Node (the files in /app);
-#   2. a minimal root filesystem from Debian packages: only the shared libraries the .NET runtime
-#      loads (glibc, libstdc++, libgcc_s, OpenSSL for the HMACs), unpacked with dpkg-deb, no shell,
-#      no package manager, a non-root user;
+#   1. publish.sh: ShardedKvs.Node compiled Native AOT for linux-x64 (one executable in /app);
+#   2. a minimal root filesystem from Debian packages: only the shared libraries that executable
+#      loads (glibc, and OpenSSL for the HMACs), unpacked with dpkg-deb, no shell, no package
+#      manager, a non-root user;
 #   3. buildah --storage-driver vfs from scratch, commit to an OCI archive.
 # Output: deploy/image/out/shardedkvs-node.oci.tar (override with OUT=...), tagged shardedkvs-node:$TAG.
 # Needs root (or a user namespace), buildah, and apt access to Debian's packages; installs buildah if missing.
@@ -33,9 +33,9 @@ echo "2/3 root filesystem"
 rootfs=$work/rootfs
 mkdir -p "$rootfs"/{etc,tmp,proc,sys,dev} "$work/debs"
 chmod 1777 "$rootfs/tmp"
-# The libraries `ldd` lists for the apphost and the runtime's native parts, plus libssl3, which the
-# crypto shim loads at run time. ICU is not needed: the node runs with InvariantGlobalization.
-(cd "$work/debs" && apt-get -o APT::Sandbox::User=root download libc6 libgcc-s1 libstdc++6 libssl3 >/dev/null)
+# What `ldd` lists for the executable (libc, libm: both glibc), plus libssl3, which its crypto shim
+# loads at run time. ICU is not needed: the node runs with InvariantGlobalization.
+(cd "$work/debs" && apt-get -o APT::Sandbox::User=root download libc6 libssl3 >/dev/null)
 for deb in "$work"/debs/*.deb; do dpkg-deb -x "$deb" "$rootfs"; done
 rm -rf "$rootfs"/usr/share/{doc,man,lintian,locale} "$rootfs"/usr/lib/x86_64-linux-gnu/gconv
 cat > "$rootfs/etc/passwd" <<'PASSWD'
