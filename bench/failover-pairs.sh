@@ -7,9 +7,11 @@
 #   BUILDS="node-before node-after" bash bench/failover-pairs.sh     PAIRS=3 (about 2 minutes a pair)
 #   BUILDS="node-before node-after" PAIRS=4 JIT_MAP=1 bash bench/failover-pairs.sh
 #
-# BUILDS names two nodes already published in bench/bin/<name>, e.g.
-#   git worktree add /tmp/before <commit> && dotnet publish /tmp/before/ShardedKvs.Node -c Release -o bench/bin/node-before
-#   dotnet publish ShardedKvs.Node -c Release -o bench/bin/node-after
+# BUILDS names two nodes already published in bench/bin/<name>, Native AOT as the image carries them or
+# run by the JIT, e.g.
+#   git worktree add /tmp/before <commit> && /tmp/before/deploy/image/publish.sh "$PWD/bench/bin/node-before"
+#   deploy/image/publish.sh "$PWD/bench/bin/node-after"
+#   dotnet publish ShardedKvs.Node -c Release -o bench/bin/node-jit        (the JIT's build, as the tests run it)
 # Every other setting of bench/failover.sh (KEYS, FILL_RATE, NODE_ENV, ...) passes through; JIT_MAP=1
 # also sets the perf-map environment it needs. Pair i runs the first build first when i is odd.
 # Output: one line per run and the medians, on stdout and in bench/results/failover-pairs-latest.md.
@@ -20,7 +22,7 @@ ROOT=$PWD
 read -r -a NAMES <<<"${BUILDS:?BUILDS=\"<bench/bin name> <bench/bin name>\" names the two builds}"
 ((${#NAMES[@]} == 2)) || { echo "BUILDS names exactly two builds" >&2; exit 1; }
 for name in "${NAMES[@]}"; do
-  [[ -f "$ROOT/bench/bin/$name/ShardedKvs.Node.dll" ]] || { echo "no bench/bin/$name/ShardedKvs.Node.dll" >&2; exit 1; }
+  [[ -f "$ROOT/bench/bin/$name/ShardedKvs.Node.dll" || -x "$ROOT/bench/bin/$name/ShardedKvs.Node" ]] || { echo "no node in bench/bin/$name" >&2; exit 1; }
 done
 PAIRS=${PAIRS:-3}
 if [[ "${JIT_MAP:-0}" == "1" ]]; then

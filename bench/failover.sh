@@ -4,21 +4,27 @@
 # 90% GET / 10% PUT over HOT keys, sent to the survivors) while node B gets SIGKILL.
 #
 #   QUICK=1 bash bench/failover.sh    KEYS=100000, about a minute after the build
+#   RATE=4000 bash bench/failover.sh  an open load: CLIENTS share a fixed schedule of RATE requests/s and each
+#                                     latency counts from when its request was due (default 0: a closed loop,
+#                                     each client sending as soon as its last answer came, the cluster flat out)
 #   bash bench/failover.sh            KEYS=300000
 #   FILL_RATE=100000 QUICK=1 bash bench/failover.sh  Kvs__FillKeysPerSecond per source (default 20000, the node's)
 #   FILL_BATCH=250 QUICK=1 bash bench/failover.sh     Kvs__FillBatchKeys (default 1000, the node's)
 #   NODE_ENV="DOTNET_gcServer=0" QUICK=1 bash bench/failover.sh   more environment for every node
-#   READY_TO_RUN=1 QUICK=1 bash bench/failover.sh      nodes published ReadyToRun (precompiled, less JIT)
+#   JIT=1 QUICK=1 bash bench/failover.sh               nodes run by the .NET runtime and its JIT, as `dotnet run` and the
+#                                                     tests run them (default: the image's Native AOT executable,
+#                                                     deploy/image/publish.sh, which has no JIT)
+#   READY_TO_RUN=1 QUICK=1 bash bench/failover.sh      nodes published ReadyToRun (JIT, with precompiled code to start from)
 #   NODE_BIN=node-before QUICK=1 bash bench/failover.sh   run the node already published in bench/bin/node-before
 #                                                     (e.g. another commit's, to compare two builds run by run)
 #   WARMUP=1 bash bench/failover.sh   a first kill, fill and rejoin before the measured one (survivors' JIT warm)
 #   SLOW_MS=80 bash bench/failover.sh  also list the requests around the fill slower than that (node, key, owner)
 #   COUNTERS=1 bash bench/failover.sh  the survivors' runtime counters every second (dotnet-counters, if installed)
-#   JIT_MAP=1 NODE_ENV="DOTNET_PerfMapEnabled=3 DOTNET_PerfMapShowOptimizationTiers=1" bash bench/failover.sh
+#   JIT=1 JIT_MAP=1 NODE_ENV="DOTNET_PerfMapEnabled=3 DOTNET_PerfMapShowOptimizationTiers=1" bash bench/failover.sh
 #                                     the survivors' JIT-compiled methods (perf maps, line counts every 100 ms)
-#   JIT_TRACE=1 bash bench/failover.sh  every compile of the first survivor and its time (dotnet-trace, from
+#   JIT=1 JIT_TRACE=1 bash bench/failover.sh  every compile of the first survivor and its time (dotnet-trace, from
 #                                     `dotnet tool install -g dotnet-trace`), read by bench/TraceReport (jit)
-#   PERF=1 NODE_ENV="DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0" CLIENTS=0 bash bench/failover.sh   perf profile of the survivors (perf.data)
+#   PERF=1 CLIENTS=0 bash bench/failover.sh   perf profile of the survivors (perf.data; with JIT=1 add NODE_ENV="DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0")
 #
 # Reports: the exclusion time after the kill, each key's unavailability (longest, and how many keys were
 # unavailable over 100 ms), the re-replication's keys/s (copies the survivors gained / time from the
@@ -29,7 +35,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 if [[ "${QUICK:-0}" == "1" ]]; then KEYS=${KEYS:-100000}; fi
-KEYS=${KEYS:-300000}; HOT=${HOT:-500}; CLIENTS=${CLIENTS:-16}; FILL_RATE=${FILL_RATE:-20000}; FILL_BATCH=${FILL_BATCH:-1000}
+KEYS=${KEYS:-300000}; HOT=${HOT:-500}; CLIENTS=${CLIENTS:-16}; RATE=${RATE:-0}; FILL_RATE=${FILL_RATE:-20000}; FILL_BATCH=${FILL_BATCH:-1000}
 BEFORE_S=${BEFORE_S:-8}; AFTER_S=${AFTER_S:-3}; LIMIT_S=${LIMIT_S:-90}; LOAD_TIMEOUT=${LOAD_TIMEOUT:-120}
 CLUSTER_KEY=${CLUSTER_KEY:-bench-cluster-key-0123456789abcdef0123456789}
 HOST=127.0.0.1
@@ -51,12 +57,15 @@ log "building Release (node, loader, failover client)"
 publish_to_bin bench/Loader loader
 publish_to_bin bench/Failover failover
 if [[ -n "${NODE_BIN:-}" ]]; then
-  [[ -f "$BIN/$NODE_BIN/ShardedKvs.Node.dll" ]] || die "NODE_BIN=$NODE_BIN: no $BIN/$NODE_BIN/ShardedKvs.Node.dll"
+  [[ -f "$BIN/$NODE_BIN/ShardedKvs.Node.dll" || -x "$BIN/$NODE_BIN/ShardedKvs.Node" ]] || die "NODE_BIN=$NODE_BIN: no node in $BIN/$NODE_BIN"
 elif [[ "${READY_TO_RUN:-0}" == "1" ]]; then
   NODE_BIN=node-r2r
   publish_to_bin ShardedKvs.Node "$NODE_BIN" --use-current-runtime --self-contained false -p:PublishReadyToRun=true
-else
+elif [[ "${JIT:-0}" == "1" ]]; then
   publish_to_bin ShardedKvs.Node node
+else   # what ships: the image's Native AOT executable
+  NODE_BIN=node-aot
+  "$ROOT/deploy/image/publish.sh" "$BIN/$NODE_BIN" >"$RUN_DIR/build-$NODE_BIN.log" 2>&1 || die "$NODE_BIN build failed (see $RUN_DIR/build-$NODE_BIN.log)"
 fi
 
 log "starting 5 nodes, R=3"
@@ -136,7 +145,7 @@ if [[ "${JIT_MAP:-0}" == "1" ]]; then   # JIT_MAP=1: what each survivor's JIT co
   # kill, the exclusion, the switch in failover.txt) are the lines between the counts then.
   (end=$((SECONDS + BEFORE_S + 20)); while ((SECONDS < end)); do echo "$(date -u +%H:%M:%S.%N | cut -c1-12) $(jit_lines | tr '\n' ' ')"; sleep 0.1; done) >"$RUN_DIR/jit-map-lines.txt" &
 fi
-timeout $((LIMIT_S + 30)) dotnet "$BIN/failover/Failover.dll" "$VIEW" "$VICTIM" "${PIDS[$VICTIM]}" "$HOT" "$CLIENTS" "$BEFORE_S" "$AFTER_S" "$LIMIT_S" \
+timeout $((LIMIT_S + 30)) dotnet "$BIN/failover/Failover.dll" "$VIEW" "$VICTIM" "${PIDS[$VICTIM]}" "$HOT" "$CLIENTS" "$BEFORE_S" "$AFTER_S" "$LIMIT_S" "$RATE" \
   | tee "$RUN_DIR/failover.txt"
 if [[ "${JIT_MAP:-0}" == "1" ]]; then
   for pid in $JIT_PIDS; do cp "/tmp/perf-$pid.map" "$RUN_DIR/perf-$pid.map" 2>/dev/null || true; done
@@ -147,7 +156,7 @@ grep -h "copied .* keys to learners\|Took over the keys" "$RUN_DIR"/node-*.log |
 
 field() { grep "^$1 " "$RUN_DIR/failover.txt" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k {print $2}'; }
 {
-  echo "# Failover: 5 nodes, R=3, SIGKILL of one ($STAMP, KEYS=$KEYS, HOT=$HOT, CLIENTS=$CLIENTS, FILL_RATE=$FILL_RATE per source, FILL_BATCH=$FILL_BATCH${NODE_ENV:+, NODE_ENV=$NODE_ENV}${NODE_BIN:+, NODE_BIN=$NODE_BIN}${READY_TO_RUN:+, READY_TO_RUN=$READY_TO_RUN}${WARMUP:+, WARMUP=$WARMUP})"
+  echo "# Failover: 5 nodes, R=3, SIGKILL of one ($STAMP, KEYS=$KEYS, HOT=$HOT, CLIENTS=$CLIENTS, $( ((RATE > 0)) && echo "open load of RATE=$RATE req/s" || echo "closed loop"), FILL_RATE=$FILL_RATE per source, FILL_BATCH=$FILL_BATCH${NODE_ENV:+, NODE_ENV=$NODE_ENV}${NODE_BIN:+, NODE_BIN=$NODE_BIN}${READY_TO_RUN:+, READY_TO_RUN=$READY_TO_RUN}${WARMUP:+, WARMUP=$WARMUP})"
   echo
   echo "| figure | value |"
   echo "|---|---|"

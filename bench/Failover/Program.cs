@@ -5,15 +5,19 @@ using System.Text.Json.Nodes;
 using ShardedKvs.Ring;
 
 // Failover benchmark (bench/failover.sh starts the cluster and preloads it).
-//   Failover NODES VICTIM_INDEX VICTIM_PID HOT_KEYS CLIENTS BEFORE_S AFTER_S LIMIT_S
+//   Failover NODES VICTIM_INDEX VICTIM_PID HOT_KEYS CLIENTS BEFORE_S AFTER_S LIMIT_S [RATE]
 // NODES: comma-separated host:port of every node of the view (R = 3). Clients send 90% GET / 10% PUT of
 // random keys key-0..key-(HOT_KEYS-1) to random survivors (never to the victim, so a request's fate is
 // the failover's, not a client's retry policy). After BEFORE_S seconds the victim gets SIGKILL; the
 // program polls every survivor's GET /kvs/view until all show it excluded, then until none fills, then
 // keeps the load AFTER_S more seconds. Everything is bounded by LIMIT_S. Prints one line per figure.
+// RATE (requests/s, default 0): 0 is a closed loop, CLIENTS callers each sending its next request when the
+// last one answered, so the cluster runs flat out; above 0 the load is open, RATE requests sent each second
+// on a fixed schedule whether or not earlier ones answered (CLIENTS is unused), so a request held up by the
+// failover holds up no other and a stall cannot lower the load it is measured under.
 if (args.Length < 8)
 {
-    Console.Error.WriteLine("usage: Failover NODES VICTIM_INDEX VICTIM_PID HOT_KEYS CLIENTS BEFORE_S AFTER_S LIMIT_S");
+    Console.Error.WriteLine("usage: Failover NODES VICTIM_INDEX VICTIM_PID HOT_KEYS CLIENTS BEFORE_S AFTER_S LIMIT_S [RATE]");
     return 2;
 }
 
@@ -25,15 +29,21 @@ int clients = Int(args[4]);
 TimeSpan before = TimeSpan.FromSeconds(Int(args[5]));
 TimeSpan after = TimeSpan.FromSeconds(Int(args[6]));
 using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(Int(args[7])));
+int rate = args.Length > 8 ? Int(args[8]) : 0;
 string[] survivors = [.. nodes.Where((_, i) => i != victim)];
 
-using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients + 8, UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
+// An open load may have many requests waiting out the failover at once: enough connections that those
+// never hold up the requests of other keys.
+using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = rate > 0 ? 1024 : clients + 8, UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
 var clock = Stopwatch.StartNew();
 DateTime startedUtc = DateTime.UtcNow;
-var log = new OpLog(clients);
+var log = new OpLog();
+byte[] body = Encoding.UTF8.GetBytes("{\"value\":\"" + new string('w', 100) + "\"}");
 var failures = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
 using var stopLoad = CancellationTokenSource.CreateLinkedTokenSource(limit.Token);
-Task load = Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(() => ClientAsync(c, stopLoad.Token))));
+Task load = rate > 0
+    ? Task.Run(() => OpenLoadAsync(stopLoad.Token))
+    : Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(() => ClientAsync(c, stopLoad.Token))));
 
 long copiesBefore = await CopiesAsync();
 await Task.Delay(before, limit.Token);
@@ -61,7 +71,7 @@ await load;
 var ring = new TokenRing([.. nodes], TokenRing.DefaultTokensPerNode, replicationFactor: 3);
 bool IsVictims(int key) => ring.OwnerOf($"key-{key}") == nodes[victim];
 Op[] ops = log.All();
-Console.WriteLine($"OPS total={ops.Length} failed={ops.Count(o => !o.Ok)} seconds={end.TotalSeconds:F1}");
+Console.WriteLine($"OPS total={ops.Length} failed={ops.Count(o => !o.Ok)} seconds={end.TotalSeconds:F1} load={(rate > 0 ? $"open_{rate}_per_s" : "closed")}");
 // The client's own pauses stall every request at once, like a stall of the whole cluster would.
 Console.WriteLine($"CLIENT_GC pause_ms={GC.GetTotalPauseDuration().TotalMilliseconds:F0} gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)}");
 foreach ((string failure, int count) in failures)
@@ -111,39 +121,77 @@ return 0;
 async Task ClientAsync(int client, CancellationToken stop)
 {
     var random = new Random(client);
-    byte[] body = Encoding.UTF8.GetBytes("{\"value\":\"" + new string('w', 100) + "\"}");
-    while (!stop.IsCancellationRequested)
+    while (!stop.IsCancellationRequested && await SendAsync(random, stop))
     {
-        int key = random.Next(hotKeys);
-        string node = survivors[random.Next(survivors.Length)];
-        var uri = new Uri($"http://{node}/kvs/keys/key-{key}");
-        bool put = random.Next(10) == 0;
-        TimeSpan start = clock.Elapsed;
-        bool ok;
-        try
+    }
+}
+
+// One scheduler: request i leaves at i / RATE s, each in its own task. When the scheduler wakes late (a
+// timer tick is a millisecond or more), the requests due meanwhile leave at once; a latency counts from
+// when its request left.
+async Task OpenLoadAsync(CancellationToken stop)
+{
+    var random = new Random(0);
+    var inFlight = new List<Task>();
+    TimeSpan started = clock.Elapsed;
+    for (long sent = 0; !stop.IsCancellationRequested; sent++)
+    {
+        TimeSpan due = started + TimeSpan.FromSeconds(sent / (double)rate);
+        if (clock.Elapsed < due)
         {
-            using HttpResponseMessage response = put
-                ? await http.PutAsync(uri, new ByteArrayContent(body) { Headers = { ContentType = new("application/json") } }, stop)
-                : await http.GetAsync(uri, stop);
-            ok = response.IsSuccessStatusCode;
-            if (!ok)
+            try
             {
-                string error = JsonNode.Parse(await response.Content.ReadAsStringAsync(stop))?["error"]?.GetValue<string>() ?? "";
-                failures.AddOrUpdate($"{(put ? "PUT" : "GET")} {(int)response.StatusCode} {error}", 1, (_, n) => n + 1);
+                await Task.Delay(due - clock.Elapsed, stop);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
             }
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            return;
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
-        {
-            ok = false;
-            failures.AddOrUpdate($"{(put ? "PUT" : "GET")} {e.GetType().Name}", 1, (_, n) => n + 1);
-        }
 
-        log.Add(client, new Op(key, put, start, clock.Elapsed, ok, node));
+        inFlight.Add(SendAsync(random, stop));
+        if (inFlight.Count >= 4096)
+        {
+            inFlight.RemoveAll(t => t.IsCompleted);
+        }
     }
+
+    await Task.WhenAll(inFlight);
+}
+
+// False when the load stopped before the request was answered.
+async Task<bool> SendAsync(Random random, CancellationToken stop)
+{
+    int key = random.Next(hotKeys);
+    string node = survivors[random.Next(survivors.Length)];
+    var uri = new Uri($"http://{node}/kvs/keys/key-{key}");
+    bool put = random.Next(10) == 0;
+    TimeSpan start = clock.Elapsed;
+    bool ok;
+    try
+    {
+        using HttpResponseMessage response = put
+            ? await http.PutAsync(uri, new ByteArrayContent(body) { Headers = { ContentType = new("application/json") } }, stop)
+            : await http.GetAsync(uri, stop);
+        ok = response.IsSuccessStatusCode;
+        if (!ok)
+        {
+            string error = JsonNode.Parse(await response.Content.ReadAsStringAsync(stop))?["error"]?.GetValue<string>() ?? "";
+            failures.AddOrUpdate($"{(put ? "PUT" : "GET")} {(int)response.StatusCode} {error}", 1, (_, n) => n + 1);
+        }
+    }
+    catch (OperationCanceledException) when (stop.IsCancellationRequested)
+    {
+        return false;
+    }
+    catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
+    {
+        ok = false;
+        failures.AddOrUpdate($"{(put ? "PUT" : "GET")} {e.GetType().Name}", 1, (_, n) => n + 1);
+    }
+
+    log.Add(new Op(key, put, start, clock.Elapsed, ok, node));
+    return true;
 }
 
 async Task<TimeSpan> PollAsync(Func<JsonNode[], bool> done, string what)
@@ -218,12 +266,12 @@ static int Int(string s) => int.Parse(s, CultureInfo.InvariantCulture);
 // client (so every request at once) 110 ms in one run against 27 ms (CLIENT_GC).
 internal readonly record struct Op(int Key, bool Put, TimeSpan Start, TimeSpan End, bool Ok, string Node);
 
-/// <summary>Each client appends to its own list; read once the clients stopped.</summary>
-internal sealed class OpLog(int clients)
+/// <summary>Every request's record, appended from any thread; read once the load stopped.</summary>
+internal sealed class OpLog
 {
-    private readonly List<Op>[] _byClient = [.. Enumerable.Range(0, clients).Select(_ => new List<Op>(1 << 16))];
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Op> _ops = new();
 
-    public void Add(int client, Op op) => _byClient[client].Add(op);
+    public void Add(Op op) => _ops.Enqueue(op);
 
-    public Op[] All() => [.. _byClient.SelectMany(l => l)];
+    public Op[] All() => [.. _ops];
 }

@@ -38,12 +38,13 @@ require_free_ports() {
 }
 
 # start_node PORT LOG [NAME=VALUE...]: a node of $VIEW at $HOST:PORT with those settings, run from
-# $BIN/$NODE_BIN (default node); its pid joins PIDS.
+# $BIN/$NODE_BIN (default node; a Native AOT build there runs as its executable); its pid joins PIDS.
 start_node() {
-  local port=$1 logfile=$2
+  local port=$1 logfile=$2 program=(dotnet ShardedKvs.Node.dll)
   shift 2
+  [[ -f "$BIN/${NODE_BIN:-node}/ShardedKvs.Node.dll" ]] || program=(./ShardedKvs.Node)
   (cd "$BIN/${NODE_BIN:-node}" && exec env -u ASPNETCORE_URLS -u OTEL_EXPORTER_OTLP_ENDPOINT ADDRESS="$HOST:$port" VIEW="$VIEW" \
-      CLUSTER_KEY="$CLUSTER_KEY" "$@" dotnet ShardedKvs.Node.dll >"$logfile" 2>&1) &
+      CLUSTER_KEY="$CLUSTER_KEY" "$@" "${program[@]}" >"$logfile" 2>&1) &
   PIDS+=("$!")
 }
 
