@@ -28,7 +28,7 @@ public sealed class KubernetesScalingTests(PublishedNodeFixture published, ITest
         ["admin-key"] = HostCluster.AdminKey,
     };
 
-    [NetworkNamespaceFact]
+    [PublishedNodeFact]
     public async Task Pods_with_the_statefulset_environment_form_and_the_view_change_job_scales_out_and_in()
     {
         V1StatefulSet nodes = KubernetesManifests.Load<V1StatefulSet>("statefulset.yaml");

@@ -23,7 +23,7 @@ public sealed class MultiHostTests(PublishedNodeFixture published, ITestOutputHe
     private const int Ok = 200;
     private const int NotReady = 503;
 
-    [NetworkNamespaceFact]
+    [PublishedNodeFact]
     public async Task Nodes_on_separate_hosts_are_alive_at_once_and_ready_only_when_serving()
     {
         using var network = new NetworkNamespaces(hosts: 4);
@@ -66,7 +66,7 @@ public sealed class MultiHostTests(PublishedNodeFixture published, ITestOutputHe
         Assert.Equal(["serving", "serving", "serving"], members.Body["members"]!.AsArray().Select(m => m!["state"]!.GetValue<string>()));
     }
 
-    [NetworkNamespaceFact]
+    [PublishedNodeFact]
     public async Task Course_scenario_across_hosts_on_the_same_port()
     {
         using var network = new NetworkNamespaces(hosts: 3);
@@ -119,7 +119,7 @@ public sealed class MultiHostTests(PublishedNodeFixture published, ITestOutputHe
         await AssertEveryKeyOnExactlyItsReplicasAsync(cluster, Keys - (Keys / 3), [0, 1, 2]);
     }
 
-    [NetworkNamespaceFact]
+    [PublishedNodeFact]
     public async Task View_changes_add_a_host_then_remove_one_and_every_key_stays_readable()
     {
         using var network = new NetworkNamespaces(hosts: 4);
@@ -169,7 +169,7 @@ public sealed class MultiHostTests(PublishedNodeFixture published, ITestOutputHe
     /// copies on the four hosts left. The output reports how long the torn-down host's keys were
     /// unavailable. The seed picks the host and the clients' choices; it is printed for a replay.
     /// </summary>
-    [NetworkNamespaceFact]
+    [PublishedNodeFact]
     public async Task A_torn_down_host_fails_over_to_the_next_replicas_and_no_acknowledged_write_is_lost()
     {
         int seed = FaultSeed.Choose();
@@ -197,7 +197,7 @@ public sealed class MultiHostTests(PublishedNodeFixture published, ITestOutputHe
     /// Readiness must therefore mean "filled": were it ready while still a learner, the next kill
     /// would leave some key without its last acknowledged write, and the history would show it.
     /// </summary>
-    [NetworkNamespaceFact]
+    [PublishedNodeFact]
     public async Task A_rolling_restart_that_waits_only_for_readiness_loses_no_acknowledged_write()
     {
         int seed = FaultSeed.Choose();

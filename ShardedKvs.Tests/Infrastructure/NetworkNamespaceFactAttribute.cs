@@ -29,17 +29,18 @@ public sealed class NetworkNamespaceFactAttribute : FactAttribute
             return "needs root to create network namespaces (run as root, as .ci/run does)";
         }
 
-        string[] path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries);
-        bool OnPath(string tool) => path.Any(dir => File.Exists(Path.Combine(dir, tool)));
-        if (!OnPath("ip"))
+        if (!IsOnPath("ip"))
         {
             return "needs iproute2's `ip` (apt-get install iproute2, as .ci/run does)";
         }
 
-        return tools.FirstOrDefault(tool => !OnPath(tool)) is { } missing
+        return tools.FirstOrDefault(tool => !IsOnPath(tool)) is { } missing
             ? $"needs `{missing}` (apt-get install {missing}, as .ci/run does)"
             : null;
     }
+
+    public static bool IsOnPath(string tool) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Any(dir => File.Exists(Path.Combine(dir, tool)));
 
     private static int EffectiveUserId()
     {
