@@ -4,9 +4,9 @@
 # 90% GET / 10% PUT over HOT keys, sent to the survivors) while node B gets SIGKILL.
 #
 #   QUICK=1 bash bench/failover.sh    KEYS=100000, about a minute after the build
-#   RATE=4000 bash bench/failover.sh  an open load: CLIENTS share a fixed schedule of RATE requests/s and each
-#                                     latency counts from when its request was due (default 0: a closed loop,
-#                                     each client sending as soon as its last answer came, the cluster flat out)
+#   RATE=2000 bash bench/failover.sh  an open load: RATE requests/s leave on a fixed schedule, each on its own,
+#                                     whether or not earlier ones answered (default 0: a closed loop of CLIENTS,
+#                                     each sending as soon as its last answer came, the cluster flat out)
 #   bash bench/failover.sh            KEYS=300000
 #   FILL_RATE=100000 QUICK=1 bash bench/failover.sh  Kvs__FillKeysPerSecond per source (default 20000, the node's)
 #   FILL_BATCH=250 QUICK=1 bash bench/failover.sh     Kvs__FillBatchKeys (default 1000, the node's)

@@ -2,7 +2,7 @@
 # Publishes the node as one Native AOT executable for linux-x64 into OUT (default: deploy/image/out/node):
 # the exact files the OCI image carries and the multi-host test runs. It is compiled ahead of time, so
 # no .NET runtime is needed where it runs (only glibc, and libssl, which it loads for the HMACs) and no
-# JIT runs in it: a node's first failover and fill run code as fast as its thousandth (bench/README.md,
+# JIT runs in it: a node's first failover and fill run code as optimized as its later ones (bench/README.md,
 # "Native AOT"). Compiling it needs a C toolchain for the final link (gcc or clang; .ci/run installs
 # clang when neither is there).
 #
