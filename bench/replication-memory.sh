@@ -6,6 +6,8 @@
 #
 #   QUICK=1 bash bench/replication-memory.sh    KEYS=100000
 #   bash bench/replication-memory.sh            KEYS=300000
+#   NODE_BIN=node-aot QUICK=1 bash bench/replication-memory.sh   the node published in bench/bin/node-aot
+#                                               (deploy/image/publish.sh bench/bin/node-aot: the Native AOT one that ships)
 #
 # Output: stdout and bench/results/replication-memory-latest.md; node logs in bench/results/repl-mem-<timestamp>/.
 set -euo pipefail
