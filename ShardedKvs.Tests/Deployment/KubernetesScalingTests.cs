@@ -39,7 +39,7 @@ public sealed class KubernetesScalingTests(PublishedNodeFixture published, ITest
         network.SetHostNames(host => host < pods ? $"{PodName(nodes, host)}.{nodes.Spec.ServiceName}.{Namespace}.svc.cluster.local" : "view-change-job");
         V1Container node = Assert.Single(nodes.Spec.Template.Spec.Containers);
         int factor = int.Parse(node.Env.Single(e => e.Name == "Kvs__ReplicationFactor").Value, System.Globalization.CultureInfo.InvariantCulture);
-        await using var cluster = new HostCluster(network, published.Executable, hosts: pods, factor);
+        await using var cluster = new HostCluster(network, await published.ExecutableAsync(), hosts: pods, factor);
 
         for (int pod = 0; pod < pods; pod++)
         {

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using ShardedKvs.Ring;
 using ShardedKvs.Tests.Cluster.Replication;
 using ShardedKvs.ServiceDefaults;
@@ -27,7 +28,7 @@ public sealed class MultiHostTests(PublishedNodeFixture published, ITestOutputHe
     public async Task Nodes_on_separate_hosts_are_alive_at_once_and_ready_only_when_serving()
     {
         using var network = new NetworkNamespaces(hosts: 4);
-        await using var cluster = new HostCluster(network, published.Executable, hosts: 4, ReplicationFactor);
+        await using var cluster = new HostCluster(network, await published.ExecutableAsync(), hosts: 4, ReplicationFactor);
         string view = cluster.ViewOf(0, 1, 2);
 
         // Two of the three members: alive, but forming, so not ready.
@@ -64,6 +65,45 @@ public sealed class MultiHostTests(PublishedNodeFixture published, ITestOutputHe
         KvsResponse members = await cluster.Clients[0].SendAsync(HttpMethod.Get, "/kvs/view");
         Assert.Equal(ReplicationFactor, members.Body["replicationFactor"]?.GetValue<int>());
         Assert.Equal(["serving", "serving", "serving"], members.Body["members"]!.AsArray().Select(m => m!["state"]!.GetValue<string>()));
+    }
+
+    /// <summary>
+    /// The published node is compiled Native AOT, where JSON has no reflection to fall back on: the
+    /// answers the API tests check on the JIT's build, bad input above all, must come out the same.
+    /// </summary>
+    [PublishedNodeFact]
+    public async Task The_published_node_answers_good_and_bad_input_with_the_same_json()
+    {
+        using var network = new NetworkNamespaces(hosts: 1);
+        await using HostCluster cluster = await StartAsync(network, hosts: 1, viewSize: 1);
+        (HttpMethod Method, string Path, string? Body, int Status, string Answer)[] exchanges =
+        [
+            (HttpMethod.Put, "/kvs/keys/k", """{"value":"v"}""", 201, """{"message":"Added successfully","replaced":false}"""),
+            (HttpMethod.Put, "/kvs/keys/k", """{"value""", 400, """{"error":"Invalid JSON body","message":"Error in PUT"}"""),
+            (HttpMethod.Put, "/kvs/keys/k", "{}", 400, """{"error":"Value is missing","message":"Error in PUT"}"""),
+            (HttpMethod.Put, "/kvs/keys/k", """{"value":5}""", 400, """{"error":"Value must be a string","message":"Error in PUT"}"""),
+            (HttpMethod.Get, "/kvs/keys/k", null, 200, """{"doesExist":true,"message":"Retrieved successfully","value":"v"}"""),
+            (HttpMethod.Get, "/kvs/keys/missing", null, 404, """{"doesExist":false,"error":"Key does not exist","message":"Error in GET"}"""),
+            (HttpMethod.Post, "/kvs/keys/k", null, 405, """{"error":"Method not allowed on this endpoint","message":"Error in POST"}"""),
+            (HttpMethod.Get, "/kvs/no-such-thing", null, 404, """{"error":"No such endpoint","message":"Error in GET"}"""),
+            (HttpMethod.Put, "/kvs/view-change", """{"view":""", 400, """{"error":"Invalid JSON body","message":"Error in PUT"}"""),
+            (HttpMethod.Put, "/kvs/view-change", "{}", 400, """{"error":"View is missing","message":"Error in PUT"}"""),
+            (HttpMethod.Put, "/kvs/view-change", """{"view":"bad"}""", 400, """{"error":"Invalid address in view: \u0027bad\u0027 (expected host:port)","message":"Error in PUT"}"""),
+            (HttpMethod.Delete, "/kvs/keys/k", null, 200, """{"doesExist":true,"message":"Deleted successfully"}"""),
+            (HttpMethod.Get, "/kvs/key-count", null, 200, """{"message":"Key count retrieved successfully","key-count":0,"replica-key-count":0}"""),
+        ];
+
+        foreach ((HttpMethod method, string path, string? body, int status, string answer) in exchanges)
+        {
+            using var request = new HttpRequestMessage(method, path);
+            if (body is not null)
+            {
+                request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+            }
+
+            using HttpResponseMessage response = await cluster.Clients[0].SendAsync(request);
+            Assert.Equal((status, answer), ((int)response.StatusCode, await response.Content.ReadAsStringAsync()));
+        }
     }
 
     [PublishedNodeFact]
@@ -227,7 +267,7 @@ public sealed class MultiHostTests(PublishedNodeFixture published, ITestOutputHe
 
     private async Task<HostCluster> StartAsync(NetworkNamespaces network, int hosts, int viewSize)
     {
-        var cluster = new HostCluster(network, published.Executable, hosts, ReplicationFactor);
+        var cluster = new HostCluster(network, await published.ExecutableAsync(), hosts, ReplicationFactor);
         string view = cluster.ViewOf([.. Enumerable.Range(0, viewSize)]);
         for (int host = 0; host < hosts; host++)
         {

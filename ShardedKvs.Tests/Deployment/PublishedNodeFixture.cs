@@ -4,21 +4,19 @@ using ShardedKvs.Tests.Infrastructure;
 namespace ShardedKvs.Tests.Deployment;
 
 /// <summary>
-/// The node as the image carries it: deploy/image/publish.sh (one Native AOT executable for linux-x64)
-/// run once for the namespace tests, into a folder of its own that is deleted afterwards. When
+/// The node as the image carries it: deploy/image/publish.sh (one Native AOT executable for linux-x64),
+/// published when a test first asks for it, into a folder of its own that is deleted afterwards, so
+/// the other tests of the namespace collection never wait for its compile (about 90 s). When
 /// KVS_PUBLISHED_NODE names a folder publish.sh wrote (`.ci/run` publishes before the tests, so the
 /// compile does not compete with running tests for the two cores), that folder is used as it is.
 /// </summary>
 public sealed class PublishedNodeFixture : IAsyncLifetime
 {
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromMinutes(6);
-    private string? _directory;
-    private bool _owned = true;
+    private readonly Lazy<Task<string>> _directory;
+    private string? _published;
 
-    /// <summary>The published folder; its ShardedKvs.Node executable is the image's entrypoint.</summary>
-    public string Directory => _directory ?? throw new InvalidOperationException("The node was not published (namespace tests are skipped here).");
-
-    public string Executable => Path.Combine(Directory, "ShardedKvs.Node");
+    public PublishedNodeFixture() => _directory = new(PublishAsync);
 
     /// <summary>Why the node cannot be published here (publish.sh compiles it Native AOT, which links
     /// with clang or gcc), or null when it can or KVS_PUBLISHED_NODE names a published one.</summary>
@@ -28,23 +26,32 @@ public sealed class PublishedNodeFixture : IAsyncLifetime
             ? null
             : "needs clang or gcc to publish the node Native AOT (apt-get install clang, as .ci/run does), or KVS_PUBLISHED_NODE naming a folder deploy/image/publish.sh wrote";
 
-    public async Task InitializeAsync()
+    /// <summary>The image's entrypoint, ShardedKvs.Node; the first call publishes it.</summary>
+    public async Task<string> ExecutableAsync() => Path.Combine(await _directory.Value, "ShardedKvs.Node");
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync()
     {
-        if (NetworkNamespaceFactAttribute.MissingPrerequisite() is not null || MissingLinker() is not null)
+        if (_published is not null && Directory.Exists(_published))
         {
-            return; // every test that would use it is skipped
+            Directory.Delete(_published, recursive: true);
         }
 
+        return Task.CompletedTask;
+    }
+
+    private async Task<string> PublishAsync()
+    {
         if (Environment.GetEnvironmentVariable("KVS_PUBLISHED_NODE") is { Length: > 0 } given)
         {
-            _directory = File.Exists(Path.Combine(given, "ShardedKvs.Node"))
+            return File.Exists(Path.Combine(given, "ShardedKvs.Node"))
                 ? given
                 : throw new InvalidOperationException($"KVS_PUBLISHED_NODE={given} holds no published node (run deploy/image/publish.sh {given})");
-            _owned = false;
-            return;
         }
 
         string target = Path.Combine(Path.GetTempPath(), $"kvs-published-{Guid.NewGuid():N}");
+        _published = target;
         var start = new ProcessStartInfo("bash", [RepositoryFiles.PathOf("deploy/image/publish.sh"), target])
         {
             RedirectStandardOutput = true,
@@ -70,16 +77,6 @@ public sealed class PublishedNodeFixture : IAsyncLifetime
             throw new InvalidOperationException($"deploy/image/publish.sh failed ({publish.ExitCode}):\n{await stdout}\n{await stderr}");
         }
 
-        _directory = target;
-    }
-
-    public Task DisposeAsync()
-    {
-        if (_owned && _directory is not null && System.IO.Directory.Exists(_directory))
-        {
-            System.IO.Directory.Delete(_directory, recursive: true);
-        }
-
-        return Task.CompletedTask;
+        return target;
     }
 }
