@@ -17,7 +17,7 @@
 #   READY_TO_RUN=1 QUICK=1 bash bench/failover.sh      nodes published ReadyToRun (JIT, with precompiled code to start from)
 #   NODE_BIN=node-before QUICK=1 bash bench/failover.sh   run the node already published in bench/bin/node-before
 #                                                     (e.g. another commit's, to compare two builds run by run)
-#   WARMUP=1 bash bench/failover.sh   a first kill, fill and rejoin before the measured one (survivors' JIT warm)
+#   WARMUP=1 bash bench/failover.sh   a first kill, fill and rejoin before the measured one (survivors that have filled before)
 #   SLOW_MS=80 bash bench/failover.sh  also list the requests around the fill slower than that (node, key, owner)
 #   COUNTERS=1 bash bench/failover.sh  the survivors' runtime counters every second (dotnet-counters, if installed)
 #   JIT=1 JIT_MAP=1 NODE_ENV="DOTNET_PerfMapEnabled=3 DOTNET_PerfMapShowOptimizationTiers=1" bash bench/failover.sh

@@ -148,7 +148,8 @@ public sealed class PeerClient(PeerHttp http, ForwardLanes lanes, RequestSigner 
             throw new HttpRequestException($"{node} is not a member of a view this node knows");
         }
 
-        byte[]? body = message is null ? null : JsonSerializer.SerializeToUtf8Bytes(message, PeerJsonContext.Default.GetTypeInfo(message.GetType())!);
+        byte[]? body = message is null ? null : JsonSerializer.SerializeToUtf8Bytes(message, PeerJsonContext.Default.GetTypeInfo(message.GetType())
+            ?? throw new InvalidOperationException($"{message.GetType().Name} is not in {nameof(PeerJsonContext)}: add it there"));
         var request = new HttpRequestMessage(route.Method, new Uri($"http://{node}{route.Path}"));
         if (body is not null)
         {

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace ShardedKvs.Node.Cluster.Peers;
@@ -28,7 +27,4 @@ namespace ShardedKvs.Node.Cluster.Peers;
 [JsonSerializable(typeof(ConfigAcceptMessage))]
 [JsonSerializable(typeof(ConfigVoteMessage))]
 [JsonSerializable(typeof(ConfigLatestMessage))]
-public sealed partial class PeerJsonContext : JsonSerializerContext
-{
-    public static JsonSerializerOptions SerializerOptions => Default.Options;
-}
+public sealed partial class PeerJsonContext : JsonSerializerContext;
