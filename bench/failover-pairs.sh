@@ -34,13 +34,14 @@ OUT=$ROOT/bench/results/failover-pairs-latest.md
 # (No `head` in these pipelines: under pipefail a writer it cut off would fail the script.)
 field() { grep -m1 "^$2 " "$1" | tr ' ' '\n' | awk -F= -v k="$3" '$1==k {print $2}'; }
 
-# compiled RUN_DIR: each survivor's count of methods compiled from the exclusion to the switch (the
+# compiled RUN_DIR: each survivor's count of methods compiled from the fill's start to the switch (the
 # perf maps' line counts, sampled every 100 ms by failover.sh into jit-map-lines.txt).
 compiled() {
   local dir=$1
-  awk -v excluded="$(field "$dir/failover.txt" EXCLUSION utc)" -v seconds="$(field "$dir/failover.txt" FILL seconds)" '
+  awk -v excluded="$(field "$dir/failover.txt" EXCLUSION utc)" -v seconds="$(field "$dir/failover.txt" FILL seconds)" \
+      -v delay_ms="$(field "$dir/failover.txt" FILL started_after_exclusion_ms)" '
     function at(t,  p) { split(t, p, ":"); return p[1] * 3600 + p[2] * 60 + p[3] }
-    BEGIN { from = at(excluded); to = from + seconds }
+    BEGIN { from = at(excluded) + delay_ms / 1000; to = from + seconds }
     !started && at($1) >= from { started = 1; for (i = 3; i <= NF; i += 2) first[i] = $i }
     started && at($1) >= to { for (i = 3; i <= NF; i += 2) printf "%s%d", (i > 3 ? "/" : ""), $i - first[i]; print ""; exit }
   ' "$dir/jit-map-lines.txt"
@@ -52,15 +53,15 @@ declare -A RATIOS RATES
 {
   echo "# Failover pairs ($(date -u +%Y%m%dT%H%M%SZ)): ${NAMES[0]} against ${NAMES[1]}, $PAIRS pairs${KEYS:+, KEYS=$KEYS}${NODE_ENV:+, NODE_ENV=$NODE_ENV}"
   echo
-  echo "| pair | build | load | p99 before / during the fill (ms) | ratio | keys/s | survivors' CPU (s) | methods compiled in the fill |"
-  echo "|---:|---|---|---|---:|---:|---:|---|"
+  echo "| pair | build | load | p99 before / during the fill (ms) | ratio | keys/s | p99 from the exclusion to the fill (ms) | survivors' CPU (s) | methods compiled in the fill |"
+  echo "|---:|---|---|---|---:|---:|---:|---:|---|"
 } | tee "$OUT"
 for ((pair = 1; pair <= PAIRS; pair++)); do
   order=("${NAMES[@]}")
   ((pair % 2 == 1)) || order=("${NAMES[1]}" "${NAMES[0]}")
   for name in "${order[@]}"; do
     load=$(cut -d' ' -f1 /proc/loadavg)
-    NODE_BIN=$name bash "$ROOT/bench/failover.sh" >/dev/null 2>&1 || { echo "| $pair | $name | $load | failover.sh failed | | | | |" | tee -a "$OUT"; continue; }
+    NODE_BIN=$name bash "$ROOT/bench/failover.sh" >/dev/null 2>&1 || { echo "| $pair | $name | $load | failover.sh failed | | | | | |" | tee -a "$OUT"; continue; }
     dir=$(ls -dt "$ROOT"/bench/results/failover-2* | sed -n 1p)
     result=$dir/failover.txt
     ratio=$(field "$result" P99 ratio)
@@ -69,7 +70,7 @@ for ((pair = 1; pair <= PAIRS; pair++)); do
     RATES[$name]+="$rate "
     jit=-
     [[ "${JIT_MAP:-0}" == "1" ]] && jit=$(compiled "$dir")
-    echo "| $pair | $name | $load | $(field "$result" P99 before_ms) / $(field "$result" P99 during_fill_ms) | ${ratio}× | $rate | $(field "$result" CPU survivors_s) | $jit |" | tee -a "$OUT"
+    echo "| $pair | $name | $load | $(field "$result" P99 before_ms) / $(field "$result" P99 during_fill_ms) | ${ratio}× | $rate | $(field "$result" P99 exclusion_to_fill_ms) | $(field "$result" CPU survivors_s) | $jit |" | tee -a "$OUT"
   done
 done
 {

@@ -24,11 +24,15 @@
 #                                     the survivors' JIT-compiled methods (perf maps, line counts every 100 ms)
 #   JIT=1 JIT_TRACE=1 bash bench/failover.sh  every compile of the first survivor and its time (dotnet-trace, from
 #                                     `dotnet tool install -g dotnet-trace`), read by bench/TraceReport (jit)
+#   GC_TRACE=1 bash bench/failover.sh  every garbage-collector pause of each survivor, with its UTC time (dotnet-trace),
+#                                     read by bench/TraceReport (gc) into gc-<port>.txt
 #   PERF=1 CLIENTS=0 bash bench/failover.sh   perf profile of the survivors (perf.data; with JIT=1 add NODE_ENV="DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0")
 #
 # Reports: the exclusion time after the kill, each key's unavailability (longest, and how many keys were
 # unavailable over 100 ms), the re-replication's keys/s (copies the survivors gained / time from the
-# exclusion to the switch), and client p99 in the seconds before the kill vs during the fill.
+# fill's start to the switch), and client p99 in the seconds before the kill vs during the fill (from its
+# start, which the sources hold back a moment after a failover, to the switch), and from the exclusion
+# to the fill's start.
 # Output: stdout and bench/results/failover-latest.md; node logs in bench/results/failover-<timestamp>/.
 set -euo pipefail
 
@@ -56,16 +60,11 @@ read -r -a EXTRA_ENV <<<"${NODE_ENV:-}"
 log "building Release (node, loader, failover client)"
 publish_to_bin bench/Loader loader
 publish_to_bin bench/Failover failover
-if [[ -n "${NODE_BIN:-}" ]]; then
-  [[ -f "$BIN/$NODE_BIN/ShardedKvs.Node.dll" || -x "$BIN/$NODE_BIN/ShardedKvs.Node" ]] || die "NODE_BIN=$NODE_BIN: no node in $BIN/$NODE_BIN"
-elif [[ "${READY_TO_RUN:-0}" == "1" ]]; then
+if [[ -z "${NODE_BIN:-}" && "${READY_TO_RUN:-0}" == "1" ]]; then
   NODE_BIN=node-r2r
   publish_to_bin ShardedKvs.Node "$NODE_BIN" --use-current-runtime --self-contained false -p:PublishReadyToRun=true
-elif [[ "${JIT:-0}" == "1" ]]; then
-  publish_to_bin ShardedKvs.Node node
-else   # what ships: the image's Native AOT executable
-  NODE_BIN=node-aot
-  "$ROOT/deploy/image/publish.sh" "$BIN/$NODE_BIN" >"$RUN_DIR/build-$NODE_BIN.log" 2>&1 || die "$NODE_BIN build failed (see $RUN_DIR/build-$NODE_BIN.log)"
+else
+  publish_node   # what ships (Native AOT) unless JIT=1 or NODE_BIN
 fi
 
 log "starting 5 nodes, R=3"
@@ -138,6 +137,16 @@ if [[ "${JIT_TRACE:-0}" == "1" ]]; then   # JIT_TRACE=1: each compile of the fir
   timeout $((BEFORE_S + 40)) ~/.dotnet/tools/dotnet-trace collect -p "${PIDS[0]}" --providers Microsoft-Windows-DotNETRuntime:0x8010:5 \
     --duration "$(printf "00:00:%02d:%02d" $(((BEFORE_S + 15) / 60)) $(((BEFORE_S + 15) % 60)))" -o "$RUN_DIR/jit-${PORTS[0]}.nettrace" >"$RUN_DIR/jit-trace.log" 2>&1 &
 fi
+GC_TRACERS=()
+if [[ "${GC_TRACE:-0}" == "1" ]]; then   # GC_TRACE=1: each survivor's collector pauses (dotnet-trace; `bench/TraceReport gc` reads them)
+  publish_to_bin bench/TraceReport tracereport
+  for i in "${!PIDS[@]}"; do
+    [[ $i == "$VICTIM" ]] && continue
+    timeout $((BEFORE_S + 40)) ~/.dotnet/tools/dotnet-trace collect -p "${PIDS[$i]}" --providers Microsoft-Windows-DotNETRuntime:0x1:4 \
+      --duration "$(printf "00:00:%02d:%02d" $(((BEFORE_S + 15) / 60)) $(((BEFORE_S + 15) % 60)))" -o "$RUN_DIR/gc-${PORTS[$i]}.nettrace" >"$RUN_DIR/gc-trace-${PORTS[$i]}.log" 2>&1 &
+    GC_TRACERS+=($!)
+  done
+fi
 if [[ "${JIT_MAP:-0}" == "1" ]]; then   # JIT_MAP=1: what each survivor's JIT compiles before the kill and after it
   JIT_PIDS=$(for i in "${!PIDS[@]}"; do [[ $i == "$VICTIM" ]] || printf "%s " "${PIDS[$i]}"; done)
   jit_lines() { for pid in $JIT_PIDS; do echo "$pid $(wc -l <"/tmp/perf-$pid.map" 2>/dev/null || echo 0)"; done; }
@@ -152,6 +161,13 @@ if [[ "${JIT_MAP:-0}" == "1" ]]; then
 fi
 CPU_SECONDS=$(awk -v t=$(( $(survivors_cpu_ticks) - CPU_BEFORE )) -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz}')
 echo "CPU survivors_s=$CPU_SECONDS (the four survivors' CPU time while the client ran)" | tee -a "$RUN_DIR/failover.txt"
+if ((${#GC_TRACERS[@]} > 0)); then
+  for pid in "${GC_TRACERS[@]}"; do wait "$pid" || true; done
+  for trace in "$RUN_DIR"/gc-*.nettrace; do
+    dotnet "$BIN/tracereport/TraceReport.dll" gc "$trace" >"${trace%.nettrace}.txt" 2>&1 || true
+    echo "GC ${trace##*/}: $(head -1 "${trace%.nettrace}.txt")" | tee -a "$RUN_DIR/failover.txt"
+  done
+fi
 grep -h "copied .* keys to learners\|Took over the keys" "$RUN_DIR"/node-*.log | sed 's/^/    /' >"$RUN_DIR/fill-and-takeovers.txt" || true
 
 field() { grep "^$1 " "$RUN_DIR/failover.txt" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k {print $2}'; }
@@ -164,8 +180,9 @@ field() { grep "^$1 " "$RUN_DIR/failover.txt" | tr ' ' '\n' | awk -F= -v k="$2" 
   echo "| longest unavailability of a key (killed primary's keys) | $(field UNAVAILABLE longest_ms) ms |"
   echo "| keys unavailable > 100 ms / killed primary's hot keys | $(field UNAVAILABLE keys_over_100ms) / $(field UNAVAILABLE victim_keys) (median $(field UNAVAILABLE median_of_those_ms) ms) |"
   echo "| longest wait on any other key: GET / PUT | $(field UNAVAILABLE_OTHER_KEYS get_longest_ms) / $(field UNAVAILABLE_OTHER_KEYS put_longest_ms) ms |"
-  echo "| re-replication | $(field FILL copies_added) copies in $(field FILL seconds) s = $(field FILL keys_per_s) keys/s |"
+  echo "| re-replication (from its start, $(field FILL started_after_exclusion_ms) ms after the exclusion, to the switch) | $(field FILL copies_added) copies in $(field FILL seconds) s = $(field FILL keys_per_s) keys/s |"
   echo "| client p99 before / during the fill / after it | $(field P99 before_ms) / $(field P99 during_fill_ms) / $(field P99 after_fill_ms) ms (during/before $(field P99 ratio)x; keys of live primaries only: $(field P99 during_fill_other_keys_ms) ms, $(field P99 ratio_other_keys)x) |"
+  echo "| client p99 from the exclusion to the fill's start (the held requests answered, the takeovers) | $(field P99 exclusion_to_fill_ms) ms |"
   echo "| requests (failed) | $(field OPS total) ($(field OPS failed)) |"
   echo
   grep '^FAILED ' "$RUN_DIR/failover.txt" | sed 's/^FAILED /- failed: /' || true

@@ -4,6 +4,9 @@
 # Throughput on a shared 2-core machine swings with other work; these per-request figures swing less.
 #
 #   bash bench/replication-cost.sh                 R_LIST="1 3" SCRIPTS="put.lua get.lua" DURATION_S=4 WARMUP_S=15
+#   JIT=1 bash bench/replication-cost.sh           the JIT's build, as `dotnet run` and the tests run it (default: the
+#                                                  image's Native AOT executable, deploy/image/publish.sh, what ships);
+#                                                  NODE_BIN=<name> a node already published in bench/bin/<name>
 #   PERF=1 R_LIST=3 SCRIPTS=put.lua bash bench/replication-cost.sh   also a perf profile of the three nodes
 #   ALLOC=1 SCRIPTS=get.lua bash bench/replication-cost.sh   also what node A allocated, by type (needs dotnet-trace:
 #                                                      dotnet tool install -g dotnet-trace; read by bench/TraceReport)
@@ -32,7 +35,9 @@ command -v wrk >/dev/null || die "wrk not found (apt-get install wrk)"
 if [[ "${BUILD:-1}" == 1 ]]; then
   log "building Release (node, loader)"
   publish_to_bin bench/Loader loader
-  publish_to_bin ShardedKvs.Node node
+  publish_node   # what ships (Native AOT) unless JIT=1 or NODE_BIN
+else
+  NODE_BIN=${NODE_BIN:-node-aot}
 fi
 TRACE_TOOL=${TRACE_TOOL:-$HOME/.dotnet/tools/dotnet-trace}
 if [[ "${ALLOC:-0}" == 1 ]]; then

@@ -6,8 +6,9 @@
 #
 #   QUICK=1 bash bench/replication-memory.sh    KEYS=100000
 #   bash bench/replication-memory.sh            KEYS=300000
-#   NODE_BIN=node-aot QUICK=1 bash bench/replication-memory.sh   the node published in bench/bin/node-aot
-#                                               (deploy/image/publish.sh bench/bin/node-aot: the Native AOT one that ships)
+#   JIT=1 QUICK=1 bash bench/replication-memory.sh   the JIT's build, as `dotnet run` and the tests run it (default:
+#                                               the image's Native AOT executable, deploy/image/publish.sh, what ships)
+#   NODE_BIN=node-before QUICK=1 bash bench/replication-memory.sh   a node already published in bench/bin/node-before
 #
 # Output: stdout and bench/results/replication-memory-latest.md; node logs in bench/results/repl-mem-<timestamp>/.
 set -euo pipefail
@@ -32,7 +33,7 @@ require_free_ports "${PORTS[@]}"
 
 log "building Release (node, loader)"
 publish_to_bin bench/Loader loader
-publish_to_bin ShardedKvs.Node node
+publish_node   # what ships (Native AOT) unless JIT=1 or NODE_BIN
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 # settle PID: until VmRSS stops changing (3 samples 1 s apart within 256 kB), at most 15 s; prints kB.

@@ -10,6 +10,9 @@
 #                                        (A/B a setting: the "R=1" cluster runs FACTOR_R1 copies, and
 #                                        ENV_R1 / ENV_R3 add node settings, KEY=VALUE separated by spaces;
 #                                        NODE_BIN_R1 / NODE_BIN_R3 run a node already published in bench/bin/<name>)
+#   JIT=1 bash bench/replication.sh      the JIT's build, as `dotnet run` and the tests run it (default: the image's
+#                                        Native AOT executable, deploy/image/publish.sh, what ships); NODE_BIN=<name>
+#                                        a node already published in bench/bin/<name>, for both clusters
 #
 # A pair is one wrk run against each cluster, back to back, in alternating order (R=1 first in odd pairs,
 # R=3 first in even ones); GET pairs and PUT pairs alternate. Each pair gives one ratio R=3 / R=1, and
@@ -48,7 +51,7 @@ command -v wrk >/dev/null || die "wrk not found (apt-get install wrk)"
 require_free_ports "${R1_PORTS[@]}" "${R3_PORTS[@]}"
 log "building Release (node, loader)"
 publish_to_bin bench/Loader loader
-publish_to_bin ShardedKvs.Node node
+[[ -n "${NODE_BIN_R1:-}" && -n "${NODE_BIN_R3:-}" ]] || publish_node   # what ships (Native AOT) unless JIT=1 or NODE_BIN
 
 entry() { local -n ports=R$1_PORTS; echo "http://$HOST:${ports[0]}"; }
 
@@ -61,7 +64,7 @@ start_cluster() {   # start_cluster R: three nodes with Kvs__ReplicationFactor=R
   VIEW="$HOST:${ports[0]},$HOST:${ports[1]},$HOST:${ports[2]}"
   local -n published=NODE_BIN_R$r
   for port in "${ports[@]}"; do
-    NODE_BIN=${published:-} start_node "$port" "$RUN_DIR/node-r$r-$port.log" Kvs__ReplicationFactor="$factor" "${extra[@]}"
+    NODE_BIN=${published:-$NODE_BIN} start_node "$port" "$RUN_DIR/node-r$r-$port.log" Kvs__ReplicationFactor="$factor" "${extra[@]}"
   done
   wait_until_serving "${ports[@]}"
 }

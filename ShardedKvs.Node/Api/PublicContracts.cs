@@ -87,7 +87,17 @@ public sealed record MemberInfo(
 public sealed record FillInfo(
     [property: JsonPropertyName("sinceEpoch")] long SinceEpoch,
     [property: JsonPropertyName("sources")] IReadOnlyList<string> Sources,
-    [property: JsonPropertyName("reported")] IReadOnlyList<string> Reported);
+    [property: JsonPropertyName("reported")] IReadOnlyList<string> Reported)
+{
+    /// <summary>When this node is a source that has begun its copy: the copies it makes (keys it is
+    /// primary for, once per learner; 0 while its walk still counts them).</summary>
+    [JsonPropertyName("keysToCopy")]
+    public long? KeysToCopy { get; init; }
+
+    /// <summary>When this node is a source that has begun its copy: the copies its learners acknowledged.</summary>
+    [JsonPropertyName("keysCopied")]
+    public long? KeysCopied { get; init; }
+}
 
 /// <summary>Every error: the reference's {"error","message"} shape, plus where to go instead when known.</summary>
 public sealed record ErrorResponse(

@@ -1,5 +1,6 @@
 using System.Globalization;
 using ShardedKvs.Node.Cluster.Configuration;
+using ShardedKvs.Node.Cluster.Replication.Fill;
 
 namespace ShardedKvs.Node.Api;
 
@@ -13,8 +14,16 @@ public static class ReplicaView
     /// states, exactly what a client needs to compute each key's primary as the nodes do.</summary>
     public static IReadOnlyList<string> Placement(ClusterConfig config) => [.. config.Placement.Select(p => p.Address)];
 
-    public static FillInfo Fill(ClusterConfig config) =>
-        new(config.FillEpoch, [.. config.Sources.Select(s => s.Address)], [.. config.Filled.Select(s => s.Address)]);
+    /// <param name="copy">This node's copy, shown when it is this fill's.</param>
+    public static FillInfo Fill(ClusterConfig config, FillProgress copy)
+    {
+        bool copying = copy.FillEpoch == config.FillEpoch;
+        return new(config.FillEpoch, [.. config.Sources.Select(s => s.Address)], [.. config.Filled.Select(s => s.Address)])
+        {
+            KeysToCopy = copying ? copy.KeysTotal : null,
+            KeysCopied = copying ? copy.KeysCopied : null,
+        };
+    }
 
     private static string StateOf(ClusterConfig config, ConfigMember member) =>
         member.Excluded ? "excluded"

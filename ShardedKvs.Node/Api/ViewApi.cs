@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using ShardedKvs.Node.Cluster.Membership;
+using ShardedKvs.Node.Cluster.Replication.Fill;
 using ShardedKvs.Node.Cluster.ViewChange;
 using ShardedKvs.Node.Cluster.ViewChange.Migration;
 using ShardedKvs.Node.Storage;
@@ -79,7 +80,7 @@ public static class ViewApi
         public static ViewBody Invalid(string error, int statusCode = StatusCodes.Status400BadRequest) => new(null, statusCode, error);
     }
 
-    private static async Task<Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<ViewResponse>> GetView(ClusterState state, KeySource source)
+    private static async Task<Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<ViewResponse>> GetView(ClusterState state, KeySource source, FillSource fill)
     {
         ClusterSnapshot s = state.Snapshot;
         // Read before counting what remains: a batch acknowledged between the two reads is then
@@ -107,7 +108,7 @@ public static class ViewApi
                 ReplicationFactor = s.Replica?.EffectiveFactor,
                 Members = s.Replica is { } replica ? ReplicaView.Members(replica.Config) : null,
                 Placement = s.Replica is { } placed ? ReplicaView.Placement(placed.Config) : null,
-                Fill = s.Replica is { Config.IsFilling: true } filling ? ReplicaView.Fill(filling.Config) : null,
+                Fill = s.Replica is { Config.IsFilling: true } filling ? ReplicaView.Fill(filling.Config, fill.Progress) : null,
             },
             NodeJson.Context.ViewResponse);
     }

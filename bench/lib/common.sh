@@ -29,6 +29,22 @@ publish_to_bin() {
   dotnet publish "$project" -c Release -o "$BIN/$name" --nologo -v q "$@" >"$RUN_DIR/build-$name.log" 2>&1 || die "$name build failed"
 }
 
+# publish_node: the node a benchmark runs, in $BIN/$NODE_BIN (start_node runs it). NODE_BIN set: a node
+# already published there. JIT=1: the JIT's build, as `dotnet run` and the tests run it, in $BIN/node.
+# Otherwise what ships: the image's Native AOT executable (deploy/image/publish.sh, about 90 s) in
+# $BIN/node-aot.
+publish_node() {
+  if [[ -n "${NODE_BIN:-}" ]]; then
+    [[ -f "$BIN/$NODE_BIN/ShardedKvs.Node.dll" || -x "$BIN/$NODE_BIN/ShardedKvs.Node" ]] || die "NODE_BIN=$NODE_BIN: no node in $BIN/$NODE_BIN"
+  elif [[ "${JIT:-0}" == "1" ]]; then
+    NODE_BIN=node
+    publish_to_bin ShardedKvs.Node node
+  else
+    NODE_BIN=node-aot
+    "$ROOT/deploy/image/publish.sh" "$BIN/$NODE_BIN" >"$RUN_DIR/build-$NODE_BIN.log" 2>&1 || die "$NODE_BIN build failed (see $RUN_DIR/build-$NODE_BIN.log)"
+  fi
+}
+
 # require_free_ports PORT...: stops when another process already listens on one of them.
 require_free_ports() {
   local port

@@ -77,6 +77,14 @@ public sealed class ClusterConfig : IEquatable<ClusterConfig>
     /// <summary>Placed members alive in the incarnation that was placed: they hold complete copies.</summary>
     public ImmutableArray<PlacedMember> Sources { get; }
 
+    /// <summary>Placed members whose copies are lost: excluded, or restarted as a new incarnation. No key
+    /// has more of its replicas among them than there are.</summary>
+    public int LostPlacedMembers => Placement.Length - Sources.Length;
+
+    /// <summary>Whether the fill restores copies that were lost (a failover), rather than only moving
+    /// copies for members the view added or removed.</summary>
+    public bool RestoresLostCopies => IsFilling && LostPlacedMembers > 0;
+
     /// <summary>Who decides the next epoch: every member not excluded (new, empty members included:
     /// a vote needs no data).</summary>
     public ImmutableArray<PlacedMember> Voters { get; }

@@ -136,7 +136,7 @@ public sealed class RoutingTableTests
             ReplicationFactor = Math.Min(config.ReplicationFactor, config.Placement.Length),
             Members = ReplicaView.Members(config),
             Placement = ReplicaView.Placement(config),
-            Fill = config.IsFilling ? ReplicaView.Fill(config) : null,
+            Fill = config.IsFilling ? ReplicaView.Fill(config, copy: default) : null,
         };
         string json = JsonSerializer.Serialize(response, NodeJson.Context.ViewResponse);
         ViewAnswer answer = JsonSerializer.Deserialize(json, ClientJson.Default.ViewAnswer)!;

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using ShardedKvs.Node.Cluster.Configuration;
+using ShardedKvs.Node.Cluster.Replication;
 using ShardedKvs.Ring;
 
 namespace ShardedKvs.Tests.Cluster.Configuration;
@@ -193,6 +194,51 @@ public class ConfigTransitionsTests
         ClusterConfig switched = FinishFill(config);
         var after = new PlacementMap(switched, Tokens);
         Assert.Contains(Keys.Select(StableHash.Of), hash => after.PrimaryOf(hash) == Member(3));
+    }
+
+    /// <summary>The sources of a fill that restores lost copies hold back a moment after a failover
+    /// (<c>Kvs__FillDelayAfterFailover</c>); view changes and rejoins lost nothing and copy at once.</summary>
+    [Fact]
+    public void Only_a_fill_after_an_exclusion_or_a_restart_restores_lost_copies()
+    {
+        ClusterConfig excluded = Apply(Formed(4), new ConfigChange.Exclude(Member(1)));
+        ClusterConfig restarted = Apply(Formed(3), new ConfigChange.Rejoin(Member(0, incarnation: 9)));
+        ClusterConfig grown = Apply(Formed(3), new ConfigChange.ChangeView([Member(0), Member(1), Member(2), Member(3)]));
+        ClusterConfig rejoined = Apply(FinishFill(excluded), new ConfigChange.Rejoin(Member(1, incarnation: 2)));
+        ClusterConfig excludedWhileGrowing = Apply(grown, new ConfigChange.Exclude(Member(2)));
+
+        Assert.True(excluded.RestoresLostCopies);
+        Assert.True(restarted.RestoresLostCopies);
+        Assert.True(excludedWhileGrowing.RestoresLostCopies);
+        Assert.False(grown.RestoresLostCopies);
+        Assert.False(rejoined.RestoresLostCopies);
+        Assert.False(FinishFill(excluded).RestoresLostCopies);
+    }
+
+    /// <summary>A fill is held back only when no key needs its switch to be writable again: the
+    /// configuration's count of lost members bounds, for every key on the ring, how many of its replicas
+    /// are out of sync.</summary>
+    [Theory]
+    [InlineData(5, 1, true)]
+    [InlineData(5, 2, false)]
+    [InlineData(3, 1, true)]
+    [InlineData(3, 2, false)]
+    public void A_failover_counts_every_key_writable_only_when_each_keeps_the_replicas_a_write_needs(int nodes, int excluded, bool writable)
+    {
+        const int minInSync = 2;
+        ClusterConfig config = Formed(nodes);
+        for (int i = 1; i <= excluded; i++)
+        {
+            config = Apply(config, new ConfigChange.Exclude(Member(i)));
+        }
+
+        var map = new PlacementMap(config, Tokens);
+        var replica = new ReplicaState(config, map, Member(0), previous: null);
+
+        Assert.Equal(excluded, config.LostPlacedMembers);
+        Assert.Equal(writable, replica.EveryKeyWritable(minInSync));
+        int fewest = Keys.Select(StableHash.Of).Min(map.InSyncCountOf);
+        Assert.Equal(writable, fewest >= replica.NeededInSync(minInSync));
     }
 
     [Fact]

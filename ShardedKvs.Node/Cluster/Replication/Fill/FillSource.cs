@@ -35,6 +35,7 @@ public sealed partial class FillSource(
 
     private readonly NodeOptions _options = options.Value;
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
+    private long _fillEpoch;
     private bool _running;
     private long _keysTotal;
     private long _keysCopied;
@@ -43,6 +44,7 @@ public sealed partial class FillSource(
 
     /// <summary>Where the running (or last) copy stands; readable at any time.</summary>
     public FillProgress Progress => new(
+        Interlocked.Read(ref _fillEpoch),
         Volatile.Read(ref _running),
         Interlocked.Read(ref _keysTotal),
         Interlocked.Read(ref _keysCopied),
@@ -56,12 +58,13 @@ public sealed partial class FillSource(
     {
         await _oneAtATime.WaitAsync(cancellationToken);
         using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.fill");
-        bool started = false;
+        bool planned = false;
         try
         {
+            Start(map.Config.FillEpoch);
             FillPlan plan = await StoreWalk.RunAsync(() => FillPlan.Build(store.Entries, map, self));
-            Start(plan.Copies);
-            started = true;
+            Interlocked.Exchange(ref _keysTotal, plan.Copies);
+            planned = true;
             telemetry.FillKeysRemaining.Add(plan.Copies);
             activity?.SetTag("kvs.source", self.ToString());
             activity?.SetTag("kvs.epoch", map.Config.Epoch);
@@ -87,7 +90,7 @@ public sealed partial class FillSource(
         }
         finally
         {
-            if (started)
+            if (planned)
             {
                 // What a failed or cancelled copy left undone no longer counts as remaining.
                 telemetry.FillKeysRemaining.Add(-Progress.KeysRemaining);
@@ -206,9 +209,10 @@ public sealed partial class FillSource(
         return failure;
     }
 
-    private void Start(long copies)
+    private void Start(long fillEpoch)
     {
-        Interlocked.Exchange(ref _keysTotal, copies);
+        Interlocked.Exchange(ref _fillEpoch, fillEpoch);
+        Interlocked.Exchange(ref _keysTotal, 0);
         Interlocked.Exchange(ref _keysCopied, 0);
         Interlocked.Exchange(ref _keysSkipped, 0);
         Interlocked.Exchange(ref _batches, 0);
