@@ -69,7 +69,7 @@ public sealed partial class FillRunner(
                     }
                     else
                     {
-                        _ = StoreWalk.RunAsync(() => Cleanup(replica));
+                        _ = StoreWalk.RunInBackgroundAsync(() => Cleanup(replica));
                     }
                 }
 

@@ -62,7 +62,7 @@ public sealed partial class FillSource(
         try
         {
             Start(map.Config.FillEpoch);
-            FillPlan plan = await StoreWalk.RunAsync(() => FillPlan.Build(store.Entries, map, self));
+            FillPlan plan = await StoreWalk.RunInBackgroundAsync(() => FillPlan.Build(store.Entries, map, self));
             Interlocked.Exchange(ref _keysTotal, plan.Copies);
             planned = true;
             telemetry.FillKeysRemaining.Add(plan.Copies);
