@@ -7,7 +7,7 @@ namespace ShardedKvs.Node.Storage;
 /// thread), so that background work such as a walk over the whole store takes the cores only when
 /// request threads leave them idle. Lowering needs no privilege. Elsewhere it does nothing.
 /// </summary>
-public static partial class BackgroundPriority
+public static class BackgroundPriority
 {
     private const int ProcessPriority = 0; // PRIO_PROCESS: with a thread id, that thread alone
 

@@ -17,11 +17,7 @@ public sealed class FillProgressViewTests
     {
         const int keys = 60;
         var fillGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using TestCluster cluster = await TestCluster.StartAsync(
-            nodes: 4,
-            initialViewSize: 3,
-            settings: new Dictionary<string, string?> { ["Kvs:ReplicationFactor"] = "3" },
-            configure: (_, builder) => HeldFills.InstallOn(builder.Services, fillGate.Task));
+        await using TestCluster cluster = await HeldFills.StartClusterAsync(fillGate.Task, nodes: 4, initialViewSize: 3);
         for (int i = 0; i < keys; i++)
         {
             Assert.Equal(HttpStatusCode.Created, (await cluster[i % 3].Client.PutAsync($"key{i}", $"value{i}")).Status);

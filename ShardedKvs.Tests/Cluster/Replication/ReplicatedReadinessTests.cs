@@ -77,11 +77,7 @@ public sealed class ReplicatedReadinessTests
     public async Task A_node_added_by_a_view_change_is_not_ready_until_its_fill_is_done()
     {
         var fillGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using TestCluster cluster = await TestCluster.StartAsync(
-            nodes: 4,
-            initialViewSize: 3,
-            settings: new Dictionary<string, string?> { ["Kvs:ReplicationFactor"] = "3" },
-            configure: (_, builder) => HeldFills.InstallOn(builder.Services, fillGate.Task));
+        await using TestCluster cluster = await HeldFills.StartClusterAsync(fillGate.Task, nodes: 4, initialViewSize: 3);
         for (int i = 0; i < 30; i++)
         {
             Assert.Equal(HttpStatusCode.Created, (await cluster[i % 3].Client.PutAsync($"key{i}", $"value{i}")).Status);
