@@ -11,12 +11,14 @@ namespace ShardedKvs.Node.Storage;
 /// every fill in <c>bench/failover.sh</c>). On its own thread a walk only shares the cores.
 /// </summary>
 /// <remarks>
-/// A walk nobody waits for (planning a fill, dropping copies after one) runs in the background, at nice
+/// A walk nobody waits for (planning a fill that no key needs to be writable again, dropping copies after
+/// a fill) runs in the background, at nice
 /// <see cref="BackgroundNice"/>, and mostly takes what requests leave: the sources' walks that plan a fill
 /// stalled a closed loop's requests for about 140 ms at the fill's start (a third of the usual requests
 /// in that 200 ms), and at nice 10 no longer (bench/failover-pairs.sh). A walk a request waits for (a key
 /// count, a peer's question) runs at the normal priority: at nice 10 a key count took seconds while the
-/// cores were saturated.
+/// cores were saturated. So does a fill's plan when only the fill's switch makes some keys writable
+/// again: on a loaded machine the lone survivor of a forced exclusion refused writes longer otherwise.
 /// </remarks>
 public static class StoreWalk
 {

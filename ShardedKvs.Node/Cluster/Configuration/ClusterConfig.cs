@@ -85,6 +85,18 @@ public sealed class ClusterConfig : IEquatable<ClusterConfig>
     /// copies for members the view added or removed.</summary>
     public bool RestoresLostCopies => IsFilling && LostPlacedMembers > 0;
 
+    /// <summary>Replicas the placement gives each key: never more than the members placed.</summary>
+    public int PlacedFactor => Math.Min(ReplicationFactor, Placement.Length);
+
+    /// <summary>In-sync replicas a write needs: <paramref name="minInSync"/> (the node's
+    /// <c>MinInSync</c>), never more than <see cref="PlacedFactor"/>.</summary>
+    public int NeededInSync(int minInSync) => Math.Clamp(minInSync, 1, Math.Max(1, PlacedFactor));
+
+    /// <summary>Whether every key keeps the in-sync replicas a write needs, however the placed members
+    /// that lost their copies fall on the ring. When not, only the switch at the end of the fill makes
+    /// some keys writable again.</summary>
+    public bool EveryKeyWritable(int minInSync) => PlacedFactor - LostPlacedMembers >= NeededInSync(minInSync);
+
     /// <summary>Who decides the next epoch: every member not excluded (new, empty members included:
     /// a vote needs no data).</summary>
     public ImmutableArray<PlacedMember> Voters { get; }

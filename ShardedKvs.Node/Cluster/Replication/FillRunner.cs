@@ -123,7 +123,7 @@ public sealed partial class FillRunner(
             // After a failover that left every key writable, the requests held while the failure was being
             // detected go first. When a key is below the replicas a write needs, only the switch at the end
             // of the fill makes it writable again: no waiting then.
-            if (replica.Config.RestoresLostCopies && replica.EveryKeyWritable(_options.MinInSync) && _options.FillDelayAfterFailover > TimeSpan.Zero)
+            if (replica.Config.RestoresLostCopies && replica.Config.EveryKeyWritable(_options.MinInSync) && _options.FillDelayAfterFailover > TimeSpan.Zero)
             {
                 activity?.SetTag("kvs.fill.held_back_ms", _options.FillDelayAfterFailover.TotalMilliseconds);
                 await Task.Delay(_options.FillDelayAfterFailover, cancellationToken);

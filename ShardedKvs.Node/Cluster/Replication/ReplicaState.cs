@@ -44,13 +44,5 @@ public sealed class ReplicaState(ClusterConfig config, PlacementMap map, PlacedM
     }
 
     /// <summary>The effective replication factor: never more than the members placed.</summary>
-    public int EffectiveFactor => Math.Min(Config.ReplicationFactor, Config.Placement.Length);
-
-    /// <summary>In-sync replicas a write needs: <paramref name="minInSync"/> (<see cref="NodeOptions.MinInSync"/>),
-    /// never more than the effective factor.</summary>
-    public int NeededInSync(int minInSync) => Math.Clamp(minInSync, 1, Math.Max(1, EffectiveFactor));
-
-    /// <summary>Whether every key keeps the in-sync replicas a write needs, however the placed members
-    /// that lost their copies fall on the ring: a fill is then not what makes any key writable again.</summary>
-    public bool EveryKeyWritable(int minInSync) => EffectiveFactor - Config.LostPlacedMembers >= NeededInSync(minInSync);
+    public int EffectiveFactor => Config.PlacedFactor;
 }

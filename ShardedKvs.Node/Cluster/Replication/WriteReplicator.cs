@@ -135,7 +135,7 @@ public sealed class WriteReplicator(ClusterState state, IReplicationTransport tr
 
     /// <summary>In-sync replicas a write needs under <paramref name="replica"/>: the configured minimum,
     /// never more than the effective replication factor.</summary>
-    public int NeededInSync(ReplicaState replica) => replica.NeededInSync(_options.MinInSync);
+    public int NeededInSync(ReplicaState replica) => replica.Config.NeededInSync(_options.MinInSync);
 
     private static TimeSpan RetryPause(int round) => TimeSpan.FromMilliseconds(Math.Min(200, 10 << Math.Min(round, 5)));
 }

@@ -62,7 +62,9 @@ public sealed partial class FillSource(
         try
         {
             Start(map.Config.FillEpoch);
-            FillPlan plan = await StoreWalk.RunInBackgroundAsync(() => FillPlan.Build(store.Entries, map, self));
+            // A fill that makes keys writable again is not background work: its walk keeps the normal priority.
+            Func<FillPlan> walk = () => FillPlan.Build(store.Entries, map, self);
+            FillPlan plan = await (map.Config.EveryKeyWritable(_options.MinInSync) ? StoreWalk.RunInBackgroundAsync(walk) : StoreWalk.RunAsync(walk));
             Interlocked.Exchange(ref _keysTotal, plan.Copies);
             planned = true;
             telemetry.FillKeysRemaining.Add(plan.Copies);
