@@ -60,10 +60,16 @@ public sealed class StoreWalkTests
     [Fact]
     public async Task Work_queued_when_walks_end_never_runs_at_the_walks_priority()
     {
+        var store = new KeyValueStore();
+        for (int i = 0; i < 1_000; i++)
+        {
+            store.Put($"key{i}", "v"u8);
+        }
+
         var nices = new System.Collections.Concurrent.ConcurrentBag<int>();
         await Task.WhenAll(Enumerable.Range(0, 32).Select(async _ =>
         {
-            await StoreWalk.RunInBackgroundAsync(() => Thread.Sleep(1));
+            await StoreWalk.RunInBackgroundAsync(() => store.Entries.Count());
             nices.Add(NiceOfCurrentThread());
             await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => nices.Add(NiceOfCurrentThread()))));
         }));
