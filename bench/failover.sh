@@ -133,17 +133,22 @@ if [[ "${COUNTERS:-0}" == "1" ]]; then   # COUNTERS=1: each survivor's runtime c
       --format csv -o "$RUN_DIR/counters-${PORTS[$i]}.csv" >/dev/null 2>&1 &
   done
 fi
+# trace_node PID PROVIDERS NAME: dotnet-trace of one node from now until 15 s after the kill, into
+# $RUN_DIR/NAME.nettrace (its log NAME-trace.log), in the background.
+trace_node() {
+  local pid=$1 providers=$2 name=$3 seconds=$((BEFORE_S + 15))
+  timeout $((BEFORE_S + 40)) ~/.dotnet/tools/dotnet-trace collect -p "$pid" --providers "$providers" \
+    --duration "$(printf "00:00:%02d:%02d" $((seconds / 60)) $((seconds % 60)))" -o "$RUN_DIR/$name.nettrace" >"$RUN_DIR/$name-trace.log" 2>&1 &
+}
 if [[ "${JIT_TRACE:-0}" == "1" ]]; then   # JIT_TRACE=1: each compile of the first survivor, with its time, and its exceptions (dotnet-trace; `bench/TraceReport jit` reads it)
-  timeout $((BEFORE_S + 40)) ~/.dotnet/tools/dotnet-trace collect -p "${PIDS[0]}" --providers Microsoft-Windows-DotNETRuntime:0x8010:5 \
-    --duration "$(printf "00:00:%02d:%02d" $(((BEFORE_S + 15) / 60)) $(((BEFORE_S + 15) % 60)))" -o "$RUN_DIR/jit-${PORTS[0]}.nettrace" >"$RUN_DIR/jit-trace.log" 2>&1 &
+  trace_node "${PIDS[0]}" Microsoft-Windows-DotNETRuntime:0x8010:5 "jit-${PORTS[0]}"
 fi
 GC_TRACERS=()
 if [[ "${GC_TRACE:-0}" == "1" ]]; then   # GC_TRACE=1: each survivor's collector pauses (dotnet-trace; `bench/TraceReport gc` reads them)
   publish_to_bin bench/TraceReport tracereport
   for i in "${!PIDS[@]}"; do
     [[ $i == "$VICTIM" ]] && continue
-    timeout $((BEFORE_S + 40)) ~/.dotnet/tools/dotnet-trace collect -p "${PIDS[$i]}" --providers Microsoft-Windows-DotNETRuntime:0x1:4 \
-      --duration "$(printf "00:00:%02d:%02d" $(((BEFORE_S + 15) / 60)) $(((BEFORE_S + 15) % 60)))" -o "$RUN_DIR/gc-${PORTS[$i]}.nettrace" >"$RUN_DIR/gc-trace-${PORTS[$i]}.log" 2>&1 &
+    trace_node "${PIDS[$i]}" Microsoft-Windows-DotNETRuntime:0x1:4 "gc-${PORTS[$i]}"
     GC_TRACERS+=($!)
   done
 fi
