@@ -157,12 +157,19 @@ public sealed partial class KeySource(
         {
             await DeliverAsync(target, batch, cancellationToken);
         }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (Exception e)
         {
+            // Cancelled too (the coordinator's call died with it): the target may hold the batch, and
+            // keys left in flight would make a re-run skip them and their requests wait forever.
             activity?.SetStatus(ActivityStatusCode.Error, e.Message);
             activity?.SetTag("kvs.keys_moved", 0);
             await TryDiscardAsync(target, batch);
             EndHandoffs(begun, deleteHere: false);
+            if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+
             throw e as MigrationFailedException ?? new MigrationFailedException(target, e.Message);
         }
 

@@ -16,12 +16,15 @@ public sealed class FakeBatchTransport : IBatchTransport
     /// <summary>How the target answers each send; acknowledges by default.</summary>
     public Func<MigrationBatch, PeerCallResult> Answer { get; set; } = batch => Ok(batch);
 
+    /// <summary>When set, answers sends in its own time (a target that stores a batch and then hangs, say).</summary>
+    public Func<MigrationBatch, CancellationToken, Task<PeerCallResult>>? AnswerAsync { get; set; }
+
     public static PeerCallResult Ok(MigrationBatch batch) => PeerCallResult.Answered("target", HttpStatusCode.OK, null);
 
     public Task<PeerCallResult> SendAsync(string target, MigrationBatch batch, CancellationToken cancellationToken)
     {
         Sent.Enqueue(batch);
-        return Task.FromResult(Answer(batch));
+        return AnswerAsync is { } answer ? answer(batch, cancellationToken) : Task.FromResult(Answer(batch));
     }
 
     public Task<PeerCallResult> DiscardAsync(string target, MigrationBatch batch, CancellationToken cancellationToken)

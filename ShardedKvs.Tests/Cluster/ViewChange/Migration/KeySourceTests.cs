@@ -85,6 +85,35 @@ public sealed class KeySourceTests : IDisposable
     }
 
     [Fact]
+    public async Task A_migration_cancelled_while_its_batch_travels_leaves_no_key_in_flight_so_a_rerun_moves_them()
+    {
+        string[] moving = Put(MigrationFixture.KeysMoving(_state, Self, Joiner, 2));
+        var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _peer.AnswerAsync = async (_, cancellationToken) =>
+        {
+            sent.TrySetResult(); // the target stored it; its answer never comes
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            throw new InvalidOperationException("unreachable");
+        };
+        using var coordinatorGone = new CancellationTokenSource();
+
+        Task<MigrateResult> migration = _source.MigrateAsync(2, [], coordinatorGone.Token);
+        await sent.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await coordinatorGone.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => migration);
+        Assert.Equal(_peer.Sent.Single().BatchId, Assert.Single(_peer.Discarded).BatchId);
+        Assert.All(moving, key => Assert.False(_inFlight.IsHandingOff(key, out _)));
+        Assert.All(moving, key => Assert.True(_store.Contains(key)));
+
+        _peer.AnswerAsync = null;
+        MigrateResult rerun = await _source.MigrateAsync(2, [], CancellationToken.None);
+
+        Assert.Equal(2, rerun.KeysMoved);
+        Assert.All(moving, key => Assert.False(_store.Contains(key)));
+    }
+
+    [Fact]
     public async Task A_lost_answer_is_retried_with_the_same_batch_id()
     {
         string[] moving = Put(MigrationFixture.KeysMoving(_state, Self, Joiner, 2));
