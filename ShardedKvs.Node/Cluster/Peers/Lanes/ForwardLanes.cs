@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -40,12 +41,17 @@ public sealed class ForwardLanes : IDisposable
     /// batch (which holds at least one such value), plus the rest.</summary>
     public static int MaxFrameBytes(NodeOptions options) => Math.Max(options.MaxRequestBodyBytes, options.FillBatchBytes) + 64 * 1024;
 
+    /// <summary>The lane to <paramref name="target"/> when one is open now; never opens one.</summary>
+    public bool TryGetOpen(string target, [NotNullWhen(true)] out ForwardLane? lane)
+    {
+        lane = _lanes.TryGetValue(target, out Task<ForwardLane>? opened) && opened.IsCompletedSuccessfully && !opened.Result.IsClosed ? opened.Result : null;
+        return lane is not null;
+    }
+
     /// <summary>The open lane to <paramref name="target"/>, or a new one. Throws when it cannot be
     /// opened; then nothing was sent.</summary>
     public ValueTask<ForwardLane> GetAsync(string target) =>
-        _lanes.TryGetValue(target, out Task<ForwardLane>? lane) && lane.IsCompletedSuccessfully && !lane.Result.IsClosed
-            ? new ValueTask<ForwardLane>(lane.Result)
-            : new ValueTask<ForwardLane>(GetOrOpenAsync(target));
+        TryGetOpen(target, out ForwardLane? lane) ? new ValueTask<ForwardLane>(lane) : new ValueTask<ForwardLane>(GetOrOpenAsync(target));
 
     private async Task<ForwardLane> GetOrOpenAsync(string target)
     {
