@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ShardedKvs fault soak: runs the random fault schedule test (RandomFaultScheduleTests: kills,
 # partitions, restarts and view changes on five network-namespace hosts, R = 3, 12 clients, half of
-# the runs over lossy links, checked by the linearizability checker and the placement audit) again
+# the runs over lossy links and half over slow ones, checked by the linearizability checker and the placement audit) again
 # and again with a fresh seed each time, for as long as it is given. Needs root, iproute2 and
 # iptables (as `.ci/run` has them).
 #
@@ -16,7 +16,7 @@
 #   BUSY      this many busy loops run beside the soak, to starve the nodes (default 0; stopped on exit)
 #
 # Reports: one line per run (seed, passed or failed, seconds, operations, failed requests, the
-# longest unavailability, lossy links or not, the steps) in bench/results/soak-<timestamp>/runs.txt and on stdout, and the totals.
+# longest unavailability, lossy or slow links or not, the steps) in bench/results/soak-<timestamp>/runs.txt and on stdout, and the totals.
 # A failed run keeps its whole test output and every node's log (Information) in its own folder,
 # named by its seed, to replay with KVS_FAULT_SEED=<seed>.
 set -euo pipefail
@@ -73,6 +73,10 @@ while true; do
   summary=$(grep -hoE '[0-9]+ operations by 12 clients|[0-9]+ failed requests|longest [0-9]+ ms' "$logs/test.txt" | tr '\n' ' ' || true)
   steps=$(grep -hoE 'step [0-9]+: [A-Za-z]+' "$logs/test.txt" | sed 's/step [0-9]*: //' | tr '\n' ',' || true)
   links=reliable; grep -q 'lossy links' "$logs/test.txt" && links="lossy ($(grep -hoE 'dropped [0-9]+ packets' "$logs/test.txt" | head -1))"
+  if grep -q 'slow links' "$logs/test.txt"; then
+    slow="slow ($(grep -hoE 'carried [0-9]+ bytes' "$logs/test.txt" | head -1))"
+    if [[ $links == reliable ]]; then links=$slow; else links="$links and $slow"; fi
+  fi
   echo "seed $seed: $verdict in ${seconds} s; $summary; links $links; steps ${steps%,}" | tee -a "$RUN_DIR/runs.txt"
   if [[ $verdict == passed ]]; then
     rm -rf "$logs"

@@ -13,6 +13,7 @@ public sealed class NetworkNamespaces : IDisposable
     private readonly List<string> _namespaces = [];
     private readonly List<string> _hostFiles = [];
     private readonly int _hosts;
+    private readonly Dictionary<int, DelayRelay> _relays = [];
 
     public NetworkNamespaces(int hosts)
     {
@@ -120,6 +121,44 @@ public sealed class NetworkNamespaces : IDisposable
             .Sum(fields => long.Parse(fields[0], System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>
+    /// Makes every link into each host slow: whatever another host sends to <paramref name="port"/>
+    /// of it (its node's port) goes through a <see cref="DelayRelay"/> in the host's namespace, which
+    /// passes it on after a delay drawn for the host from <paramref name="random"/> in
+    /// [<paramref name="fromMs"/>, <paramref name="belowMs"/>) plus a jitter of up to as much again,
+    /// answers included. The test's own calls (from outside the hosts) are not delayed.
+    /// </summary>
+    /// <returns>Each host's delay, to print.</returns>
+    public IReadOnlyList<(int Host, int DelayMs)> DelayBetweenAll(SeededRandom random, int port, int fromMs, int belowMs)
+    {
+        var delays = new List<(int Host, int DelayMs)>();
+        for (int host = 0; host < _hosts; host++)
+        {
+            int delay = random.Next(fromMs, belowMs);
+            int relayPort = port + 1000;
+            _relays[host] = new DelayRelay(
+                NamespaceListener.Open(NamespaceOf(host), relayPort),
+                new System.Net.IPEndPoint(System.Net.IPAddress.Parse(AddressOf(host)), port),
+                delay,
+                jitterMs: delay,
+                seed: random.Next(0, int.MaxValue));
+            for (int from = 0; from < _hosts; from++)
+            {
+                if (from != host)
+                {
+                    Run($"netns exec {NamespaceOf(host)} iptables -t nat -A PREROUTING -p tcp -s {AddressOf(from)}/32 --dport {port} -j REDIRECT --to-ports {relayPort}");
+                }
+            }
+
+            delays.Add((host, delay));
+        }
+
+        return delays;
+    }
+
+    /// <summary>Bytes the slow links of <see cref="DelayBetweenAll"/> have carried, every host's together.</summary>
+    public long DelayedBytes() => _relays.Values.Sum(relay => relay.RelayedBytes);
+
+    /// <summary>
     /// Gives every host a name that every host resolves, as a cluster's DNS would: `ip netns exec`
     /// mounts /etc/netns/NAME/hosts over /etc/hosts for whatever runs in namespace NAME.
     /// </summary>
@@ -142,6 +181,11 @@ public sealed class NetworkNamespaces : IDisposable
     public void TearDown(int host)
     {
         string ns = NamespaceOf(host);
+        if (_relays.Remove(host, out DelayRelay? relay))
+        {
+            relay.Dispose(); // its sockets would keep the namespace, and the host's address, alive
+        }
+
         foreach (string pid in Run($"netns pids {ns}").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             using Process process = Process.GetProcessById(int.Parse(pid, System.Globalization.CultureInfo.InvariantCulture));
@@ -155,6 +199,11 @@ public sealed class NetworkNamespaces : IDisposable
 
     public void Dispose()
     {
+        foreach (DelayRelay relay in _relays.Values)
+        {
+            relay.Dispose();
+        }
+
         foreach (string ns in _namespaces)
         {
             TryRun($"netns del {ns}");

@@ -4,11 +4,13 @@ using Xunit.Abstractions;
 namespace ShardedKvs.Tests.Cluster.Replication;
 
 /// <summary>
-/// Every peer call over a network that loses packets: each node in its own network namespace drops
-/// one packet in every few it receives from each other node, so forwards, replicated writes,
-/// heartbeats, votes and fill batches all meet TCP retransmissions (lost, then late). A view change
-/// runs and a node is SIGKILLed during it; the history must stay linearizable and every key end on
-/// exactly its replicas. The drop rates are drawn from a printed seed.
+/// Every peer call over a network that loses packets and is slow: each node in its own network
+/// namespace drops one packet in every few it receives from each other node, so forwards, replicated
+/// writes, heartbeats, votes and fill batches all meet TCP retransmissions (lost, then late), and
+/// everything the nodes send each other arrives milliseconds late, answers included (a relay in front
+/// of each node, <see cref="DelayRelay"/>). A view change runs and a node is SIGKILLed during it; the
+/// history must stay linearizable and every key end on exactly its replicas. The drop rates and
+/// delays are drawn from a printed seed.
 /// </summary>
 [Collection(NetworkNamespaceCollection.Name)]
 public sealed class LossyNetworkTests(ITestOutputHelper output)
@@ -17,7 +19,7 @@ public sealed class LossyNetworkTests(ITestOutputHelper output)
     private const int Port = 5080;
 
     [NetworkNamespaceFact("iptables")]
-    public Task A_view_change_and_a_kill_over_a_lossy_network_lose_nothing()
+    public Task A_view_change_and_a_kill_over_a_lossy_slow_network_lose_nothing()
     {
         var random = new SeededRandom(FaultSeed.Choose());
         output.WriteLine($"fault seed {random.Seed} ({FaultSeed.Variable}={random.Seed} replays it)");
@@ -31,6 +33,11 @@ public sealed class LossyNetworkTests(ITestOutputHelper output)
         foreach ((int host, int from, int every) in network.DropBetweenAll(random, 12, 26)) // 4-8% of the packets between two nodes
         {
             output.WriteLine($"node {host} drops 1 packet in {every} from node {from}");
+        }
+
+        foreach ((int host, int delay) in network.DelayBetweenAll(random, Port, 2, 11))
+        {
+            output.WriteLine($"node {host} receives its peers' traffic {delay} to {2 * delay} ms late");
         }
 
         await using ProcessCluster cluster = await ProcessCluster.StartInAsync(
@@ -55,6 +62,9 @@ public sealed class LossyNetworkTests(ITestOutputHelper output)
         long dropped = Enumerable.Range(0, hosts).Sum(network.DroppedPackets);
         output.WriteLine($"the nodes dropped {dropped} packets from each other");
         Assert.True(dropped > 0, "the network lost nothing: the test did not test what it says");
+        long delayed = network.DelayedBytes();
+        output.WriteLine($"the slow links carried {delayed} bytes");
+        Assert.True(delayed > 0, "no peer traffic went through the slow links: the test did not test what it says");
 
         await run.FinishAsync(expectedNodes: 4);
     }

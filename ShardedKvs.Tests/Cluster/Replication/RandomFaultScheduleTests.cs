@@ -11,7 +11,8 @@ namespace ShardedKvs.Tests.Cluster.Replication;
 /// the promise needs: a majority of voters stays up and connected, and no more than R − 1 copies of
 /// a key are lost before its fills end. Half the schedules also run over lossy links (every node drops
 /// one packet in 20 to 50 from each other node, so calls of every kind now and then wait for a TCP
-/// retransmission). The history must stay linearizable, no acknowledged write may be lost, keys no
+/// retransmission), and half, drawn apart, over slow ones (whatever a node's peers send it arrives 1 to
+/// 16 ms late, see <see cref="DelayRelay"/>). The history must stay linearizable, no acknowledged write may be lost, keys no
 /// victim held never fail, and every key must end on exactly its replicas.
 /// `bench/fault-soak.sh` runs it with new seeds for as long as it is given.
 /// </summary>
@@ -46,6 +47,13 @@ public sealed class RandomFaultScheduleTests(ITestOutputHelper output)
             output.WriteLine("lossy links: every node drops one packet in 20 to 50 from each other node");
         }
 
+        bool slow = links.Percent(50);
+        if (slow)
+        {
+            IReadOnlyList<(int Host, int DelayMs)> delays = network.DelayBetweenAll(links, Port, 1, 9);
+            output.WriteLine($"slow links: node i receives its peers' traffic d to 2d ms late, d = {string.Join(", ", delays.Select(d => $"{d.DelayMs} (node {d.Host})"))}");
+        }
+
         await using ProcessCluster cluster = await ProcessCluster.StartInAsync(
             network, Hosts, Port, initialViewSize: Hosts, new Dictionary<string, string> { ["Kvs__ReplicationFactor"] = "3" });
         using var run = new FailoverRun(cluster, output, Keys, operationsBetweenSteps: 200, seed: random.Seed, overlappingFaults: true);
@@ -72,6 +80,13 @@ public sealed class RandomFaultScheduleTests(ITestOutputHelper output)
             long dropped = Enumerable.Range(0, Hosts).Sum(network.DroppedPackets);
             output.WriteLine($"the nodes dropped {dropped} packets from each other");
             Assert.True(dropped > 0, "the links lost nothing: the schedule did not run over the network it printed");
+        }
+
+        if (slow)
+        {
+            long delayed = network.DelayedBytes();
+            output.WriteLine($"the slow links carried {delayed} bytes");
+            Assert.True(delayed > 0, "no peer traffic went through the slow links: the schedule did not run over the network it printed");
         }
 
         await run.FinishAsync(expectedNodes: schedule.Running.Count());
