@@ -74,7 +74,7 @@ while true; do
   steps=$(grep -hoE 'step [0-9]+: [A-Za-z]+' "$logs/test.txt" | sed 's/step [0-9]*: //' | tr '\n' ',' || true)
   links=reliable; grep -q 'lossy links' "$logs/test.txt" && links="lossy ($(grep -hoE 'dropped [0-9]+ packets' "$logs/test.txt" | head -1))"
   if grep -q 'slow links' "$logs/test.txt"; then
-    slow="slow ($(grep -hoE 'carried [0-9]+ bytes' "$logs/test.txt" | head -1))"
+    slow="slow ($(grep -hoE 'carried [0-9]+ bytes' "$logs/test.txt" | head -1 || true))"
     if [[ $links == reliable ]]; then links=$slow; else links="$links and $slow"; fi
   fi
   echo "seed $seed: $verdict in ${seconds} s; $summary; links $links; steps ${steps%,}" | tee -a "$RUN_DIR/runs.txt"

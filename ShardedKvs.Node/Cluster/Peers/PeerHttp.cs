@@ -13,7 +13,7 @@ public sealed class PeerHttp : IDisposable
     public PeerHttp(HttpMessageHandler handler)
     {
         // PeerClient bounds every call with the timeout of its kind.
-        Client = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        Client = new HttpClient(new SocketErrorsAsHttpErrors(handler), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
     public HttpClient Client { get; }
