@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using ShardedKvs.Node.Cluster.Configuration;
 using ShardedKvs.Node.Cluster.Consensus;
@@ -42,6 +43,7 @@ public sealed class ReplicatedKeyHandler(
 
     private readonly NodeOptions _options = options.Value;
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<KeyOutcome> ExecuteAsync(KeyOperation operation, string key, byte[]? value, long? senderEpoch, CancellationToken cancellationToken)
     {
         ulong hash = Ring.StableHash.Of(key);

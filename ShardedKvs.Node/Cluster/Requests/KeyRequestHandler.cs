@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using ShardedKvs.Node.Cluster.Membership;
 using ShardedKvs.Node.Cluster.Peers;
@@ -35,6 +36,7 @@ public sealed class KeyRequestHandler(
             ? replicated.ExecuteAsync(operation, key, value, senderEpoch, cancellationToken)
             : ExecuteOneCopyAsync(operation, key, value, senderEpoch, cancellationToken);
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<KeyOutcome> ExecuteOneCopyAsync(KeyOperation operation, string key, byte[]? value, long? senderEpoch, CancellationToken cancellationToken)
     {
         ulong hash = StableHash.Of(key);

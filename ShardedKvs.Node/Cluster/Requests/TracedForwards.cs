@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using ShardedKvs.Node.Cluster.Peers;
 using ShardedKvs.Node.Telemetry;
 
@@ -8,6 +9,7 @@ namespace ShardedKvs.Node.Cluster.Requests;
 /// either protocol: a <c>kvs.forward</c> client span that the serving node's span joins.</summary>
 public sealed class TracedForwards(PeerClient peers, NodeTelemetry telemetry)
 {
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<KeyOutcome> ForwardAsync(string target, long epoch, KeyOperation operation, string key, byte[]? value)
     {
         telemetry.Forwards.Add(1);
