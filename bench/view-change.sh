@@ -4,6 +4,9 @@
 #
 #   bash bench/view-change.sh           KEYS=1000000
 #   QUICK=1 bash bench/view-change.sh   KEYS=100000
+#   JIT=1 bash bench/view-change.sh     the JIT's build, as `dotnet run` and the tests run it (default: the image's
+#                                       Native AOT executable, deploy/image/publish.sh, what ships); NODE_BIN=<name>
+#                                       a node already published in bench/bin/<name>
 #
 # Options (environment):
 #   KEYS          keys loaded before the change (default 1000000; QUICK: 100000)
@@ -62,20 +65,21 @@ log "building Release (node, loader)"
 publish() { dotnet publish "$1" -c Release -o "$2" --nologo -v q >"$RUN_DIR/build-$(basename "$2").log" 2>&1 \
   || { tail -30 "$RUN_DIR/build-$(basename "$2").log" >&2; die "build of $1 failed"; }; }
 publish bench/Loader "$BIN/loader"
-publish ShardedKvs.Node "$BIN/node"
-NODE_DLL=$BIN/node/ShardedKvs.Node.dll
+publish_node   # what ships (Native AOT) unless JIT=1 or NODE_BIN
+NODE_DIR=$BIN/$NODE_BIN
+NODE_PROGRAM=(./ShardedKvs.Node); [[ -f $NODE_DIR/ShardedKvs.Node.dll ]] && NODE_PROGRAM=(dotnet ShardedKvs.Node.dll)
 loader() { dotnet "$BIN/loader/Loader.dll" "$@"; }
 
 # ---------------------------------------------------------------- nodes
-# start_node NAME PORT: the node's dll from its own folder, bare, VIEW = A,B,C on every node (D included:
+# start_node NAME PORT: the node from its own folder, bare, VIEW = A,B,C on every node (D included:
 # it is outside that view and waits idle until a change adds it).
 LAST_PID=
 start_node() {
   local name=$1 port=$2 log=$RUN_DIR/$1.log
   local extra=(); [[ -n $BATCH ]] && extra+=("Kvs__MigrationBatchSize=$BATCH")
-  (cd "$(dirname "$NODE_DLL")" && exec env -u ASPNETCORE_URLS -u OTEL_EXPORTER_OTLP_ENDPOINT \
+  (cd "$NODE_DIR" && exec env -u ASPNETCORE_URLS -u OTEL_EXPORTER_OTLP_ENDPOINT \
       -u ASPNETCORE_ENVIRONMENT -u DOTNET_ENVIRONMENT -u ASPNETCORE_HTTP_PORTS -u DOTNET_URLS \
-      ADDRESS="$HOST:$port" VIEW="$VIEW3" CLUSTER_KEY="$CLUSTER_KEY" "${extra[@]}" dotnet "$(basename "$NODE_DLL")" \
+      ADDRESS="$HOST:$port" VIEW="$VIEW3" CLUSTER_KEY="$CLUSTER_KEY" "${extra[@]}" "${NODE_PROGRAM[@]}" \
       > >(head -c "$LOG_CAP" >"$log"; rest=$(wc -c); printf '\n[bench] output bytes: %d (%d after the first %d dropped)\n' "$(( $(stat -c %s "$log") + rest ))" "$rest" "$LOG_CAP" >>"$log") 2>&1) &
   LAST_PID=$!
   PIDS+=("$LAST_PID")
@@ -201,7 +205,7 @@ RATE=$(awk -v m="${MOVED:-0}" -v s="$MOVE_SECONDS" 'BEGIN { if (s > 0 && m ~ /^[
 {
   echo "## ShardedKvs view change: 3 -> 4 nodes ($STAMP)"
   echo
-  echo "- command: \`$([[ "${QUICK:-0}" == 1 ]] && echo "QUICK=1 ")$([[ -n $BATCH ]] && echo "BATCH=$BATCH ")bash bench/view-change.sh\` (KEYS=$KEYS, 100-byte values)"
+  echo "- command: \`$([[ "${QUICK:-0}" == 1 ]] && echo "QUICK=1 ")$([[ -n $BATCH ]] && echo "BATCH=$BATCH ")bash bench/view-change.sh\` (KEYS=$KEYS, 100-byte values; node: bench/bin/$NODE_BIN, $([[ ${NODE_PROGRAM[0]} == dotnet ]] && echo JIT || echo "Native AOT"))"
   echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (dirty)'); machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
   echo "- load average (1/5/15 min) at start: $LOAD_START, at end: $(cut -d' ' -f1-3 /proc/loadavg) (on $(nproc) cores; anything well above 0 means other work shared the machine)"
   echo "- load: $KEYS keys in ${LOAD_SECONDS} s ($(awk -v k="$BEFORE_SUM" -v s="$LOAD_SECONDS" 'BEGIN { printf "%.0f", k / s }') keys/s; three loaders x 32 concurrent PUTs, one per node)$([[ $LOAD_OK == 1 ]] || echo " **incomplete**"); held before: A=$BA B=$BB C=$BC (sum $BEFORE_SUM)"
