@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 
 namespace ShardedKvs.Tests.Infrastructure;
 
@@ -131,13 +132,13 @@ public sealed class NetworkNamespaces : IDisposable
     public IReadOnlyList<(int Host, int DelayMs)> DelayBetweenAll(SeededRandom random, int port, int fromMs, int belowMs)
     {
         var delays = new List<(int Host, int DelayMs)>();
+        int relayPort = port + 1000;
         for (int host = 0; host < _hosts; host++)
         {
             int delay = random.Next(fromMs, belowMs);
-            int relayPort = port + 1000;
             _relays[host] = new DelayRelay(
                 NamespaceListener.Open(NamespaceOf(host), relayPort),
-                new System.Net.IPEndPoint(System.Net.IPAddress.Parse(AddressOf(host)), port),
+                new IPEndPoint(IPAddress.Parse(AddressOf(host)), port),
                 delay,
                 jitterMs: delay,
                 seed: random.Next(0, int.MaxValue));
