@@ -105,7 +105,7 @@ public static class ViewApi
                 KeysMoved = moved,
                 KeysRemaining = remaining,
                 Unavailable = s.Current.Unavailable.IsEmpty ? null : s.Current.Unavailable,
-                ReplicationFactor = s.Replica?.EffectiveFactor,
+                ReplicationFactor = s.Replica?.Config.PlacedFactor,
                 Members = s.Replica is { } replica ? ReplicaView.Members(replica.Config) : null,
                 Placement = s.Replica is { } placed ? ReplicaView.Placement(placed.Config) : null,
                 Fill = s.Replica is { Config.IsFilling: true } filling ? ReplicaView.Fill(filling.Config, fill.Progress) : null,

@@ -85,7 +85,8 @@ public sealed class ClusterConfig : IEquatable<ClusterConfig>
     /// copies for members the view added or removed.</summary>
     public bool RestoresLostCopies => IsFilling && LostPlacedMembers > 0;
 
-    /// <summary>Replicas the placement gives each key: never more than the members placed.</summary>
+    /// <summary>The effective replication factor, the replicas the placement gives each key: never more
+    /// than the members placed.</summary>
     public int PlacedFactor => Math.Min(ReplicationFactor, Placement.Length);
 
     /// <summary>In-sync replicas a write needs: <paramref name="minInSync"/> (the node's

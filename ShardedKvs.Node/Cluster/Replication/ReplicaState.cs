@@ -42,7 +42,4 @@ public sealed class ReplicaState(ClusterConfig config, PlacementMap map, PlacedM
             return Config.View.Contains(Self.Address, StringComparer.OrdinalIgnoreCase) ? NodeStatus.Joining : NodeStatus.Idle;
         }
     }
-
-    /// <summary>The effective replication factor: never more than the members placed.</summary>
-    public int EffectiveFactor => Config.PlacedFactor;
 }
