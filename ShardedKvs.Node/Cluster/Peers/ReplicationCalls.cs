@@ -38,11 +38,12 @@ public sealed class ReplicationCalls(ForwardLanes lanes, TimeProvider time) : IR
             return sent;
         }
 
-        return ReplicateTracedAsync(target, epoch, version, operation, key, value, watermark, timeout);
+        return ReplicateOpeningOrTracedAsync(target, epoch, version, operation, key, value, watermark, timeout);
     }
 
+    /// <summary>The replicate that waits for a lane to open, or carries a span when someone traces.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<ReplicaAck> ReplicateTracedAsync(string target, long epoch, long version, KeyOperation operation, string key, ReadOnlyMemory<byte> value, long watermark, TimeSpan timeout)
+    private async ValueTask<ReplicaAck> ReplicateOpeningOrTracedAsync(string target, long epoch, long version, KeyOperation operation, string key, ReadOnlyMemory<byte> value, long watermark, TimeSpan timeout)
     {
         using Activity? activity = NodeTelemetry.StartReplicate(operation, target, epoch, version);
         long deadline = DeadlineAfter(timeout);
