@@ -53,7 +53,14 @@ public sealed class KeyValueStore
     /// <summary>Like <see cref="TryGet(string, out ReadOnlyMemory{byte})"/>, with the version the value was written at.</summary>
     public bool TryGet(string key, out ReadOnlyMemory<byte> value, out long version)
     {
-        byte[]? entry = Find(key);
+        using var utf8 = new Utf8Key(key, stackalloc byte[Utf8Key.StackBytes]);
+        return TryGet(utf8.Bytes, out value, out version);
+    }
+
+    /// <summary>Like <see cref="TryGet(string, out ReadOnlyMemory{byte}, out long)"/>, by the key's UTF-8 bytes.</summary>
+    public bool TryGet(ReadOnlySpan<byte> keyUtf8, out ReadOnlyMemory<byte> value, out long version)
+    {
+        byte[]? entry = Find(keyUtf8);
         value = entry is null ? default : EntryLayout.Value(entry);
         version = entry is null ? 0 : EntryLayout.Version(entry);
         return entry is not null;
@@ -75,8 +82,15 @@ public sealed class KeyValueStore
     public PutOutcome PutIfNewer(string key, ReadOnlySpan<byte> value, long version)
     {
         using var utf8 = new Utf8Key(key, stackalloc byte[Utf8Key.StackBytes]);
-        ulong hash = Hash(utf8.Bytes, _seed);
-        return SegmentOf(hash).Put(utf8.Bytes, hash, EntryLayout.Create(utf8.Bytes, value, version), onlyIfNewer: true);
+        return PutIfNewer(utf8.Bytes, value, version);
+    }
+
+    /// <summary>Like <see cref="PutIfNewer(string, ReadOnlySpan{byte}, long)"/>, by the key's UTF-8
+    /// bytes, which the caller has checked are valid UTF-8.</summary>
+    public PutOutcome PutIfNewer(ReadOnlySpan<byte> keyUtf8, ReadOnlySpan<byte> value, long version)
+    {
+        ulong hash = Hash(keyUtf8, _seed);
+        return SegmentOf(hash).Put(keyUtf8, hash, EntryLayout.Create(keyUtf8, value, version), onlyIfNewer: true);
     }
 
     /// <summary>Removes the key only if the value it holds was written at a version below
@@ -138,8 +152,13 @@ public sealed class KeyValueStore
     private byte[]? Find(string key)
     {
         using var utf8 = new Utf8Key(key, stackalloc byte[Utf8Key.StackBytes]);
-        ulong hash = Hash(utf8.Bytes, _seed);
-        return SegmentOf(hash).Find(utf8.Bytes, hash);
+        return Find(utf8.Bytes);
+    }
+
+    private byte[]? Find(ReadOnlySpan<byte> keyUtf8)
+    {
+        ulong hash = Hash(keyUtf8, _seed);
+        return SegmentOf(hash).Find(keyUtf8, hash);
     }
 
     internal static ulong Hash(ReadOnlySpan<byte> key, long seed) => XxHash3.HashToUInt64(key, seed);

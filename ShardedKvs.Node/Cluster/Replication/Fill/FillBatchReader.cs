@@ -7,60 +7,90 @@ using System.Text.Unicode;
 namespace ShardedKvs.Node.Cluster.Replication.Fill;
 
 /// <summary>Reads a whole batch (<see cref="FillBatchFormat"/>) or says what is wrong with it: every
-/// length is checked against what is left of the body before it is used.</summary>
+/// length is checked against what is left of the body before it is used. A learner checks the whole
+/// batch first (<see cref="TryCheck"/>), so a malformed one applies nothing, then applies its entries
+/// as views of the body (<see cref="EntriesOf"/>), with no object per key.</summary>
 public static class FillBatchReader
 {
-    public static bool TryRead(ReadOnlyMemory<byte> body, [NotNullWhen(true)] out List<FillEntry>? entries, [NotNullWhen(false)] out string? error)
+    /// <summary>Checks the header and every entry; <paramref name="count"/> is how many entries it holds.</summary>
+    public static bool TryCheck(ReadOnlySpan<byte> body, out int count, [NotNullWhen(false)] out string? error)
     {
-        entries = null;
-        ReadOnlySpan<byte> span = body.Span;
-        if (span.Length < FillBatchFormat.HeaderBytes)
+        count = 0;
+        if (body.Length < FillBatchFormat.HeaderBytes)
         {
-            error = $"A fill batch starts with {FillBatchFormat.HeaderBytes} header bytes (got {span.Length})";
+            error = $"A fill batch starts with {FillBatchFormat.HeaderBytes} header bytes (got {body.Length})";
             return false;
         }
 
-        if (span[0] != FillBatchFormat.Version1)
+        if (body[0] != FillBatchFormat.Version1)
         {
-            error = $"Unknown fill batch format {span[0]} (this node reads {FillBatchFormat.Version1})";
+            error = $"Unknown fill batch format {body[0]} (this node reads {FillBatchFormat.Version1})";
             return false;
         }
 
-        uint count = BinaryPrimitives.ReadUInt32LittleEndian(span[1..]);
-        if (count > (uint)((span.Length - FillBatchFormat.HeaderBytes) / FillBatchFormat.MinEntryBytes))
+        uint claimed = BinaryPrimitives.ReadUInt32LittleEndian(body[1..]);
+        if (claimed > (uint)((body.Length - FillBatchFormat.HeaderBytes) / FillBatchFormat.MinEntryBytes))
         {
-            error = $"The batch claims {count} entries, more than its {span.Length} bytes can hold";
+            error = $"The batch claims {claimed} entries, more than its {body.Length} bytes can hold";
             return false;
         }
 
-        var read = new List<FillEntry>((int)count);
         int position = FillBatchFormat.HeaderBytes;
-        for (int i = 0; i < count; i++)
+        for (int i = 0; i < claimed; i++)
         {
-            if (!TryReadEntry(body, ref position, out FillEntry entry, out string? problem))
+            if (!TryReadEntry(body, ref position, out EntryPlace place, out string? problem))
             {
                 error = string.Create(CultureInfo.InvariantCulture, $"Entry {i}: {problem}");
                 return false;
             }
 
-            read.Add(entry);
+            if (!Utf8.IsValid(body.Slice(place.KeyAt, place.KeyLength)))
+            {
+                error = string.Create(CultureInfo.InvariantCulture, $"Entry {i}: the key is not valid UTF-8");
+                return false;
+            }
         }
 
-        if (position != span.Length)
+        if (position != body.Length)
         {
-            error = $"{span.Length - position} bytes follow the last of the {count} entries";
+            error = $"{body.Length - position} bytes follow the last of the {claimed} entries";
             return false;
         }
 
-        entries = read;
+        count = (int)claimed;
         error = null;
         return true;
     }
 
-    private static bool TryReadEntry(ReadOnlyMemory<byte> body, ref int position, out FillEntry entry, [NotNullWhen(false)] out string? error)
+    /// <summary>The entries of a body <see cref="TryCheck"/> accepted, as views of it.</summary>
+    public static Entries EntriesOf(ReadOnlySpan<byte> checkedBody) => new(checkedBody);
+
+    /// <summary>Checks the batch and reads every entry, each key also as a string.</summary>
+    public static bool TryRead(ReadOnlyMemory<byte> body, [NotNullWhen(true)] out List<FillEntry>? entries, [NotNullWhen(false)] out string? error)
     {
-        entry = default;
-        ReadOnlySpan<byte> rest = body.Span[position..];
+        entries = null;
+        if (!TryCheck(body.Span, out int count, out error))
+        {
+            return false;
+        }
+
+        var read = new List<FillEntry>(count);
+        int position = FillBatchFormat.HeaderBytes;
+        for (int i = 0; i < count; i++)
+        {
+            TryReadEntry(body.Span, ref position, out EntryPlace place, out _);
+            ReadOnlyMemory<byte> key = body.Slice(place.KeyAt, place.KeyLength);
+            read.Add(new FillEntry(Encoding.UTF8.GetString(key.Span), key, place.Version, body.Slice(place.ValueAt, place.ValueLength)));
+        }
+
+        entries = read;
+        return true;
+    }
+
+    private static bool TryReadEntry(ReadOnlySpan<byte> body, ref int position, out EntryPlace place, [NotNullWhen(false)] out string? error)
+    {
+        place = default;
+        ReadOnlySpan<byte> rest = body[position..];
         if (rest.Length < FillBatchFormat.EntryOverheadBytes)
         {
             error = "the body ends inside the entry";
@@ -77,13 +107,6 @@ public static class FillBatchReader
         if (rest.Length < FillBatchFormat.EntryOverheadBytes + keyLength)
         {
             error = "the key runs past the end of the body";
-            return false;
-        }
-
-        ReadOnlyMemory<byte> key = body.Slice(position + sizeof(ushort), keyLength);
-        if (!Utf8.IsValid(key.Span))
-        {
-            error = "the key is not valid UTF-8";
             return false;
         }
 
@@ -104,9 +127,44 @@ public static class FillBatchReader
             return false;
         }
 
-        entry = new FillEntry(Encoding.UTF8.GetString(key.Span), key, version, body.Slice(position + at, (int)valueLength));
+        place = new EntryPlace(position + sizeof(ushort), keyLength, version, position + at, (int)valueLength);
         position += at + (int)valueLength;
         error = null;
         return true;
+    }
+
+    private readonly record struct EntryPlace(int KeyAt, int KeyLength, long Version, int ValueAt, int ValueLength);
+
+    /// <summary>One entry of a checked batch: views of its body.</summary>
+    public readonly ref struct Entry(ReadOnlySpan<byte> keyUtf8, long version, ReadOnlySpan<byte> value)
+    {
+        public ReadOnlySpan<byte> KeyUtf8 { get; } = keyUtf8;
+
+        public long Version { get; } = version;
+
+        public ReadOnlySpan<byte> Value { get; } = value;
+    }
+
+    /// <summary>Enumerates the entries of a checked batch (a <c>foreach</c> over <see cref="EntriesOf"/>).</summary>
+    public ref struct Entries(ReadOnlySpan<byte> checkedBody)
+    {
+        private readonly ReadOnlySpan<byte> _body = checkedBody;
+        private int _position = FillBatchFormat.HeaderBytes;
+
+        public Entry Current { get; private set; }
+
+        public readonly Entries GetEnumerator() => this;
+
+        public bool MoveNext()
+        {
+            if (_position >= _body.Length)
+            {
+                return false;
+            }
+
+            TryReadEntry(_body, ref _position, out EntryPlace place, out _);
+            Current = new Entry(_body.Slice(place.KeyAt, place.KeyLength), place.Version, _body.Slice(place.ValueAt, place.ValueLength));
+            return true;
+        }
     }
 }

@@ -8,7 +8,7 @@ namespace ShardedKvs.Node.Cluster.Replication.Fill;
 /// What one source copies in one fill, from one walk of its store: every key it is primary for goes
 /// to each of the key's learners (the members of its write set after its in-sync replicas). Keys
 /// with a single in-sync copy left come first, since losing their one holder would lose them; then
-/// the rest. Only keys are kept: values are read again when their batch is sent.
+/// the rest. Only keys are kept (packed, <see cref="FillKeys"/>): values are read again when their batch is sent.
 /// </summary>
 public sealed class FillPlan
 {
@@ -26,8 +26,8 @@ public sealed class FillPlan
 
     public static FillPlan Build(IEnumerable<StoredEntry> entries, PlacementMap map, PlacedMember self)
     {
-        var singleCopy = new Dictionary<PlacedMember, List<string>>();
-        var others = new Dictionary<PlacedMember, List<string>>();
+        var singleCopy = new Dictionary<PlacedMember, FillKeys>();
+        var others = new Dictionary<PlacedMember, FillKeys>();
         var writeSet = new PlacedMember[map.MaxWriteSet];
         foreach (StoredEntry entry in entries)
         {
@@ -44,23 +44,22 @@ public sealed class FillPlan
                 continue;
             }
 
-            string key = entry.Key;
-            Dictionary<PlacedMember, List<string>> phase = inSync == 1 ? singleCopy : others;
+            Dictionary<PlacedMember, FillKeys> phase = inSync == 1 ? singleCopy : others;
             for (int i = inSync; i < members; i++)
             {
-                if (!phase.TryGetValue(writeSet[i], out List<string>? keys))
+                if (!phase.TryGetValue(writeSet[i], out FillKeys? keys))
                 {
-                    phase[writeSet[i]] = keys = [];
+                    phase[writeSet[i]] = keys = new FillKeys();
                 }
 
-                keys.Add(key);
+                keys.Add(entry.KeyUtf8);
             }
         }
 
         return new FillPlan([.. QueuesOf(singleCopy, singleCopy: true), .. QueuesOf(others, singleCopy: false)]);
     }
 
-    private static IEnumerable<FillQueue> QueuesOf(Dictionary<PlacedMember, List<string>> phase, bool singleCopy) =>
+    private static IEnumerable<FillQueue> QueuesOf(Dictionary<PlacedMember, FillKeys> phase, bool singleCopy) =>
         phase.OrderBy(p => p.Key.Address, StringComparer.Ordinal).ThenBy(p => p.Key.Incarnation)
             .Select(p => new FillQueue(p.Key, singleCopy, p.Value));
 }

@@ -114,7 +114,7 @@ public sealed partial class FillSource(
             long valueBytes = 0;
             while (next < queue.Keys.Count && !writer.IsFull)
             {
-                string key = queue.Keys[next];
+                ReadOnlySpan<byte> key = queue.Keys[next];
                 if (!store.TryGet(key, out ReadOnlyMemory<byte> value, out long version))
                 {
                     skipped++;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using ShardedKvs.Node.Cluster.Requests;
 using ShardedKvs.Node.Storage;
 using ShardedKvs.Node.Telemetry;
@@ -24,27 +23,27 @@ public sealed class FillTarget(KeyValueStore store, KeysInFlight inFlight, FillT
     /// <param name="parent">The source's batch span, when the batch carried it.</param>
     public FillApplyResult Apply(ReadOnlyMemory<byte> body, ActivityContext parent = default)
     {
-        if (!FillBatchReader.TryRead(body, out List<FillEntry>? entries, out string? error))
+        if (!FillBatchReader.TryCheck(body.Span, out int count, out string? error))
         {
             return FillApplyResult.Refused(error);
         }
 
         using Activity? activity = NodeTelemetry.Source.StartActivity("kvs.fill.apply", ActivityKind.Server, parent);
         int applied = 0;
-        foreach (FillEntry entry in CollectionsMarshal.AsSpan(entries)) // no List enumerator to compile for a struct in a first fill
+        foreach (FillBatchReader.Entry entry in FillBatchReader.EntriesOf(body.Span))
         {
-            lock (inFlight.StripeFor(StableHash.Of(entry.KeyUtf8.Span)))
+            lock (inFlight.StripeFor(StableHash.Of(entry.KeyUtf8)))
             {
-                if (!tombstones.Covers(entry.Key, entry.Version)
-                    && store.PutIfNewer(entry.Key, entry.Value.Span, entry.Version) != PutOutcome.Stale)
+                if (!tombstones.Covers(entry.KeyUtf8, entry.Version)
+                    && store.PutIfNewer(entry.KeyUtf8, entry.Value, entry.Version) != PutOutcome.Stale)
                 {
                     applied++;
                 }
             }
         }
 
-        activity?.SetTag("kvs.keys", entries.Count);
+        activity?.SetTag("kvs.keys", count);
         activity?.SetTag("kvs.keys_applied", applied);
-        return new FillApplyResult(applied, entries.Count - applied, null);
+        return new FillApplyResult(applied, count - applied, null);
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text;
 
 namespace ShardedKvs.Node.Cluster.Replication.Fill;
 
@@ -15,7 +16,14 @@ namespace ShardedKvs.Node.Cluster.Replication.Fill;
 /// </remarks>
 public sealed class FillTombstones
 {
-    private readonly ConcurrentDictionary<string, long> _deletes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _deletes;
+    private readonly ConcurrentDictionary<string, long>.AlternateLookup<ReadOnlySpan<char>> _byChars;
+
+    public FillTombstones()
+    {
+        _deletes = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        _byChars = _deletes.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
 
     /// <summary>How many keys have a remembered delete.</summary>
     public int Count => _deletes.Count;
@@ -28,6 +36,16 @@ public sealed class FillTombstones
     /// <summary>Whether a delete at least as new as <paramref name="version"/> was remembered for the
     /// key: a copy at that version must not be applied. Under the key's stripe.</summary>
     public bool Covers(string key, long version) => _deletes.TryGetValue(key, out long deleted) && deleted >= version;
+
+    /// <summary>Like <see cref="Covers(string, long)"/>, by the key's UTF-8 bytes (valid UTF-8): a
+    /// learner applies a batch's keys from its body without a string per key.</summary>
+    public bool Covers(ReadOnlySpan<byte> keyUtf8, long version)
+    {
+        const int StackChars = 256;
+        Span<char> chars = keyUtf8.Length <= StackChars ? stackalloc char[StackChars] : new char[keyUtf8.Length]; // never more chars than bytes
+        int length = Encoding.UTF8.GetChars(keyUtf8, chars);
+        return _byChars.TryGetValue(chars[..length], out long deleted) && deleted >= version;
+    }
 
     /// <summary>Forgets every delete: the fill ended (switched or was replaced by a newer one).</summary>
     public void Clear() => _deletes.Clear();

@@ -16,7 +16,7 @@ public sealed class FillBatchCodecTests
             Assert.True(writer.TryAdd(key, version, Encoding.UTF8.GetBytes(value)));
         }
 
-        return writer.Build().Body;
+        return writer.Build().Body.ToArray();
     }
 
     [Fact]
@@ -50,6 +50,27 @@ public sealed class FillBatchCodecTests
         Assert.True(writer.IsFull);
         Assert.False(writer.TryAdd("c", 1, new byte[10]));
         Assert.Equal(2, writer.Build().Keys);
+    }
+
+    [Fact]
+    public void A_built_batch_stays_whole_until_the_next_entry_and_the_next_batch_holds_only_its_own()
+    {
+        var writer = new FillBatchWriter(maxKeys: 10, maxBytes: 1 << 20);
+        Assert.True(writer.TryAdd("a", 1, "x"u8));
+        Assert.True(writer.TryAdd("b", 2, "y"u8));
+        FillBatch first = writer.Build();
+        Assert.Equal(0, writer.Count);
+        Assert.False(writer.IsFull);
+        Assert.True(FillBatchReader.TryRead(first.Body, out List<FillEntry>? firstEntries, out string? error), error);
+        Assert.Equal(["a", "b"], firstEntries.Select(e => e.Key));
+
+        Assert.True(writer.TryAdd("c"u8, 3, "z"u8));
+        FillBatch second = writer.Build();
+
+        Assert.Equal(1, second.Keys);
+        Assert.True(FillBatchReader.TryRead(second.Body, out List<FillEntry>? secondEntries, out error), error);
+        FillEntry only = Assert.Single(secondEntries);
+        Assert.Equal(("c", 3L, "z"), (only.Key, only.Version, Encoding.UTF8.GetString(only.Value.Span)));
     }
 
     public static TheoryData<string, byte[]> Malformed()

@@ -27,7 +27,7 @@ public sealed class FillOverLaneTests(TwoNodes nodes) : IClassFixture<TwoNodes>
             Assert.True(writer.TryAdd(key, version, Encoding.UTF8.GetBytes(value)));
         }
 
-        return writer.Build().Body;
+        return writer.Build().Body.ToArray();
     }
 
     private Task<RawLane> OpenLaneAsync(string sender, string clusterKey = TestCluster.ClusterKey) =>

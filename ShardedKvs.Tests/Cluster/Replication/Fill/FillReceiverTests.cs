@@ -33,7 +33,7 @@ public sealed class FillReceiverTests
     {
         var writer = new FillBatchWriter(10, 1024);
         Assert.True(writer.TryAdd(key, version, Encoding.UTF8.GetBytes($"value of {key}")));
-        return writer.Build().Body;
+        return writer.Build().Body.ToArray();
     }
 
     [Fact]

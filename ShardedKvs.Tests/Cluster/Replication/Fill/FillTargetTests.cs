@@ -17,7 +17,7 @@ public sealed class FillTargetTests
             writer.TryAdd(key, version, Encoding.UTF8.GetBytes(value));
         }
 
-        return writer.Build().Body;
+        return writer.Build().Body.ToArray();
     }
 
     private string? ValueAt(string key, out long version) =>
@@ -62,6 +62,20 @@ public sealed class FillTargetTests
         Assert.Null(ValueAt("gone", out _));
         Assert.Equal("rewritten", ValueAt("back", out _));
         Assert.Equal(2, result.Applied);
+    }
+
+    [Fact]
+    public void A_remembered_delete_of_a_key_beyond_ascii_also_keeps_its_older_copy_out()
+    {
+        // The learner reads keys as UTF-8 bytes from the batch and the replica remembers deletes by string.
+        _learner.ApplyReplicatedDelete("ключ-🔑", 7);
+        _learner.ApplyReplicatedDelete("ключ-🔒", 3);
+
+        FillApplyResult result = _learner.Target.Apply(Batch(("ключ-🔑", 6, "stale"), ("ключ-🔒", 5, "rewritten")));
+
+        Assert.Null(ValueAt("ключ-🔑", out _));
+        Assert.Equal("rewritten", ValueAt("ключ-🔒", out _));
+        Assert.Equal(1, result.Applied);
     }
 
     [Fact]
