@@ -24,6 +24,25 @@ public sealed class VersionedWritesTests
     }
 
     [Fact]
+    public void A_key_by_its_utf8_bytes_is_the_same_key_as_by_its_string()
+    {
+        // The fill reads and writes keys as UTF-8 bytes; requests and replicated writes as strings.
+        var store = new KeyValueStore();
+        const string Key = "ключ-🔑";
+        byte[] keyUtf8 = Encoding.UTF8.GetBytes(Key);
+
+        Assert.Equal(PutOutcome.Created, store.PutIfNewer(keyUtf8, "copied"u8, 4));
+        Assert.Equal(PutOutcome.Stale, store.PutIfNewer(Key, "late"u8, 3));
+        Assert.Equal(PutOutcome.Replaced, store.PutIfNewer(Key, "written"u8, 6));
+        Assert.Equal(PutOutcome.Stale, store.PutIfNewer(keyUtf8, "copied again"u8, 5));
+
+        Assert.True(store.TryGet(keyUtf8, out ReadOnlyMemory<byte> value, out long version));
+        Assert.Equal(("written", 6L), (Encoding.UTF8.GetString(value.Span), version));
+        Assert.False(store.TryGet("ключ-🔒"u8, out _, out _));
+        Assert.Equal(1, store.Count);
+    }
+
+    [Fact]
     public void A_versioned_delete_removes_only_an_older_value()
     {
         var store = new KeyValueStore();
