@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
-using System.Text;
 using System.Text.Unicode;
 
 namespace ShardedKvs.Node.Cluster.Replication.Fill;
@@ -64,28 +63,6 @@ public static class FillBatchReader
 
     /// <summary>The entries of a body <see cref="TryCheck"/> accepted, as views of it.</summary>
     public static Entries EntriesOf(ReadOnlySpan<byte> checkedBody) => new(checkedBody);
-
-    /// <summary>Checks the batch and reads every entry, each key also as a string.</summary>
-    public static bool TryRead(ReadOnlyMemory<byte> body, [NotNullWhen(true)] out List<FillEntry>? entries, [NotNullWhen(false)] out string? error)
-    {
-        entries = null;
-        if (!TryCheck(body.Span, out int count, out error))
-        {
-            return false;
-        }
-
-        var read = new List<FillEntry>(count);
-        int position = FillBatchFormat.HeaderBytes;
-        for (int i = 0; i < count; i++)
-        {
-            TryReadEntry(body.Span, ref position, out EntryPlace place, out _);
-            ReadOnlyMemory<byte> key = body.Slice(place.KeyAt, place.KeyLength);
-            read.Add(new FillEntry(Encoding.UTF8.GetString(key.Span), key, place.Version, body.Slice(place.ValueAt, place.ValueLength)));
-        }
-
-        entries = read;
-        return true;
-    }
 
     private static bool TryReadEntry(ReadOnlySpan<byte> body, ref int position, out EntryPlace place, [NotNullWhen(false)] out string? error)
     {

@@ -43,7 +43,7 @@ public sealed class FakeLearners : IFillTransport
             return failure;
         }
 
-        Assert.True(FillBatchReader.TryRead(batch.Body, out List<FillEntry>? entries, out string? error), error);
+        Assert.True(DecodedBatch.TryRead(batch.Body, out List<FillEntry>? entries, out string? error), error);
         BeforeApply?.Invoke(learner, entries);
         FillApplyResult applied = this[learner].Target.Apply(batch.Body);
         Assert.Null(applied.Malformed);

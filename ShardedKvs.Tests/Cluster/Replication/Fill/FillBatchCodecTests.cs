@@ -24,7 +24,7 @@ public sealed class FillBatchCodecTests
     {
         byte[] body = Encode(("a", 1, "x"), ("ключ-🔑", long.MaxValue, ""), ("k", 0, new string('v', 70_000)));
 
-        Assert.True(FillBatchReader.TryRead(body, out List<FillEntry>? entries, out string? error), error);
+        Assert.True(DecodedBatch.TryRead(body, out List<FillEntry>? entries, out string? error), error);
         Assert.Equal(["a", "ключ-🔑", "k"], entries.Select(e => e.Key));
         Assert.Equal([1L, long.MaxValue, 0L], entries.Select(e => e.Version));
         Assert.Equal(["x", "", new string('v', 70_000)], entries.Select(e => Encoding.UTF8.GetString(e.Value.Span)));
@@ -33,7 +33,7 @@ public sealed class FillBatchCodecTests
     [Fact]
     public void An_empty_batch_reads_as_no_entries()
     {
-        Assert.True(FillBatchReader.TryRead(Encode(), out List<FillEntry>? entries, out _));
+        Assert.True(DecodedBatch.TryRead(Encode(), out List<FillEntry>? entries, out _));
         Assert.Empty(entries);
     }
 
@@ -43,7 +43,7 @@ public sealed class FillBatchCodecTests
         var writer = new FillBatchWriter(maxKeys: 2, maxBytes: 100);
         Assert.True(writer.TryAdd("big", 1, new byte[500]));
         Assert.False(writer.TryAdd("next", 1, new byte[1]));
-        Assert.Single(FillBatchReader.TryRead(writer.Build().Body, out List<FillEntry>? first, out _) ? first : []);
+        Assert.Single(DecodedBatch.TryRead(writer.Build().Body, out List<FillEntry>? first, out _) ? first : []);
 
         Assert.True(writer.TryAdd("a", 1, new byte[10]));
         Assert.True(writer.TryAdd("b", 1, new byte[10]));
@@ -61,14 +61,14 @@ public sealed class FillBatchCodecTests
         FillBatch first = writer.Build();
         Assert.Equal(0, writer.Count);
         Assert.False(writer.IsFull);
-        Assert.True(FillBatchReader.TryRead(first.Body, out List<FillEntry>? firstEntries, out string? error), error);
+        Assert.True(DecodedBatch.TryRead(first.Body, out List<FillEntry>? firstEntries, out string? error), error);
         Assert.Equal(["a", "b"], firstEntries.Select(e => e.Key));
 
         Assert.True(writer.TryAdd("c"u8, 3, "z"u8));
         FillBatch second = writer.Build();
 
         Assert.Equal(1, second.Keys);
-        Assert.True(FillBatchReader.TryRead(second.Body, out List<FillEntry>? secondEntries, out error), error);
+        Assert.True(DecodedBatch.TryRead(second.Body, out List<FillEntry>? secondEntries, out error), error);
         FillEntry only = Assert.Single(secondEntries);
         Assert.Equal(("c", 3L, "z"), (only.Key, only.Version, Encoding.UTF8.GetString(only.Value.Span)));
     }
@@ -125,7 +125,7 @@ public sealed class FillBatchCodecTests
     [MemberData(nameof(Malformed))]
     public void A_malformed_body_is_refused_with_a_reason(string why, byte[] body)
     {
-        Assert.False(FillBatchReader.TryRead(body, out List<FillEntry>? entries, out string? error), why);
+        Assert.False(DecodedBatch.TryRead(body, out List<FillEntry>? entries, out string? error), why);
         Assert.Null(entries);
         Assert.False(string.IsNullOrWhiteSpace(error));
     }
