@@ -38,13 +38,20 @@ public sealed class ForcedExclusionTests(ITestOutputHelper output)
             new[] { cluster.Addresses[1], cluster.Addresses[2] }.Order(),
             forced.Body["excluded"]!.AsArray().Select(a => a!.GetValue<string>()).Order());
 
-        // Alone, it holds every key (R = 3 on three nodes) and serves them: reads and new writes.
+        // Alone, it holds every key (R = 3 on three nodes) and serves them: reads at once, and new writes
+        // once its fill has switched the placement to itself (until then two of every key's three
+        // replicas are lost, fewer than a write needs).
         await Eventually.Until("the survivor to serve the keys it holds", Patience, _ => survivor.GetKeyAsync("key0"), r => r.Status == HttpStatusCode.OK);
         for (int i = 0; i < Keys; i++)
         {
             Assert.Equal($"v{i}", (await survivor.GetKeyAsync($"key{i}")).Body["value"]!.GetValue<string>());
         }
 
+        long forcedEpoch = forced.Body["epoch"]!.GetValue<long>();
+        await Eventually.WaitUntilAsync(
+            async () => await cluster.ViewAsync(0) is { } view && view["epoch"]!.GetValue<long>() >= forcedEpoch && view["fill"] is null,
+            Patience,
+            "the survivor's fill to switch");
         Assert.Equal(HttpStatusCode.OK, (await survivor.PutAsync("key0", "after")).Status);
 
         cluster.Restart(1);
